@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what the tests need, builds, lints, type-checks, then runs every tier.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash .ci/bootstrap.sh
+bash .ci/setup-system.sh
+export MLOPS_TEST_VENV=$(bash .ci/setup-python.sh | tail -1)
+npm run --silent typecheck
+npm run --silent lint
+node test/run.mjs unit backend integration e2e

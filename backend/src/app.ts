@@ -1,0 +1,77 @@
+import Fastify, { type FastifyInstance, type FastifyError } from 'fastify';
+import { timingSafeEqual } from 'node:crypto';
+import { ApiError } from './util/errors';
+import type { CoreContext } from './context';
+import { openCore } from './core';
+import { mlflowRoutes } from './api/mlflow/routes';
+import { artifactRoutes } from './api/mlflow/artifacts';
+import { v1Routes } from './api/v1/routes';
+
+export interface AppOptions {
+  /** Folder holding mlops.db and artifacts/. */
+  home: string;
+  /** Bearer token every request but GET /health must carry. */
+  token: string;
+  /** ':memory:' for tests; defaults to <home>/mlops.db. */
+  dbFile?: string;
+  logger?: boolean;
+}
+
+export interface App {
+  readonly server: FastifyInstance;
+  readonly ctx: CoreContext;
+}
+
+/** Paths that need no token: liveness only, no data. */
+const PUBLIC = new Set(['/health']);
+
+export async function buildApp(opts: AppOptions): Promise<App> {
+  const ctx: CoreContext = openCore(opts.home, opts.dbFile);
+  const server = Fastify({
+    logger: opts.logger ?? false,
+    bodyLimit: 32 * 1024 * 1024,
+    // Request ids in logs and error bodies make support possible without stack traces.
+    genReqId: () => Math.random().toString(36).slice(2, 10),
+    forceCloseConnections: false,
+  });
+  const expected = Buffer.from(`Bearer ${opts.token}`);
+  server.addHook('onRequest', async (req, reply) => {
+    const path = req.url.split('?', 1)[0] ?? '';
+    if (PUBLIC.has(path)) return;
+    const got = Buffer.from(req.headers.authorization ?? '');
+    if (got.length !== expected.length || !timingSafeEqual(got, expected)) {
+      await reply.code(401).send({ error_code: 'UNAUTHENTICATED', message: 'Missing or wrong bearer token' });
+    }
+  });
+  server.setErrorHandler((err: FastifyError | ApiError, req, reply) => {
+    if (err instanceof ApiError) {
+      return reply.code(err.status).send({ error_code: err.code, message: err.message });
+    }
+    const status = typeof err.statusCode === 'number' ? err.statusCode : 500;
+    if (status >= 400 && status < 500) {
+      const code = status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 404 ? 'ENDPOINT_NOT_FOUND' : 'INVALID_PARAMETER_VALUE';
+      return reply.code(status).send({ error_code: code, message: clientMessage(err) });
+    }
+    req.log.error(err);
+    return reply.code(500).send({ error_code: 'INTERNAL_ERROR', message: `Internal error (request ${req.id})` });
+  });
+  server.setNotFoundHandler((req, reply) => {
+    void reply.code(404).send({ error_code: 'ENDPOINT_NOT_FOUND', message: `No endpoint ${req.method} ${req.url.split('?', 1)[0]}` });
+  });
+  server.get('/health', async () => 'OK');
+  server.get('/version', async () => '3.17.2');
+  await server.register(mlflowRoutes, { ctx });
+  await server.register(artifactRoutes, { ctx });
+  await server.register(v1Routes, { ctx });
+  server.addHook('onClose', async () => {
+    ctx.db.close();
+  });
+  return { server, ctx };
+}
+
+function clientMessage(err: FastifyError): string {
+  if (err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return 'Request body is empty; expected a JSON object';
+  if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return 'Unsupported Content-Type; send application/json';
+  if (err instanceof SyntaxError || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY') return `Malformed JSON: ${err.message}`;
+  return err.message;
+}

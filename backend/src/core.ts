@@ -1,0 +1,33 @@
+import { userInfo } from 'node:os';
+import { join, resolve } from 'node:path';
+import { openDb } from './store/db';
+import { TrackingStore } from './store/tracking';
+import { RegistryStore } from './store/registry';
+import { AuditLog } from './store/audit';
+import { ArtifactStore } from './artifacts/store';
+import type { CoreContext } from './context';
+
+/** Opens the store under `home` (database, artifact root) without any HTTP server: the CLI's direct path. */
+export function openCore(home: string, dbFile?: string): CoreContext {
+  const abs = resolve(home);
+  const db = openDb(dbFile ?? join(abs, 'mlops.db'));
+  const audit = new AuditLog(db);
+  const artifacts = new ArtifactStore(join(abs, 'artifacts'));
+  return {
+    home: abs,
+    db,
+    audit,
+    artifacts,
+    tracking: new TrackingStore(db),
+    registry: new RegistryStore(db, audit),
+    defaultActor: osUser(),
+  };
+}
+
+function osUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}

@@ -1,0 +1,59 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync, rmSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import closeWithGrace from 'close-with-grace';
+import { buildApp, type App } from './app';
+
+export interface Handshake {
+  url: string;
+  token: string;
+  pid: number;
+}
+
+export interface StartOptions {
+  home: string;
+  port?: number;
+  token?: string;
+  logger?: boolean;
+}
+
+/** Starts the backend on 127.0.0.1 only and records the handshake in <home>/backend.json (mode 0600). */
+export async function startServer(opts: StartOptions): Promise<{ app: App; handshake: Handshake }> {
+  const home = resolve(opts.home);
+  mkdirSync(home, { recursive: true });
+  const token = opts.token ?? randomBytes(24).toString('base64url');
+  const app = await buildApp({ home, token, logger: opts.logger ?? false });
+  await app.server.listen({ host: '127.0.0.1', port: opts.port ?? 0 });
+  const addr = app.server.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : opts.port;
+  const handshake: Handshake = { url: `http://127.0.0.1:${port}`, token, pid: process.pid };
+  writeFileSync(join(home, 'backend.json'), JSON.stringify(handshake), { mode: 0o600 });
+  app.server.addHook('onClose', async () => {
+    rmSync(join(home, 'backend.json'), { force: true });
+  });
+  return { app, handshake };
+}
+
+/** `mlops serve`: prints the handshake line, then runs until SIGTERM/SIGINT, finishing in-flight requests. */
+export async function serveForever(opts: StartOptions): Promise<void> {
+  const { app, handshake } = await startServer(opts);
+  process.stdout.write(JSON.stringify(handshake) + '\n');
+  await new Promise<void>((done) => {
+    closeWithGrace({ delay: 10_000 }, async ({ err }) => {
+      if (err) process.stderr.write(`mlops serve: ${String(err)}\n`);
+      await app.server.close();
+      done();
+    });
+  });
+}
+
+/** The handshake of a backend already serving `home`, if its process is alive. */
+export function readHandshake(home: string): Handshake | null {
+  try {
+    const h = JSON.parse(readFileSync(join(resolve(home), 'backend.json'), 'utf8')) as Handshake;
+    process.kill(h.pid, 0);
+    return h;
+  } catch {
+    return null;
+  }
+}
