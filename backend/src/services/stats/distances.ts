@@ -1,0 +1,100 @@
+/**
+ * Distribution distances used for data drift: PSI, Wasserstein-1 and Jensen–Shannon, on sorted samples or on
+ * histograms. All take the reference first and the current batch second.
+ */
+import { lowerBound, quantileSorted } from './quantiles';
+
+/** Proportions that are exactly zero are replaced by this before PSI's logarithm. */
+export const PSI_EPSILON = 1e-4;
+
+/** PSI = Σ (a − e)·ln(a / e) over proportions, zeros replaced by PSI_EPSILON. */
+export function psiFromCounts(expected: readonly number[], actual: readonly number[]): number {
+  const te = sum(expected);
+  const ta = sum(actual);
+  let psi = 0;
+  for (let i = 0; i < expected.length; i++) {
+    const e = expected[i]! / te || PSI_EPSILON;
+    const a = actual[i]! / ta || PSI_EPSILON;
+    psi += (a - e) * Math.log(a / e);
+  }
+  return psi;
+}
+
+/** The reference's deciles (numpy linear): PSI's interior bin edges; the outer edges are −∞ and +∞. */
+export function decileEdges(sortedRef: ArrayLike<number>): number[] {
+  return [1, 2, 3, 4, 5, 6, 7, 8, 9].map((k) => quantileSorted(sortedRef, k / 10));
+}
+
+/** Counts per bin [e_k, e_{k+1}) with −∞/+∞ outer edges, from a sorted sample. */
+export function countsBetweenEdges(sorted: ArrayLike<number>, edges: readonly number[]): number[] {
+  const cuts = [0, ...edges.map((e) => lowerBound(sorted, e)), sorted.length];
+  return cuts.slice(1).map((c, i) => c - cuts[i]!);
+}
+
+/** numpy.linspace(lo, hi, bins + 1) as numpy computes it, widening a zero range by ±0.5 as numpy.histogram does. */
+export function equalWidthEdges(lo: number, hi: number, bins: number): number[] {
+  if (lo === hi) {
+    lo -= 0.5;
+    hi += 0.5;
+  }
+  const step = (hi - lo) / bins;
+  const edges = Array.from({ length: bins + 1 }, (_, i) => i * step + lo);
+  edges[bins] = hi;
+  return edges;
+}
+
+/**
+ * Counts in equal-width bins (numpy.histogram semantics: [e_k, e_{k+1}), last bin closed), with values outside
+ * the edges clipped into the end bins. Input sorted ascending.
+ */
+export function clippedHistogramSorted(sorted: ArrayLike<number>, edges: readonly number[]): number[] {
+  const bins = edges.length - 1;
+  const counts: number[] = [];
+  let prev = 0;
+  for (let k = 1; k <= bins; k++) {
+    const cut = k === bins ? sorted.length : lowerBound(sorted, edges[k]!);
+    counts.push(cut - prev);
+    prev = cut;
+  }
+  return counts;
+}
+
+/** Jensen–Shannon distance (base 2, in [0, 1]) between two histograms over the same bins; scipy's definition. */
+export function jensenShannon(p: readonly number[], q: readonly number[]): number {
+  const sp = sum(p);
+  const sq = sum(q);
+  let js = 0;
+  for (let i = 0; i < p.length; i++) {
+    const a = p[i]! / sp;
+    const b = q[i]! / sq;
+    const m = (a + b) / 2;
+    if (a > 0) js += a * Math.log(a / m);
+    if (b > 0) js += b * Math.log(b / m);
+  }
+  return Math.sqrt(Math.max(0, js / 2) / Math.LN2);
+}
+
+/** Wasserstein-1 distance ∫|F − G| between the empirical distributions of two sorted samples. */
+export function wassersteinSorted(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n1 = a.length;
+  const n2 = b.length;
+  let i = 0;
+  let j = 0;
+  let w = 0;
+  let x = Math.min(a[0]!, b[0]!);
+  while (i < n1 || j < n2) {
+    const v = j >= n2 || (i < n1 && a[i]! <= b[j]!) ? a[i]! : b[j]!;
+    w += Math.abs(i / n1 - j / n2) * (v - x);
+    x = v;
+    while (i < n1 && a[i] === v) i++;
+    while (j < n2 && b[j] === v) j++;
+  }
+  return w;
+}
+
+
+export function sum(xs: readonly number[]): number {
+  let s = 0;
+  for (const x of xs) s += x;
+  return s;
+}
