@@ -23,14 +23,15 @@ export async function startServer(opts: StartOptions): Promise<{ app: App; hands
   mkdirSync(home, { recursive: true });
   const token = opts.token ?? randomBytes(24).toString('base64url');
   const app = await buildApp({ home, token, logger: opts.logger ?? false });
+  // Hooks cannot be added once the server listens.
+  app.server.addHook('onClose', async () => {
+    rmSync(join(home, 'backend.json'), { force: true });
+  });
   await app.server.listen({ host: '127.0.0.1', port: opts.port ?? 0 });
   const addr = app.server.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : opts.port;
   const handshake: Handshake = { url: `http://127.0.0.1:${port}`, token, pid: process.pid };
   writeFileSync(join(home, 'backend.json'), JSON.stringify(handshake), { mode: 0o600 });
-  app.server.addHook('onClose', async () => {
-    rmSync(join(home, 'backend.json'), { force: true });
-  });
   return { app, handshake };
 }
 

@@ -1,0 +1,142 @@
+import { isAbsolute, resolve } from 'node:path';
+import { invalid } from '../../util/errors';
+import type { JobSpec, LauncherKind, MountSpec, Resources } from './types';
+
+export const DEFAULT_TIMEOUT_MS = 24 * 3600 * 1000;
+
+/** The body of POST /api/v1/jobs (snake_case like the rest of the HTTP API). */
+export interface JobInput {
+  launcher?: LauncherKind;
+  image?: string;
+  command?: string[];
+  env?: Record<string, string>;
+  cwd?: string;
+  mounts?: { source: string; target: string; read_only?: boolean }[];
+  cpus?: number;
+  memory?: string | number;
+  gpus?: number | 'all';
+  gpu_ids?: string[];
+  timeout?: string | number;
+  retries?: number;
+  experiment?: string;
+  run_name?: string;
+  params?: Record<string, string | number | boolean>;
+  tags?: Record<string, string>;
+  data?: string[];
+  code_dir?: string;
+  parent_run_id?: string;
+  stop_grace_s?: number;
+}
+
+const UNITS: Record<string, number> = { b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
+
+/** Docker's memory syntax: 512m, 4g, 1.5g, or a byte count. */
+export function parseMemory(v: string | number): number {
+  if (typeof v === 'number' && Number.isFinite(v) && v > 0) return Math.floor(v);
+  const m = /^(\d+(?:\.\d+)?)\s*([bkmgt])?i?b?$/i.exec(String(v).trim());
+  if (!m) throw invalid(`Invalid memory '${v}': use a size such as 512m or 4g`);
+  const bytes = Math.floor(Number(m[1]) * UNITS[(m[2] ?? 'b').toLowerCase()]!);
+  if (bytes < 6 * 1024 ** 2) throw invalid(`Invalid memory '${v}': Docker needs at least 6m`);
+  return bytes;
+}
+
+/** 90, "90s", "30m", "24h", "2d" → milliseconds. A bare number is seconds. */
+export function parseDuration(v: string | number): number {
+  if (typeof v === 'number' && Number.isFinite(v) && v > 0) return Math.round(v * 1000);
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/.exec(String(v).trim());
+  if (!m) throw invalid(`Invalid timeout '${v}': use a duration such as 90s, 30m, 24h`);
+  const mult = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 's') as 'ms'];
+  const ms = Math.round(Number(m[1]) * mult);
+  if (ms <= 0) throw invalid(`Invalid timeout '${v}': it must be positive`);
+  return ms;
+}
+
+const stringMap = (v: unknown, what: string): Record<string, string> => {
+  if (v === undefined || v === null) return {};
+  if (typeof v !== 'object' || Array.isArray(v)) throw invalid(`'${what}' must be an object of strings`);
+  const out: Record<string, string> = {};
+  for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+    if (!['string', 'number', 'boolean'].includes(typeof x)) throw invalid(`'${what}.${k}' must be a string`);
+    out[k] = String(x);
+  }
+  return out;
+};
+
+const stringList = (v: unknown, what: string): string[] => {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw invalid(`'${what}' must be a list of strings`);
+  return v as string[];
+};
+
+function resources(i: JobInput): Resources {
+  const r: Resources = {};
+  if (i.cpus !== undefined) {
+    if (typeof i.cpus !== 'number' || !(i.cpus > 0) || i.cpus > 1024) throw invalid(`Invalid cpus '${String(i.cpus)}': use a positive number such as 2 or 0.5`);
+    r.cpus = i.cpus;
+  }
+  if (i.memory !== undefined) r.memoryBytes = parseMemory(i.memory);
+  if (i.gpus !== undefined) {
+    if (i.gpus === 'all') r.gpus = -1;
+    else if (Number.isInteger(i.gpus) && (i.gpus as number) >= 0) r.gpus = i.gpus as number;
+    else throw invalid(`Invalid gpus '${String(i.gpus)}': use a count or 'all'`);
+  }
+  const ids = stringList(i.gpu_ids, 'gpu_ids');
+  if (ids.length) r.gpuIds = ids;
+  return r;
+}
+
+function mounts(i: JobInput, base: string): MountSpec[] {
+  if (i.mounts === undefined) return [];
+  if (!Array.isArray(i.mounts)) throw invalid("'mounts' must be a list of {source, target}");
+  return i.mounts.map((m, n) => {
+    if (!m || typeof m.source !== 'string' || typeof m.target !== 'string' || !m.source || !m.target) {
+      throw invalid(`mounts[${n}] needs a 'source' and a 'target'`);
+    }
+    if (!m.target.startsWith('/')) throw invalid(`mounts[${n}].target '${m.target}' must be an absolute path in the container`);
+    return { source: isAbsolute(m.source) ? m.source : resolve(base, m.source), target: m.target, readOnly: m.read_only ?? false };
+  });
+}
+
+/** Validates a request into a complete spec; relative paths resolve against `base` (the caller's folder). */
+export function normalizeSpec(i: JobInput, base: string): { launcher: LauncherKind; spec: JobSpec } {
+  if (!i || typeof i !== 'object') throw invalid('The job must be a JSON object');
+  const launcher = i.launcher ?? (i.image ? 'docker' : 'local');
+  if (launcher !== 'docker' && launcher !== 'local') throw invalid(`Invalid launcher '${String(launcher)}': use 'docker' or 'local'`);
+  const command = stringList(i.command, 'command');
+  if (launcher === 'docker' && (typeof i.image !== 'string' || !i.image.trim())) throw invalid("A Docker job needs an 'image'");
+  if (launcher === 'local' && command.length === 0) throw invalid("A local job needs a 'command'");
+  const retries = i.retries ?? 0;
+  if (!Number.isInteger(retries) || retries < 0 || retries > 100) throw invalid(`Invalid retries '${String(i.retries)}': use 0..100`);
+  const grace = i.stop_grace_s ?? 10;
+  if (typeof grace !== 'number' || grace < 0 || grace > 3600) throw invalid(`Invalid stop_grace_s '${String(i.stop_grace_s)}'`);
+  const cwd = i.cwd === undefined ? undefined : launcher === 'local' ? resolve(base, i.cwd) : i.cwd;
+  const spec: JobSpec = {
+    command,
+    env: stringMap(i.env, 'env'),
+    mounts: mounts(i, base),
+    resources: resources(i),
+    timeoutMs: i.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseDuration(i.timeout),
+    retries,
+    experiment: typeof i.experiment === 'string' && i.experiment ? i.experiment : 'Default',
+    params: stringMap(i.params, 'params'),
+    tags: stringMap(i.tags, 'tags'),
+    data: stringList(i.data, 'data').map((d) => resolve(base, d)),
+    stopGraceS: grace,
+  };
+  if (i.image) spec.image = i.image.trim();
+  if (cwd) spec.cwd = cwd;
+  if (launcher === 'local' && !spec.cwd) spec.cwd = base;
+  if (i.run_name) spec.runName = String(i.run_name);
+  if (i.code_dir) spec.codeDir = resolve(base, i.code_dir);
+  if (i.parent_run_id) spec.parentRunId = String(i.parent_run_id);
+  return { launcher, spec };
+}
+
+const SECRET = /(TOKEN|SECRET|PASSW(OR)?D|PASSPHRASE|CREDENTIAL|PRIVATE|API_?KEY|ACCESS_?KEY|AUTH)/i;
+
+/** Env as recorded for reproduction: values of secret-looking names are masked. */
+export function maskEnv(env: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, SECRET.test(k) ? '***' : v]));
+}
+
+export const isMasked = (v: string): boolean => v === '***';

@@ -1,0 +1,69 @@
+import type { Migration } from './migrations';
+
+/**
+ * Tables of the training orchestrator (services/jobs and services/pipelines). A job's MLflow run lives in the
+ * core `runs` table; its reproducibility record in `run_lineage`. Queued jobs are picked oldest first, so the
+ * status index leads with status.
+ */
+export const jobsMigrations: readonly Migration[] = [
+  {
+    name: 'jobs/001-jobs-and-pipelines',
+    sql: `
+CREATE TABLE jobs (
+  job_id TEXT PRIMARY KEY,
+  run_uuid TEXT REFERENCES runs(run_uuid) ON DELETE SET NULL,
+  launcher TEXT NOT NULL CHECK (launcher IN ('docker', 'local')),
+  spec TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'finished', 'failed', 'cancelled')),
+  reason TEXT,
+  message TEXT,
+  exit_code INTEGER,
+  attempt INTEGER NOT NULL DEFAULT 0,
+  handle TEXT,
+  gpus TEXT,
+  log_file TEXT NOT NULL,
+  pipeline_run_id TEXT,
+  created_at INTEGER NOT NULL,
+  started_at INTEGER,
+  ended_at INTEGER
+);
+CREATE INDEX jobs_by_status ON jobs (status, created_at);
+CREATE INDEX jobs_by_created ON jobs (created_at DESC);
+CREATE TABLE pipeline_runs (
+  pipeline_run_id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  file TEXT NOT NULL,
+  run_uuid TEXT REFERENCES runs(run_uuid) ON DELETE SET NULL,
+  status TEXT NOT NULL,
+  message TEXT,
+  params TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  ended_at INTEGER
+);
+CREATE TABLE pipeline_steps (
+  pipeline_run_id TEXT NOT NULL REFERENCES pipeline_runs(pipeline_run_id) ON DELETE CASCADE,
+  step TEXT NOT NULL,
+  status TEXT NOT NULL,
+  job_id TEXT,
+  run_uuid TEXT,
+  cache_key TEXT,
+  outputs TEXT,
+  output_dir TEXT,
+  message TEXT,
+  started_at INTEGER,
+  ended_at INTEGER,
+  PRIMARY KEY (pipeline_run_id, step)
+) WITHOUT ROWID;
+-- A finished step's outputs by cache key (inputs, code, image, command): a later run with the same key reuses them.
+CREATE TABLE step_cache (
+  cache_key TEXT PRIMARY KEY,
+  pipeline TEXT NOT NULL,
+  step TEXT NOT NULL,
+  run_uuid TEXT,
+  outputs TEXT NOT NULL,
+  output_dir TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+`,
+  },
+];
