@@ -1,0 +1,50 @@
+/** From columns of values to a reference profile and a current batch, with the input checks every path shares. */
+import type { CurrentColumn } from './drift';
+import { DEFAULT_SKETCH_SIZE, categoricalProfile, numericProfile } from './profile';
+import type { ReferenceProfile } from './profile';
+
+export type RawColumn =
+  | { kind: 'numeric'; values: ArrayLike<number>; missing: number }
+  | { kind: 'categorical'; counts: ReadonlyMap<string, number>; missing: number };
+
+/** Bad input the caller should report as it is: the message names the feature (and row where known). */
+export class StatsInputError extends Error {}
+
+/** Sorted copy of a numeric column; NaN and ±Infinity are errors here (callers map blanks to `missing`). */
+export function sortedFinite(feature: string, values: ArrayLike<number>): Float64Array {
+  const out = new Float64Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (!Number.isFinite(v)) throw new StatsInputError(`feature '${feature}': value ${v} at index ${i} is not a finite number`);
+    out[i] = v;
+  }
+  return out.sort();
+}
+
+/**
+ * Profiles every reference column. `sketchSize: Infinity` keeps every value, so KS and Wasserstein are exact
+ * (what `mlops drift check` does when it is given the reference CSV itself).
+ */
+export function buildReferenceProfile(columns: ReadonlyMap<string, RawColumn>, sketchSize = DEFAULT_SKETCH_SIZE): ReferenceProfile {
+  const features: ReferenceProfile['features'] = {};
+  const empty: string[] = [];
+  for (const [name, col] of columns) {
+    if (col.kind === 'numeric') {
+      if (col.values.length === 0) empty.push(name);
+      else features[name] = numericProfile(sortedFinite(name, col.values), col.missing, sketchSize);
+    } else {
+      const p = categoricalProfile(col.counts, col.missing);
+      if (p.count === 0) empty.push(name);
+      else features[name] = p;
+    }
+  }
+  return { format: 'mlops-reference-profile', version: 1, sketchSize: Number.isFinite(sketchSize) ? sketchSize : 0, features, ...(empty.length ? { empty } : {}) };
+}
+
+export function currentColumns(columns: ReadonlyMap<string, RawColumn>): Map<string, CurrentColumn> {
+  const out = new Map<string, CurrentColumn>();
+  for (const [name, col] of columns) {
+    out.set(name, col.kind === 'numeric' ? { kind: 'numeric', sorted: sortedFinite(name, col.values), missing: col.missing } : col);
+  }
+  return out;
+}

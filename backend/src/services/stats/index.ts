@@ -1,0 +1,15 @@
+/** The statistics engine's public surface: pure functions and incremental detectors, no I/O. */
+export * from './abreport';
+export * from './abtest';
+export * from './adwin';
+export * from './chisquare';
+export * from './dataset';
+export * from './distances';
+export * from './drift';
+export * from './ks';
+export { kstwoSf } from './kolmogorov';
+export * from './pagehinkley';
+export * from './profile';
+export * from './quantiles';
+export * from './sequential';
+export { chi2Sf, normalQuantile, normalSf, tQuantile, tSf } from './special';
