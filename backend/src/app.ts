@@ -6,6 +6,7 @@ import { openCore } from './core';
 import { mlflowRoutes } from './api/mlflow/routes';
 import { artifactRoutes } from './api/mlflow/artifacts';
 import { v1Routes } from './api/v1/routes';
+import { servingRoutes } from './api/serving';
 
 export interface AppOptions {
   /** Folder holding mlops.db and artifacts/. */
@@ -63,6 +64,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   await server.register(mlflowRoutes, { ctx });
   await server.register(artifactRoutes, { ctx });
   await server.register(v1Routes, { ctx });
+  await server.register(servingRoutes, { ctx });
   server.addHook('onClose', async () => {
     ctx.db.close();
   });

@@ -1,0 +1,426 @@
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { AuditLog } from '../../store/audit';
+import { ApiError, invalid, notFound } from '../../util/errors';
+import { DEFAULT_GUARDRAILS, Endpoint, type EndpointView, type Guardrails, type RollbackRecord, type Variant } from './endpoint';
+import { FeatureWindows } from './features';
+import { ServingMetrics } from './metrics';
+import { InferenceError, LoadedModel, type Prediction } from './model';
+import { parsePayload, type Frame } from './payload';
+import { parseModelRef, type ModelRef } from './ref';
+import type { ModelResolver } from './resolver';
+import type { ServingRepository } from './repository';
+import { checkWeights, pickArm } from './router';
+import { normalizeDeploy, type DeployRequest, type DeploySettings, type PersistedEndpoint, snapshot, validateEndpointName } from './settings';
+import { RollingWindow } from './window';
+
+export interface EngineOptions {
+  resolver: ModelResolver;
+  audit: AuditLog;
+  repo: ServingRepository;
+  /** Models larger than this are refused (bytes of the ONNX file). */
+  maxModelBytes?: number;
+  /** How often canary steps and guardrails are checked. */
+  tickMs?: number;
+  random?: () => number;
+}
+
+export interface PredictResult {
+  predictions: unknown[];
+  variant: string;
+  requestId: string;
+  fallback: boolean;
+}
+
+/** Rows of features and predictions kept per logged request. */
+const LOG_ROWS = 20;
+
+/**
+ * Named endpoints serving registered model versions on onnxruntime-node, with replace, A/B, canary and shadow
+ * rollouts, guardrail rollbacks, a prediction log and Prometheus metrics.
+ */
+export class ServingEngine {
+  readonly metrics: ServingMetrics;
+  private readonly endpoints = new Map<string, Endpoint>();
+  private readonly draining = new Set<Promise<void>>();
+  private readonly timer: NodeJS.Timeout;
+  private readonly random: () => number;
+  private closed = false;
+
+  constructor(private readonly o: EngineOptions) {
+    this.metrics = new ServingMetrics(() => o.repo.accuracy());
+    this.random = o.random ?? Math.random;
+    this.timer = setInterval(() => this.tick(), o.tickMs ?? 200);
+    this.timer.unref();
+  }
+
+  list(): EndpointView[] {
+    return [...this.endpoints.values()].sort((a, b) => a.name.localeCompare(b.name)).map((e) => e.summary());
+  }
+
+  get(name: string): EndpointView {
+    return this.endpoint(name).summary();
+  }
+
+  private endpoint(name: string): Endpoint {
+    const ep = this.endpoints.get(name);
+    if (!ep) throw notFound(`Endpoint '${name}' does not exist`);
+    return ep;
+  }
+
+  /** Loads and warms the model before it takes any traffic; a model that fails to load changes nothing. */
+  async deploy(name: string, req: DeployRequest, actor: string): Promise<EndpointView> {
+    validateEndpointName(name);
+    const ref = parseModelRef(req.model);
+    const settings = normalizeDeploy(req);
+    let ep = this.endpoints.get(name);
+    if (!ep) this.endpoints.set(name, (ep = new Endpoint(name)));
+    const target = ep;
+    try {
+      return await target.exclusive(() => this.deployLocked(target, ref, settings, actor));
+    } finally {
+      if (target.variants.length === 0 && this.endpoints.get(name) === target) this.endpoints.delete(name);
+    }
+  }
+
+  private async deployLocked(ep: Endpoint, ref: ModelRef, s: DeploySettings, actor: string): Promise<EndpointView> {
+    const resolved = await this.o.resolver.resolve(ref);
+    const limit = this.o.maxModelBytes ?? 2 * 1024 ** 3;
+    if (resolved.onnxBytes > limit) throw invalid(`Model ${resolved.name}/${resolved.version} is ${resolved.onnxBytes} bytes; the serving limit is ${limit}`);
+    const id = `${resolved.name}/${resolved.version}`;
+    const existing = ep.find(id);
+    if (existing && existing.role !== 'previous') throw invalid(`${id} is already the ${existing.role} variant of endpoint '${ep.name}'`);
+    let v = existing;
+    if (!v) {
+      const model = await LoadedModel.load(resolved);
+      try {
+        await model.warm();
+      } catch (err) {
+        await model.dispose();
+        throw err;
+      }
+      v = this.makeVariant(ep, model);
+    }
+    const before = snapshot(ep);
+    const gone = this.applyStrategy(ep, v, s);
+    if (s.guardrails) ep.guardrails = { ...ep.guardrails, ...s.guardrails };
+    this.changed(ep, before);
+    this.o.audit.append({ actor, action: 'endpoint.deploy', objectType: 'endpoint', objectId: ep.name, before, after: snapshot(ep), reason: `${s.strategy} ${id}` });
+    for (const g of gone) this.retire(ep, g);
+    return ep.summary();
+  }
+
+  private applyStrategy(ep: Endpoint, v: Variant, s: DeploySettings): Variant[] {
+    v.window.reset();
+    if (!ep.variants.includes(v)) ep.add(v);
+    const stable = ep.stable;
+    if (!stable || s.strategy === 'replace') {
+      ep.strategy = 'replace';
+      const trials = ep.variants.filter((x) => x !== v && (x.role === 'candidate' || x.role === 'shadow'));
+      for (const x of trials) ep.remove(x);
+      return [...trials, ...ep.promote(v)];
+    }
+    ep.strategy = s.strategy;
+    if (s.strategy === 'shadow') {
+      const old = ep.byRole('shadow');
+      if (old) ep.remove(old);
+      v.role = 'shadow';
+      v.weight = s.weight;
+      return old ? [old] : [];
+    }
+    const gone = ep.variants.filter((x) => x !== v && (x.role === 'candidate' || x.role === 'shadow'));
+    for (const g of gone) ep.remove(g);
+    const first = s.strategy === 'canary' ? s.steps[0]! : s.weight;
+    v.role = 'candidate';
+    v.weight = first;
+    stable.weight = 100 - first;
+    ep.canary = s.strategy === 'canary' ? { steps: s.steps, index: 0, intervalMs: s.intervalMs, nextAt: Date.now() + s.intervalMs } : null;
+    if (first >= 100) gone.push(...ep.promote(v));
+    return gone;
+  }
+
+  private makeVariant(ep: Endpoint, model: LoadedModel): Variant {
+    const features = new FeatureWindows(model.plan.mode === 'tensors' ? [] : model.featureNames);
+    return {
+      id: model.id,
+      model,
+      role: 'candidate',
+      weight: 0,
+      window: new RollingWindow(),
+      since: Date.now(),
+      features,
+      shadow: { compared: 0, disagreed: 0, shadowMsSum: 0, primaryMsSum: 0, failed: 0 },
+      recorder: this.metrics.track(`${ep.name}\u0000${model.id}`, {
+        modelName: model.resolved.name,
+        modelVersion: String(model.resolved.version),
+        features,
+        endpoint: ep.name,
+        variant: model.id,
+      }),
+    };
+  }
+
+  /** After any change of roles or weights: routing table, weight gauges, the stored configuration. */
+  private changed(ep: Endpoint, before: PersistedEndpoint): void {
+    ep.commit();
+    this.metrics.weights(ep.name, ep.variants, before.variants.map((b) => ({ id: b.id, role: b.role })));
+    this.o.repo.saveEndpoint(ep.name, snapshot(ep));
+  }
+
+  /** Out of routing already; the session is freed once its requests in flight are done. */
+  private retire(ep: Endpoint, v: Variant): void {
+    this.metrics.untrack(`${ep.name}\u0000${v.id}`);
+    const p = v.model.dispose().finally(() => this.draining.delete(p));
+    this.draining.add(p);
+  }
+
+  /** Manual or guardrail rollback: one routing change, no model load. */
+  rollback(name: string, actor: string, reason = 'manual', detail?: string): { endpoint: EndpointView; rollback: RollbackRecord } {
+    const ep = this.endpoint(name);
+    const t0 = performance.now();
+    const before = snapshot(ep);
+    const stable = ep.stable;
+    if (!stable) throw invalid(`Endpoint '${name}' serves nothing yet`);
+    const trials = ep.variants.filter((v) => v.role === 'candidate' || v.role === 'shadow');
+    let gone: Variant[] = [];
+    let from: string;
+    let to: string;
+    if (trials.length > 0) {
+      gone = ep.dropTrials();
+      from = trials.map((t) => t.id).join(', ');
+      to = stable.id;
+    } else {
+      const prev = ep.byRole('previous');
+      if (!prev) throw invalid(`Endpoint '${name}' has nothing to roll back to: it serves only ${stable.id}`);
+      prev.role = 'stable';
+      prev.weight = 100;
+      stable.role = 'previous';
+      stable.weight = 0;
+      from = stable.id;
+      to = prev.id;
+    }
+    ep.strategy = 'replace';
+    ep.commit();
+    const durationMs = performance.now() - t0;
+    ep.lastRollback = { at: Date.now(), reason: detail ?? reason, actor, from, to, durationMs };
+    this.changed(ep, before);
+    this.metrics.rollback(name, reason);
+    this.o.audit.append({ actor, action: 'endpoint.rollback', objectType: 'endpoint', objectId: name, before, after: snapshot(ep), reason: detail ?? reason });
+    for (const g of gone) this.retire(ep, g);
+    return { endpoint: ep.summary(), rollback: ep.lastRollback };
+  }
+
+  /** Sets A/B weights by hand (stops a canary ramp where it stands). */
+  setWeights(name: string, weights: Record<string, number>, actor: string): EndpointView {
+    const ep = this.endpoint(name);
+    const live = ep.variants.filter((v) => v.role === 'stable' || v.role === 'candidate');
+    const problem = checkWeights(weights, live.map((v) => v.id));
+    if (problem) throw invalid(problem);
+    const missing = live.filter((v) => weights[v.id] === undefined);
+    if (missing.length) throw invalid(`Weights must name every live variant; missing ${missing.map((m) => m.id).join(', ')}`);
+    const before = snapshot(ep);
+    for (const v of live) v.weight = weights[v.id]!;
+    ep.canary = null;
+    if (live.length > 1) ep.strategy = 'ab';
+    this.changed(ep, before);
+    this.o.audit.append({ actor, action: 'endpoint.weights', objectType: 'endpoint', objectId: name, before, after: snapshot(ep) });
+    return ep.summary();
+  }
+
+  /** The candidate (or shadow) becomes stable at 100 % now; the old stable stays warm as previous. */
+  promote(name: string, actor: string, reason = 'manual'): EndpointView {
+    const ep = this.endpoint(name);
+    const next = ep.byRole('candidate') ?? ep.byRole('shadow');
+    if (!next) throw invalid(`Endpoint '${name}' has no candidate or shadow to promote`);
+    const before = snapshot(ep);
+    const gone = [...ep.variants.filter((v) => v !== next && (v.role === 'candidate' || v.role === 'shadow'))];
+    for (const g of gone) ep.remove(g);
+    gone.push(...ep.promote(next));
+    ep.strategy = 'replace';
+    this.changed(ep, before);
+    this.o.audit.append({ actor, action: 'endpoint.promote', objectType: 'endpoint', objectId: name, before, after: snapshot(ep), reason });
+    for (const g of gone) this.retire(ep, g);
+    return ep.summary();
+  }
+
+  async remove(name: string, actor: string): Promise<void> {
+    const ep = this.endpoint(name);
+    const before = snapshot(ep);
+    this.endpoints.delete(name);
+    ep.arms = [];
+    this.metrics.weights(name, [], before.variants.map((b) => ({ id: b.id, role: b.role })));
+    for (const v of [...ep.variants]) this.retire(ep, v);
+    this.o.repo.deleteEndpoint(name);
+    this.o.audit.append({ actor, action: 'endpoint.delete', objectType: 'endpoint', objectId: name, before });
+    await Promise.all(this.draining);
+  }
+
+  async predict(name: string, body: unknown, key: string | null, requestId: string = randomUUID()): Promise<PredictResult> {
+    const ep = this.endpoint(name);
+    const arms = ep.arms;
+    if (arms.length === 0) throw new ApiError('TEMPORARILY_UNAVAILABLE', `Endpoint '${name}' has no model deployed`);
+    const frame = parsePayload(body);
+    const arm = arms.length === 1 ? arms[0]! : pickArm(arms, key, this.random);
+    const t0 = performance.now();
+    let served = arm;
+    let result: Prediction;
+    let fallback = false;
+    try {
+      result = await arm.model.predict(frame);
+    } catch (err) {
+      if (!(err instanceof InferenceError)) throw err;
+      arm.window.record(performance.now() - t0, false);
+      arm.recorder.outcome('error');
+      const stable = ep.stable;
+      if (!stable || stable === arm) throw new ApiError('INTERNAL_ERROR', err.message);
+      // The candidate failed: the caller gets the stable's answer; the failure counts against the candidate.
+      served = stable;
+      fallback = true;
+      result = await stable.model.predict(frame).catch((e: unknown) => {
+        throw e instanceof InferenceError ? new ApiError('INTERNAL_ERROR', e.message) : e;
+      });
+    }
+    const ms = performance.now() - t0;
+    if (!fallback) arm.window.record(ms, true);
+    served.recorder.outcome(fallback ? 'fallback' : 'ok');
+    served.recorder.observe(ms / 1000, result.predictions);
+    if (result.values) served.features.add(result.values);
+    const shadow = ep.shadowArm;
+    if (shadow && this.random() * 100 < shadow.weight) void this.mirror(name, shadow, frame, result.predictions, ms);
+    this.o.repo.log({
+      requestId,
+      endpoint: name,
+      variant: served.id,
+      modelName: served.model.resolved.name,
+      modelVersion: served.model.resolved.version,
+      features: logFeatures(served, result),
+      prediction: result.predictions.length > LOG_ROWS ? result.predictions.slice(0, LOG_ROWS) : result.predictions,
+      latencyMs: ms,
+      ts: Date.now(),
+    });
+    return { predictions: result.predictions, variant: served.id, requestId, fallback };
+  }
+
+  /** Runs the shadow on the same input after the caller was answered; only statistics come out of it. */
+  private async mirror(endpoint: string, shadow: Variant, frame: Frame, primary: readonly unknown[], primaryMs: number): Promise<void> {
+    const t0 = performance.now();
+    try {
+      const r = await shadow.model.predict(frame);
+      const ms = performance.now() - t0;
+      shadow.window.record(ms, true);
+      shadow.recorder.observe(ms / 1000, r.predictions);
+      const s = shadow.shadow;
+      s.compared++;
+      s.shadowMsSum += ms;
+      s.primaryMsSum += primaryMs;
+      const differs = !samePredictions(primary, r.predictions);
+      if (differs) s.disagreed++;
+      this.metrics.shadow(endpoint, shadow.id, differs);
+    } catch {
+      shadow.window.record(performance.now() - t0, false);
+      shadow.shadow.failed++;
+    }
+  }
+
+  feedback(name: string, items: readonly { requestId: string; label: unknown }[]): { matched: number; unmatched: string[] } {
+    this.endpoint(name);
+    const matched = new Set(this.o.repo.feedback(name, items));
+    return { matched: matched.size, unmatched: items.map((i) => i.requestId).filter((id) => !matched.has(id)) };
+  }
+
+  recentPredictions(name: string, limit: number): ReturnType<ServingRepository['recent']> {
+    return this.o.repo.recent(name, limit);
+  }
+
+  /** Canary steps and guardrails. */
+  private tick(): void {
+    const now = Date.now();
+    for (const ep of this.endpoints.values()) {
+      const cand = ep.byRole('candidate');
+      if (!cand) continue;
+      const breach = guardrailBreach(cand, ep.guardrails, now);
+      if (breach) {
+        this.rollback(ep.name, 'guardrail', breach.code, breach.message);
+        continue;
+      }
+      const c = ep.canary;
+      if (!c || now < c.nextAt) continue;
+      const before = snapshot(ep);
+      c.index++;
+      const pct = c.steps[c.index] ?? 100;
+      if (pct >= 100) {
+        this.promote(ep.name, 'canary', `canary ramp complete (${c.steps.join(' → ')} %)`);
+        continue;
+      }
+      cand.weight = pct;
+      ep.stable!.weight = 100 - pct;
+      c.nextAt = now + c.intervalMs;
+      this.changed(ep, before);
+      this.o.audit.append({ actor: 'canary', action: 'endpoint.canary_step', objectType: 'endpoint', objectId: ep.name, before, after: snapshot(ep), reason: `${cand.id} at ${pct} %` });
+    }
+  }
+
+  /** Re-creates the endpoints stored by an earlier backend: stable and previous come back; trials do not. */
+  async restore(actor: string): Promise<string[]> {
+    const problems: string[] = [];
+    for (const { name, config } of this.o.repo.endpoints()) {
+      const cfg = config as PersistedEndpoint;
+      const order = ['previous', 'stable'] as const;
+      for (const role of order) {
+        const v = cfg.variants.find((x) => x.role === role);
+        if (!v) continue;
+        try {
+          await this.deploy(name, { model: v.id, strategy: 'replace' }, actor);
+        } catch (err) {
+          problems.push(`${name}: ${v.id}: ${(err as Error).message}`);
+        }
+      }
+      const ep = this.endpoints.get(name);
+      if (ep && cfg.guardrails) ep.guardrails = { ...DEFAULT_GUARDRAILS, ...cfg.guardrails };
+    }
+    return problems;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.timer);
+    this.o.repo.close();
+    for (const ep of this.endpoints.values()) for (const v of ep.variants) this.retire(ep, v);
+    this.endpoints.clear();
+    await Promise.all(this.draining);
+  }
+}
+
+function guardrailBreach(v: Variant, g: Guardrails, now: number): { code: string; message: string } | null {
+  const s = v.window.summary(now);
+  if (s.requests < g.minRequests) return null;
+  if (s.errorRate > g.maxErrorRate) {
+    return { code: 'error_rate', message: `guardrail: ${v.id} error rate ${(s.errorRate * 100).toFixed(1)} % > ${(g.maxErrorRate * 100).toFixed(1)} % over ${s.requests} requests` };
+  }
+  if (s.p99Ms !== null && s.p99Ms > g.maxP99Ms) {
+    return { code: 'p99_latency', message: `guardrail: ${v.id} p99 latency ${s.p99Ms.toFixed(1)} ms > ${g.maxP99Ms} ms over ${s.requests} requests` };
+  }
+  return null;
+}
+
+function samePredictions(a: readonly unknown[], b: readonly unknown[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!sameValue(a[i], b[i])) return false;
+  return true;
+}
+
+function sameValue(x: unknown, y: unknown): boolean {
+  if (typeof x === 'number' && typeof y === 'number') return Math.abs(x - y) <= 1e-6 + 1e-4 * Math.abs(x);
+  if (Array.isArray(x) && Array.isArray(y)) return x.length === y.length && x.every((xi, i) => sameValue(xi, y[i]));
+  return x === y;
+}
+
+function logFeatures(v: Variant, r: Prediction): unknown {
+  if (!r.values) return null;
+  const names = v.model.featureNames;
+  const k = names.length;
+  const rows: number[][] = [];
+  for (let i = 0; i < Math.min(r.rows, LOG_ROWS); i++) rows.push(Array.from(r.values.subarray(i * k, (i + 1) * k)));
+  return { columns: names, rows };
+}

@@ -1,0 +1,160 @@
+import type { Db } from '../../store/db';
+import type { AccuracyRow } from './metrics';
+
+export interface LogEntry {
+  requestId: string;
+  endpoint: string;
+  variant: string;
+  modelName: string;
+  modelVersion: number;
+  features: unknown;
+  prediction: unknown;
+  latencyMs: number;
+  ts: number;
+}
+
+export interface LoggedPrediction extends LogEntry {
+  id: number;
+  label: unknown;
+}
+
+export interface LogOptions {
+  /** Rows kept; older ones are deleted as new ones arrive. */
+  maxRows: number;
+  /** Predictions logged per second at most; above it, the rest are not logged (sampling under load). */
+  maxPerSecond: number;
+}
+
+/**
+ * SQL of the serving engine: endpoint configurations and the prediction log. Log writes are buffered and
+ * flushed in one transaction every 100 ms, so a request never waits on the disk.
+ */
+export class ServingRepository {
+  private buffer: LogEntry[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private second = 0;
+  private loggedThisSecond = 0;
+  private readonly insert;
+  private readonly trim;
+  sampledOut = 0;
+
+  constructor(
+    private readonly db: Db,
+    readonly opts: LogOptions = { maxRows: 200_000, maxPerSecond: 2_000 },
+  ) {
+    this.insert = db.prepare(
+      'INSERT INTO prediction_log (request_id, endpoint, variant, model_name, model_version, features, prediction, latency_ms, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.trim = db.prepare('DELETE FROM prediction_log WHERE id <= ?');
+  }
+
+  saveEndpoint(name: string, config: unknown): void {
+    const t = Date.now();
+    this.db
+      .prepare('INSERT INTO serving_endpoints (name, config, created_at, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET config = excluded.config, updated_at = excluded.updated_at')
+      .run(name, JSON.stringify(config), t, t);
+  }
+
+  deleteEndpoint(name: string): void {
+    this.db.prepare('DELETE FROM serving_endpoints WHERE name = ?').run(name);
+  }
+
+  endpoints(): { name: string; config: unknown }[] {
+    return (this.db.prepare('SELECT name, config FROM serving_endpoints ORDER BY name').all() as { name: string; config: string }[]).map((r) => ({
+      name: r.name,
+      config: JSON.parse(r.config) as unknown,
+    }));
+  }
+
+  /** Queues a prediction for the log; false when sampled out because of the rate cap. */
+  log(e: LogEntry): boolean {
+    const sec = Math.floor(e.ts / 1000);
+    if (sec !== this.second) {
+      this.second = sec;
+      this.loggedThisSecond = 0;
+    }
+    if (this.loggedThisSecond >= this.opts.maxPerSecond) {
+      this.sampledOut++;
+      return false;
+    }
+    this.loggedThisSecond++;
+    this.buffer.push(e);
+    this.timer ??= setTimeout(() => this.flush(), 100);
+    return true;
+  }
+
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.buffer.length === 0 || !this.db.open) return;
+    const batch = this.buffer;
+    this.buffer = [];
+    this.db.transaction(() => {
+      let last = 0;
+      for (const e of batch) {
+        const r = this.insert.run(e.requestId, e.endpoint, e.variant, e.modelName, e.modelVersion, JSON.stringify(e.features), JSON.stringify(e.prediction), e.latencyMs, e.ts);
+        last = Number(r.lastInsertRowid);
+      }
+      if (last > this.opts.maxRows) this.trim.run(last - this.opts.maxRows);
+    })();
+  }
+
+  /** Attaches ground-truth labels by request id; returns the ids that matched a logged prediction. */
+  feedback(endpoint: string, items: readonly { requestId: string; label: unknown }[]): string[] {
+    this.flush();
+    const upd = this.db.prepare('UPDATE prediction_log SET label = ?, label_ts = ? WHERE endpoint = ? AND request_id = ?');
+    const matched: string[] = [];
+    const t = Date.now();
+    this.db.transaction(() => {
+      for (const it of items) if (upd.run(JSON.stringify(it.label), t, endpoint, it.requestId).changes > 0) matched.push(it.requestId);
+    })();
+    return matched;
+  }
+
+  recent(endpoint: string, limit: number): LoggedPrediction[] {
+    this.flush();
+    const rows = this.db
+      .prepare('SELECT * FROM prediction_log WHERE endpoint = ? ORDER BY id DESC LIMIT ?')
+      .all(endpoint, limit) as { id: number; request_id: string; endpoint: string; variant: string; model_name: string; model_version: number; features: string; prediction: string; latency_ms: number; ts: number; label: string | null }[];
+    return rows.map((r) => ({
+      id: r.id,
+      requestId: r.request_id,
+      endpoint: r.endpoint,
+      variant: r.variant,
+      modelName: r.model_name,
+      modelVersion: r.model_version,
+      features: JSON.parse(r.features) as unknown,
+      prediction: JSON.parse(r.prediction) as unknown,
+      latencyMs: r.latency_ms,
+      ts: r.ts,
+      label: r.label === null ? null : (JSON.parse(r.label) as unknown),
+    }));
+  }
+
+  /** Accuracy of labelled predictions per endpoint and model version, over the newest `limit` labelled rows. */
+  accuracy(limit = 10_000): AccuracyRow[] {
+    const rows = this.db
+      .prepare('SELECT endpoint, model_name, model_version, prediction, label FROM prediction_log WHERE label IS NOT NULL ORDER BY id DESC LIMIT ?')
+      .all(limit) as { endpoint: string; model_name: string; model_version: number; prediction: string; label: string }[];
+    const acc = new Map<string, { row: AccuracyRow; right: number; total: number }>();
+    for (const r of rows) {
+      const pred = JSON.parse(r.prediction) as unknown;
+      const label = JSON.parse(r.label) as unknown;
+      const preds = Array.isArray(pred) ? pred : [pred];
+      const labels = Array.isArray(label) ? label : [label];
+      if (labels.length !== preds.length) continue;
+      const key = `${r.endpoint}\u0000${r.model_name}\u0000${r.model_version}`;
+      let a = acc.get(key);
+      if (!a) acc.set(key, (a = { row: { model_name: r.model_name, model_version: String(r.model_version), segment: `endpoint:${r.endpoint}`, accuracy: 0 }, right: 0, total: 0 }));
+      for (let i = 0; i < preds.length; i++) {
+        a.total++;
+        if (String(preds[i]) === String(labels[i])) a.right++;
+      }
+    }
+    return [...acc.values()].map((a) => ({ ...a.row, accuracy: a.total ? a.right / a.total : 0 }));
+  }
+
+  close(): void {
+    this.flush();
+  }
+}
