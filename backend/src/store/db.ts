@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import { coreMigrations, type Migration } from './migrations';
 import { servingMigrations } from './serving-migrations';
 import { jobsMigrations } from './jobs-migrations';
+import { syncMigrations } from './sync-migrations';
 
 export type Db = Database.Database;
 
@@ -23,7 +24,7 @@ export function openDb(file: string): Db {
 }
 
 /** Every feature's migrations, in the order they apply. Features append their own list here. */
-const ALL_MIGRATIONS: readonly Migration[] = [...coreMigrations, ...jobsMigrations, ...servingMigrations];
+const ALL_MIGRATIONS: readonly Migration[] = [...coreMigrations, ...jobsMigrations, ...servingMigrations, ...syncMigrations];
 
 export function migrate(db: Db): void {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)');

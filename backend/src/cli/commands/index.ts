@@ -3,6 +3,8 @@ import { registerServe } from './serve';
 import { registerTracking } from './tracking';
 import { registerRegistry } from './registry';
 import { registerDemo } from './demo';
+import { registerRemote } from './remote';
+import { registerSync } from './sync';
 
 /** One line per command group; each feature adds its own file in this folder. */
 export function registerCommands(program: Command): void {
@@ -10,4 +12,6 @@ export function registerCommands(program: Command): void {
   registerTracking(program);
   registerRegistry(program);
   registerDemo(program);
+  registerRemote(program);
+  registerSync(program);
 }

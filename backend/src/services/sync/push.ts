@@ -1,0 +1,384 @@
+import type { CoreContext } from '../../context';
+import { artifactPathOf } from '../../artifacts/store';
+import type { Run } from '../../store/types';
+import { isTaken, RemoteError, type MlflowRemote } from './client';
+import type { RetryHooks } from './http';
+import { remoteArtifactPath, uploadTree } from './artifacts';
+import type { LoggedModelRow, MetricKeyStats, SyncRepo } from './repository';
+import type { RemoteRow } from './repository';
+import { errorText, isObjectError, Report, type SyncOptions } from './report';
+import { pushRegistry } from './push-registry';
+import { wireValue, type KV, type Metric } from './wire';
+
+/** Tags that mark what this store pushed; pulls and resumed pushes find objects by them. */
+export const ORIGIN_STORE = 'mlops.origin.store';
+export const ORIGIN_RUN = 'mlops.origin.run_id';
+export const ORIGIN_MODEL = 'mlops.origin.model_id';
+export const ORIGIN_VERSION = 'mlops.origin.version';
+
+/** MLflow's LogBatch limits (mlflow/utils/validation.py). */
+const MAX_METRICS = 1000;
+const MAX_PARAMS_TAGS = 100;
+
+/** Thrown from a retry hook when the object a lost create answer was about turns out to exist remotely. */
+class Adopt<T> extends Error {
+  constructor(readonly found: T) {
+    super('adopt');
+  }
+}
+
+const quote = (s: string): string => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
+/**
+ * Creates something remotely exactly once. A journal entry is written before the create; when a create's answer
+ * may have been lost (dropped connection, 5xx) or a previous push died mid-create, `find` looks for the object
+ * by its origin tag first.
+ */
+export async function createOnce<T>(
+  repo: SyncRepo,
+  remote: string,
+  kind: Parameters<SyncRepo['addIntent']>[1],
+  localId: string,
+  find: () => Promise<T | null>,
+  create: (hooks: RetryHooks) => Promise<T>,
+): Promise<T> {
+  if (repo.hasIntent(remote, kind, localId)) {
+    const found = await find();
+    if (found) return found;
+  }
+  repo.addIntent(remote, kind, localId);
+  const hooks: RetryHooks = {
+    beforeRetry: async (ambiguous) => {
+      if (!ambiguous) return;
+      const found = await find();
+      if (found) throw new Adopt(found);
+    },
+  };
+  try {
+    return await create(hooks);
+  } catch (e) {
+    if (e instanceof Adopt) return e.found as T;
+    throw e;
+  }
+}
+
+/** Pushes this store's runs (with their logged models, metrics, artifacts) and then its registry to one remote. */
+export class Pusher {
+  readonly report: Report;
+  readonly storeId: string;
+  private readonly remote: string;
+  private readonly experiments = new Map<string, Promise<string>>();
+  private readonly inFlight = new Map<string, Promise<string | null>>();
+  private done = 0;
+  private total = 0;
+
+  constructor(
+    readonly ctx: CoreContext,
+    readonly repo: SyncRepo,
+    readonly remoteRow: RemoteRow,
+    readonly client: MlflowRemote,
+    readonly opts: SyncOptions = {},
+  ) {
+    this.remote = remoteRow.name;
+    this.report = new Report(remoteRow.name, 'push');
+    this.storeId = repo.storeId();
+    client.http.onRetry = () => this.report.summary.retries++;
+  }
+
+  private progress(phase: string): void {
+    const s = this.report.summary;
+    this.opts.onProgress?.({ phase, done: this.done, total: this.total, metricPoints: s.metricPoints, bytes: s.artifactBytes });
+  }
+
+  private checkAbort(): void {
+    if (this.opts.signal?.aborted) throw new Error('sync interrupted');
+  }
+
+  async run(): Promise<Report> {
+    this.total = this.repo.countDirtyRuns(this.remote);
+    this.progress('runs');
+    const width = Math.max(1, this.opts.concurrency ?? 4);
+    let after = '';
+    for (;;) {
+      const page = this.repo.dirtyRuns(this.remote, after, 200);
+      if (!page.length) break;
+      after = page[page.length - 1]!.run_uuid;
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        while (next < page.length) {
+          const r = page[next++]!;
+          this.checkAbort();
+          await this.pushRun(r.run_uuid);
+          this.done++;
+          this.progress('runs');
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(width, page.length) }, worker));
+    }
+    this.progress('registry');
+    await pushRegistry(this);
+    return this.report;
+  }
+
+  /** The remote run id for a local run, pushing it first if it has unpushed changes. Null if it failed. */
+  pushRun(uuid: string): Promise<string | null> {
+    const m = this.repo.mapping(this.remote, 'run', uuid);
+    if (m?.origin === 'remote') return Promise.resolve(m.remote_id);
+    if (m && this.repo.pushedVersion(this.remote, uuid) >= this.repo.runVersion(uuid)) return Promise.resolve(m.remote_id);
+    let p = this.inFlight.get(uuid);
+    if (!p) {
+      p = this.pushRunNow(uuid);
+      this.inFlight.set(uuid, p);
+      void p.finally(() => this.inFlight.delete(uuid));
+    }
+    return p;
+  }
+
+  private async pushRunNow(uuid: string): Promise<string | null> {
+    const version = this.repo.runVersion(uuid);
+    let run: Run;
+    try {
+      run = this.ctx.tracking.runs.get(uuid);
+    } catch {
+      return null;
+    }
+    try {
+      const { runId, artifactUri, created } = await this.ensureRun(run);
+      await this.pushParamsAndTags(run, runId);
+      for (const lm of this.repo.loggedModelsOfRun(uuid)) await this.pushLoggedModel(lm, runId);
+      await this.pushMetrics(uuid, runId);
+      await this.pushInputsOutputs(run, runId);
+      const localArt = artifactPathOf(run.info.artifact_uri);
+      const remoteArt = remoteArtifactPath(artifactUri);
+      if (localArt !== null && remoteArt !== null) {
+        await uploadTree(this.ctx.artifacts, this.client, this.repo, this.remote, localArt, remoteArt, this.report, () => this.progress('runs'));
+      } else if (localArt !== null && (await this.ctx.artifacts.listFiles(localArt)).length) {
+        this.report.object('run', uuid, 'failed', `the remote stores this run's artifacts at ${artifactUri}, which cannot be written over REST`);
+      }
+      this.checkAbort();
+      await this.client.updateRun(runId, run.info.status, run.info.end_time ?? null);
+      if (run.info.lifecycle_stage === 'deleted') await this.client.deleteRun(runId);
+      this.report.summary.writes += run.info.lifecycle_stage === 'deleted' ? 2 : 1;
+      this.repo.setPushedVersion(this.remote, uuid, version);
+      this.report.count('run', created ? 'created' : 'updated');
+      return runId;
+    } catch (e) {
+      if (!isObjectError(e)) throw e;
+      this.report.object('run', uuid, 'failed', errorText(e));
+      return null;
+    }
+  }
+
+  async remoteExperiment(localExpId: string): Promise<string> {
+    let p = this.experiments.get(localExpId);
+    if (!p) {
+      p = this.ensureExperiment(localExpId);
+      this.experiments.set(localExpId, p);
+      p.catch(() => this.experiments.delete(localExpId));
+    }
+    return p;
+  }
+
+  private async ensureExperiment(localExpId: string): Promise<string> {
+    const mapped = this.repo.remoteId(this.remote, 'experiment', localExpId);
+    if (mapped) return mapped;
+    const exp = this.ctx.tracking.experiments.get(localExpId);
+    let found = await this.client.getExperimentByName(exp.name);
+    if (!found) {
+      try {
+        await this.client.createExperiment(exp.name, exp.tags);
+        this.report.summary.writes++;
+        this.report.count('experiment', 'created');
+      } catch (e) {
+        if (!isTaken(e)) throw e;
+      }
+      found = await this.client.getExperimentByName(exp.name);
+      if (!found) throw new RemoteError('RESOURCE_DOES_NOT_EXIST', 404, `experiment '${exp.name}' vanished on the remote while being created`);
+    }
+    if (found.lifecycle_stage === 'deleted') {
+      this.report.object('experiment', exp.name, 'conflict', 'deleted on the remote: restore it there (mlflow experiments restore) to push its runs');
+      throw new RemoteError('INVALID_STATE', 400, `experiment '${exp.name}' is deleted on the remote`);
+    }
+    this.repo.setMapping(this.remote, 'experiment', localExpId, found.experiment_id, 'local');
+    return found.experiment_id;
+  }
+
+  private async ensureRun(run: Run): Promise<{ runId: string; artifactUri: string; created: boolean }> {
+    const uuid = run.info.run_id;
+    const mapped = this.repo.remoteId(this.remote, 'run', uuid);
+    if (mapped) {
+      let art = this.repo.remoteId(this.remote, 'run_artifact_uri', uuid);
+      if (!art) {
+        art = (await this.client.getRun(mapped)).info.artifact_uri;
+        this.repo.setMapping(this.remote, 'run_artifact_uri', uuid, art, 'local');
+      }
+      return { runId: mapped, artifactUri: art, created: false };
+    }
+    const expId = await this.remoteExperiment(run.info.experiment_id);
+    const find = async () => {
+      const res = await this.client.searchRuns({ experiment_ids: [expId], filter: `tags.\`${ORIGIN_RUN}\` = ${quote(uuid)}`, max_results: 10 });
+      return (res.runs ?? []).find((r) => r.data?.tags?.some((t) => t.key === ORIGIN_STORE && t.value === this.storeId)) ?? null;
+    };
+    const remote = await createOnce(this.repo, this.remote, 'run', uuid, find, (hooks) =>
+      this.client.createRun(
+        {
+          experiment_id: expId,
+          user_id: run.info.user_id,
+          run_name: run.info.run_name,
+          start_time: run.info.start_time,
+          tags: [
+            { key: ORIGIN_STORE, value: this.storeId },
+            { key: ORIGIN_RUN, value: uuid },
+          ],
+        },
+        hooks,
+      ),
+    );
+    this.report.summary.writes++;
+    this.repo.db.transaction(() => {
+      this.repo.setMapping(this.remote, 'run', uuid, remote.info.run_id, 'local');
+      this.repo.setMapping(this.remote, 'run_artifact_uri', uuid, remote.info.artifact_uri, 'local');
+    })();
+    return { runId: remote.info.run_id, artifactUri: remote.info.artifact_uri, created: true };
+  }
+
+  private async runTags(run: Run): Promise<KV[]> {
+    const tags: KV[] = [];
+    for (const t of run.data.tags ?? []) {
+      if (t.key === 'mlflow.parentRunId' && t.value !== run.info.run_id) {
+        const parent = await this.pushRun(t.value);
+        tags.push({ key: t.key, value: parent ?? t.value });
+      } else tags.push(t);
+    }
+    const l = this.ctx.tracking.runs.lineage(run.info.run_id);
+    for (const [k, v] of Object.entries(l)) {
+      if (v === null || v === undefined) continue;
+      tags.push({ key: `mlops.lineage.${k}`, value: typeof v === 'object' ? JSON.stringify(v) : String(v) });
+    }
+    tags.push({ key: ORIGIN_STORE, value: this.storeId }, { key: ORIGIN_RUN, value: run.info.run_id });
+    return tags;
+  }
+
+  private async pushParamsAndTags(run: Run, runId: string): Promise<void> {
+    const params = run.data.params ?? [];
+    const tags = await this.runTags(run);
+    const n = Math.max(Math.ceil(params.length / MAX_PARAMS_TAGS), Math.ceil(tags.length / MAX_PARAMS_TAGS));
+    for (let i = 0; i < n; i++) {
+      this.checkAbort();
+      const p = params.slice(i * MAX_PARAMS_TAGS, (i + 1) * MAX_PARAMS_TAGS);
+      const t = tags.slice(i * MAX_PARAMS_TAGS, (i + 1) * MAX_PARAMS_TAGS);
+      try {
+        await this.client.logBatch(runId, [], p, t);
+      } catch (e) {
+        // Params are immutable remotely: a changed value is a conflict; the run's other data still goes.
+        if (!(e instanceof RemoteError) || !/param/i.test(e.message) || !p.length) throw e;
+        this.report.object('run', run.info.run_id, 'conflict', `params differ on the remote and cannot change there: ${e.message}`);
+        if (t.length) await this.client.logBatch(runId, [], [], t);
+      }
+      this.report.summary.writes++;
+      this.report.summary.params += p.length;
+      this.report.summary.tags += t.length;
+    }
+  }
+
+  /** Sends the metric points the remote lacks, per key: the new tail when history only grew, else the whole key. */
+  private async pushMetrics(uuid: string, runId: string): Promise<void> {
+    const pushed = this.repo.pushedMetricStats(this.remote, uuid);
+    let batch: Metric[] = [];
+    let settled: MetricKeyStats[] = [];
+    const flush = async (): Promise<void> => {
+      if (batch.length) {
+        this.checkAbort();
+        await this.client.logBatch(runId, batch, [], []);
+        this.report.summary.writes++;
+        this.report.summary.metricPoints += batch.length;
+        batch = [];
+        this.progress('runs');
+      }
+      for (const s of settled) this.repo.setPushedMetricStats(this.remote, uuid, s);
+      settled = [];
+    };
+    for (const s of this.repo.metricStats(uuid)) {
+      const prev = pushed.get(s.key);
+      if (prev && prev.count === s.count && prev.last_step === s.last_step && prev.last_ts === s.last_ts) continue;
+      const tailOnly = prev && s.count - prev.count === this.repo.countAbove(uuid, s.key, prev.last_step, prev.last_ts);
+      const above = tailOnly && prev ? { step: prev.last_step, ts: prev.last_ts } : null;
+      let cursor = null;
+      for (;;) {
+        const rows = this.repo.metricPage(uuid, s.key, cursor, above, MAX_METRICS - batch.length);
+        if (!rows.length) break;
+        for (const r of rows) {
+          const m: Metric = { key: r.key, value: r.is_nan ? 'NaN' : wireValue(r.value), timestamp: r.timestamp, step: r.step };
+          const mid = r.model_id ? this.repo.remoteId(this.remote, 'logged_model', r.model_id) : undefined;
+          if (mid) m.model_id = mid;
+          if (r.dataset_name) m.dataset_name = r.dataset_name;
+          if (r.dataset_digest) m.dataset_digest = r.dataset_digest;
+          batch.push(m);
+        }
+        cursor = rows[rows.length - 1]!;
+        if (batch.length >= MAX_METRICS) await flush();
+      }
+      settled.push(s);
+      if (!batch.length) await flush();
+    }
+    await flush();
+  }
+
+  private async pushInputsOutputs(run: Run, runId: string): Promise<void> {
+    const inputs = run.inputs.dataset_inputs ?? [];
+    const sig = `${run.info.run_id}:${inputs.length}`;
+    if (inputs.length && this.repo.remoteId(this.remote, 'run_inputs', run.info.run_id) !== sig) {
+      await this.client.logInputs(runId, inputs);
+      this.report.summary.writes++;
+      this.repo.setMapping(this.remote, 'run_inputs', run.info.run_id, sig, 'local');
+    }
+    for (const o of run.outputs.model_outputs ?? []) {
+      const key = `${run.info.run_id}/${o.model_id}`;
+      const mid = this.repo.remoteId(this.remote, 'logged_model', o.model_id);
+      if (!mid || this.repo.remoteId(this.remote, 'run_output', key)) continue;
+      await this.client.logOutputs(runId, [{ model_id: mid, step: o.step ?? 0 }]);
+      this.report.summary.writes++;
+      this.repo.setMapping(this.remote, 'run_output', key, mid, 'local');
+    }
+  }
+
+  /** Creates a READY logged model remotely (once), uploads its files, then finalizes it. */
+  async pushLoggedModel(lm: LoggedModelRow, remoteRunId: string | null): Promise<string | null> {
+    const mapped = this.repo.mapping(this.remote, 'logged_model', lm.model_id);
+    if (mapped) return mapped.remote_id;
+    if (lm.status !== 'LOGGED_MODEL_READY') return null;
+    const expId = await this.remoteExperiment(String(lm.experiment_id));
+    const find = async () => {
+      const res = await this.client.searchLoggedModels([expId], `tags.\`${ORIGIN_MODEL}\` = ${quote(lm.model_id)}`);
+      return (res.models ?? []).find((m) => m.info.tags?.some((t) => t.key === ORIGIN_STORE && t.value === this.storeId)) ?? null;
+    };
+    const params = this.repo.loggedModelKVs('logged_model_params', lm.model_id);
+    const tags = this.repo.loggedModelKVs('logged_model_tags', lm.model_id).filter((t) => t.key !== 'mlflow.modelVersions');
+    tags.push({ key: ORIGIN_STORE, value: this.storeId }, { key: ORIGIN_MODEL, value: lm.model_id });
+    const created = await createOnce(this.repo, this.remote, 'logged_model', lm.model_id, find, (hooks) =>
+      this.client.createLoggedModel(
+        {
+          experiment_id: expId,
+          name: lm.name,
+          ...(lm.model_type ? { model_type: lm.model_type } : {}),
+          ...(remoteRunId ? { source_run_id: remoteRunId } : {}),
+          params: params.slice(0, MAX_PARAMS_TAGS),
+          tags,
+        },
+        hooks,
+      ),
+    );
+    const id = created.info.model_id;
+    for (let i = MAX_PARAMS_TAGS; i < params.length; i += MAX_PARAMS_TAGS) await this.client.logLoggedModelParams(id, params.slice(i, i + MAX_PARAMS_TAGS));
+    const localArt = artifactPathOf(lm.artifact_location);
+    const remoteArt = remoteArtifactPath(created.info.artifact_uri);
+    if (localArt !== null && remoteArt !== null) {
+      await uploadTree(this.ctx.artifacts, this.client, this.repo, this.remote, localArt, remoteArt, this.report, () => this.progress('models'));
+    }
+    await this.client.finalizeLoggedModel(id, 'LOGGED_MODEL_READY');
+    this.report.summary.writes += 2;
+    this.repo.setMapping(this.remote, 'logged_model', lm.model_id, id, 'local');
+    this.report.count('logged_model', 'created');
+    return id;
+  }
+}
