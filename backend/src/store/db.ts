@@ -24,7 +24,7 @@ export function openDb(file: string): Db {
 }
 
 /** Every feature's migrations, in the order they apply. Features append their own list here. */
-const ALL_MIGRATIONS: readonly Migration[] = [...coreMigrations, ...jobsMigrations, ...servingMigrations, ...syncMigrations];
+const ALL_MIGRATIONS: readonly Migration[] = [...coreMigrations, ...jobsMigrations, ...servingMigrations, ...syncMigrations, ...servingMigrations];
 
 export function migrate(db: Db): void {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)');
