@@ -23,7 +23,7 @@ async function deployed(app: App, name = 'iris', spec = CHAMPION) {
 }
 
 for (const db of ['memory', 'file'] as const) {
-  test(`deploy and score in all four MLflow formats (${db} database)`, async (t) => {
+  void test(`deploy and score in all four MLflow formats (${db} database)`, async (t) => {
     const app = await buildServingApp(t, db);
     await deployed(app);
     const rows = sampleRows(8);
@@ -43,7 +43,7 @@ for (const db of ['memory', 'file'] as const) {
   });
 }
 
-test('a regressor answers one number per row; a model without MLmodel is served by position', async (t) => {
+void test('a regressor answers one number per row; a model without MLmodel is served by position', async (t) => {
   const app = await buildServingApp(t);
   const v = registerOnnxModel(app.ctx, 'reg', linearRegressor([1, 2, 3, 4], 0.5), { mlmodel: null });
   assert.equal((await call(app, 'POST', '/endpoints/reg/deploy', { model: `reg/${v}` })).status, 200);
@@ -54,7 +54,7 @@ test('a regressor answers one number per row; a model without MLmodel is served 
   assert.match(String(bad.body.message), /Row 0 has 3 values; the model expects 4/);
 });
 
-test('bad input gets a 4xx that names the problem', async (t) => {
+void test('bad input gets a 4xx that names the problem', async (t) => {
   const app = await buildServingApp(t);
   await deployed(app);
   const cases: [unknown, number, RegExp][] = [
@@ -89,7 +89,7 @@ test('bad input gets a 4xx that names the problem', async (t) => {
   assert.equal((await call(app, 'POST', '/endpoints/bad%20name/deploy', { model: 'iris/1' })).status, 400);
 });
 
-test('a corrupt or non-ONNX model is refused and the current variant keeps serving', async (t) => {
+void test('a corrupt or non-ONNX model is refused and the current variant keeps serving', async (t) => {
   const app = await buildServingApp(t);
   await deployed(app);
   const junk = registerOnnxModel(app.ctx, 'iris', new TextEncoder().encode('this is a pickle, not ONNX'));
@@ -111,7 +111,7 @@ test('a corrupt or non-ONNX model is refused and the current variant keeps servi
   assert.equal((await call(app, 'GET', '/endpoints/other')).status, 404);
 });
 
-test('A/B routes its configured share; sticky keys stay in their arm; weights must sum to 100', async (t) => {
+void test('A/B routes its configured share; sticky keys stay in their arm; weights must sum to 100', async (t) => {
   const app = await buildServingApp(t);
   await deployed(app);
   const v2 = registerOnnxModel(app.ctx, 'iris', linearClassifier(CHALLENGER));
@@ -142,7 +142,7 @@ test('A/B routes its configured share; sticky keys stay in their arm; weights mu
   for (let i = 0; i < 20; i++) assert.equal((await call(app, 'POST', '/endpoints/iris/invocations', split(rows))).headers['x-mlops-variant'], 'iris/2');
 });
 
-test('shadow answers never reach the caller; disagreement and latency are compared', async (t) => {
+void test('shadow answers never reach the caller; disagreement and latency are compared', async (t) => {
   const app = await buildServingApp(t);
   await deployed(app);
   const v2 = registerOnnxModel(app.ctx, 'iris', linearClassifier(CHALLENGER));
@@ -166,7 +166,7 @@ test('shadow answers never reach the caller; disagreement and latency are compar
   assert.match(metrics, new RegExp(`ml_shadow_disagreements_total\\{endpoint="iris",variant="iris/2"\\} ${expectDisagree}\\n`));
 });
 
-test('canary ramps 1→5→10→25→50→100 and promotes; rollback is one weight change back to the warm previous', async (t) => {
+void test('canary ramps 1→5→10→25→50→100 and promotes; rollback is one weight change back to the warm previous', async (t) => {
   const app = await buildServingApp(t);
   await deployed(app);
   const v2 = registerOnnxModel(app.ctx, 'iris', linearClassifier(CHALLENGER));
@@ -196,7 +196,7 @@ test('canary ramps 1→5→10→25→50→100 and promotes; rollback is one weig
   assert.ok(events.includes('endpoint.deploy'));
 });
 
-test('a failing candidate is rolled back automatically by the error-rate guardrail; callers get the stable answer', async (t) => {
+void test('a failing candidate is rolled back automatically by the error-rate guardrail; callers get the stable answer', async (t) => {
   const app = await buildServingApp(t);
   await deployed(app);
   const bad = registerOnnxModel(app.ctx, 'iris', faultyClassifier(CHAMPION));
@@ -220,7 +220,7 @@ test('a failing candidate is rolled back automatically by the error-rate guardra
   assert.match(metrics, /ml_rollbacks_total\{endpoint="iris",reason="error_rate"\} 1/);
 });
 
-test('prediction log joins feedback by request id; accuracy per version reaches /metrics', async (t) => {
+void test('prediction log joins feedback by request id; accuracy per version reaches /metrics', async (t) => {
   const app = await buildServingApp(t);
   await deployed(app);
   const rows = sampleRows(40, 3);
@@ -246,7 +246,7 @@ test('prediction log joins feedback by request id; accuracy per version reaches 
   assert.match(metrics, /ml_traffic_weight_percent\{endpoint="iris",variant="iris\/1",role="stable"\} 100/);
 });
 
-test('endpoints are restored when the backend restarts on the same home', async (t) => {
+void test('endpoints are restored when the backend restarts on the same home', async (t) => {
   const { buildApp } = await import('../../backend/src/app');
   const { mkdtempSync, rmSync } = await import('node:fs');
   const { join } = await import('node:path');
