@@ -249,7 +249,8 @@ export class JobService {
       return { status: 'failed', reason: 'oom', message: exit.message ?? `Out of memory: killed at its ${limit ? `${(limit / 2 ** 20).toFixed(0)} MiB ` : ''}memory limit`, exitCode: code };
     }
     if (code === 0) return { status: 'finished', reason: 'exit', message: 'Exited with code 0', exitCode: 0 };
-    return { status: 'failed', reason: exit.reason ?? 'exit', message: exit.message ?? `Exited with code ${code}`, exitCode: code };
+    const hint = code === 127 ? ` (command not found: '${job.spec.command[0] ?? 'CMD'}')` : code === 126 ? ` (not executable: '${job.spec.command[0] ?? 'CMD'}')` : '';
+    return { status: 'failed', reason: exit.reason ?? 'exit', message: exit.message ?? `Exited with code ${code}${hint}`, exitCode: code };
   }
 
   private finish(job: Job, o: Outcome): void {

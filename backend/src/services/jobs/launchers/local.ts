@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { loadExeca } from '../execa';
 import type { ExitInfo, Job, Launcher, LaunchRequest, LogSink, Running } from '../types';
 import { LaunchError } from '../types';
@@ -51,6 +51,7 @@ export class LocalLauncher implements Launcher {
     const { spec } = req;
     const env = { ...req.env };
     if (req.gpuIds) env.CUDA_VISIBLE_DEVICES = req.gpuIds.join(',');
+    if (spec.cwd && !existsSync(spec.cwd)) throw new LaunchError('launch_error', `Cannot start the job: its working folder '${spec.cwd}' does not exist`);
     const [file, ...args] = spec.command;
     const { execa } = await loadExeca();
     const child = execa(file!, args, {

@@ -1,0 +1,124 @@
+import { readFile } from 'node:fs/promises';
+import type { ServerResponse } from 'node:http';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { CoreContext } from '../../context';
+import { readHandshake } from '../../server';
+import { JobService } from '../../services/jobs/service';
+import { maskEnv, normalizeSpec, type JobInput } from '../../services/jobs/spec';
+import type { Job, JobStatus } from '../../services/jobs/types';
+import type { LogEvent } from '../../services/jobs/logs';
+import { PipelineService } from '../../services/pipelines/service';
+import { invalid } from '../../util/errors';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    mlopsJobs: JobService;
+    mlopsPipelines: PipelineService;
+  }
+}
+
+/** The job as the API shows it: secret-looking env values masked. */
+export const publicJob = (j: Job): Job => ({ ...j, spec: { ...j.spec, env: maskEnv(j.spec.env) } });
+
+const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+const ListQuery = Type.Object({
+  status: Type.Optional(Type.Union([Type.Literal('queued'), Type.Literal('running'), Type.Literal('finished'), Type.Literal('failed'), Type.Literal('cancelled')])),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000 })),
+});
+const LogQuery = Type.Object({ follow: Type.Optional(Type.Boolean()) });
+const PipelineBody = Type.Object({
+  file: Type.String({ minLength: 1 }),
+  params: Type.Optional(Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()]))),
+  launcher: Type.Optional(Type.Union([Type.Literal('docker'), Type.Literal('local')])),
+});
+
+function sse(raw: ServerResponse, event: string, data: unknown): void {
+  if (!raw.writableEnded) raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+}
+
+/** GET /api/v1/jobs/:id/logs?follow=true: the output so far as one `log` event, then live `log` events, then `end`. */
+function streamLogs(jobs: JobService, job: Job, raw: ServerResponse, open: Set<ServerResponse>): void {
+  raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+  open.add(raw);
+  const finish = (e: Extract<LogEvent, { type: 'end' }>) => {
+    sse(raw, 'end', e);
+    raw.end();
+  };
+  const sub = jobs.logs.follow(job.job_id, job.log_file, (e) => (e.type === 'log' ? sse(raw, 'log', { stream: e.stream, text: e.text }) : finish(e)));
+  if (sub.backlog) sse(raw, 'log', { stream: 'backlog', text: sub.backlog });
+  if (job.status !== 'queued' && job.status !== 'running') finish({ type: 'end', status: job.status, reason: job.reason, exit_code: job.exit_code });
+  const beat = setInterval(() => raw.write(': ping\n\n'), 15_000);
+  raw.on('close', () => {
+    clearInterval(beat);
+    sub.close();
+    open.delete(raw);
+  });
+}
+
+/** /api/v1/jobs and /api/v1/pipelines: training jobs (Docker or local), their live logs, and pipelines of them. */
+export const jobRoutes: FastifyPluginAsync<{ ctx: CoreContext; token?: string }> = async (parent: FastifyInstance, opts) => {
+  const { ctx } = opts;
+  let token = opts.token ?? '';
+  const jobs = new JobService(ctx, {
+    endpoint: () => {
+      const addr = parent.server.address();
+      if (!addr || typeof addr === 'string') return null;
+      const t = token || readHandshake(ctx.home)?.token || '';
+      return { url: `http://127.0.0.1:${addr.port}`, token: t };
+    },
+  });
+  const pipelines = new PipelineService(ctx, jobs);
+  parent.decorate('mlopsJobs', jobs);
+  parent.decorate('mlopsPipelines', pipelines);
+  const open = new Set<ServerResponse>();
+  parent.addHook('onReady', async () => {
+    await jobs.init();
+  });
+  parent.addHook('preClose', async () => {
+    for (const raw of open) raw.end();
+    pipelines.close();
+    await jobs.close();
+  });
+  const app = parent.withTypeProvider<TypeBoxTypeProvider>();
+  // Jobs log into this backend with the credentials of whoever submitted them.
+  app.addHook('onRequest', async (req) => {
+    const h = req.headers.authorization;
+    if (!opts.token && h?.startsWith('Bearer ') && req.url.startsWith('/api/v1/')) token = h.slice(7);
+  });
+
+  app.post('/api/v1/jobs', async (req, reply) => {
+    const body = (req.body ?? {}) as JobInput & { base_dir?: string };
+    const base = typeof body.base_dir === 'string' && body.base_dir ? body.base_dir : process.cwd();
+    const { launcher, spec } = normalizeSpec(body, base);
+    const job = await jobs.submit(launcher, spec);
+    return reply.code(201).send(publicJob(job));
+  });
+  app.get('/api/v1/jobs', { schema: { querystring: ListQuery } }, async (req) => ({
+    jobs: jobs.list({ ...(req.query.status ? { status: req.query.status as JobStatus } : {}), ...(req.query.limit ? { limit: req.query.limit } : {}) }).map(publicJob),
+  }));
+  app.get('/api/v1/jobs/:id', { schema: { params: IdParams } }, async (req) => publicJob(jobs.get(req.params.id)));
+  app.post('/api/v1/jobs/:id/cancel', { schema: { params: IdParams } }, async (req) => publicJob(await jobs.cancel(req.params.id)));
+  app.get('/api/v1/jobs/:id/logs', { schema: { params: IdParams, querystring: LogQuery } }, async (req, reply) => {
+    const job = jobs.get(req.params.id);
+    const follow = req.query.follow ?? (req.headers.accept ?? '').includes('text/event-stream');
+    if (!follow) {
+      const text = await readFile(job.log_file, 'utf8').catch(() => '');
+      return reply.type('text/plain; charset=utf-8').send(text);
+    }
+    reply.hijack();
+    streamLogs(jobs, job, reply.raw, open);
+    return reply;
+  });
+
+  app.post('/api/v1/pipelines/runs', { schema: { body: PipelineBody } }, async (req, reply) => {
+    const run = await pipelines.start(req.body.file, { params: req.body.params ?? {}, ...(req.body.launcher ? { launcher: req.body.launcher } : {}) });
+    return reply.code(201).send(run);
+  });
+  app.get('/api/v1/pipelines/runs', async () => ({ runs: pipelines.list() }));
+  app.get('/api/v1/pipelines/runs/:id', { schema: { params: IdParams } }, async (req) => {
+    if (!/^[0-9a-f]+$/.test(req.params.id)) throw invalid(`Invalid pipeline run id '${req.params.id}'`);
+    return pipelines.get(req.params.id);
+  });
+};
