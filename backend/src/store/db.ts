@@ -2,9 +2,10 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { coreMigrations, type Migration } from './migrations';
-import { servingMigrations } from './serving-migrations';
 import { jobsMigrations } from './jobs-migrations';
+import { servingMigrations } from './serving-migrations';
 import { syncMigrations } from './sync-migrations';
+import { likeToRegex } from './search/filter';
 
 export type Db = Database.Database;
 
@@ -19,12 +20,13 @@ export function openDb(file: string): Db {
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   db.pragma('cache_size = -65536');
+  registerFunctions(db);
   migrate(db);
   return db;
 }
 
 /** Every feature's migrations, in the order they apply. Features append their own list here. */
-const ALL_MIGRATIONS: readonly Migration[] = [...coreMigrations, ...jobsMigrations, ...servingMigrations, ...syncMigrations, ...servingMigrations];
+const ALL_MIGRATIONS: readonly Migration[] = [...coreMigrations, ...jobsMigrations, ...servingMigrations, ...syncMigrations];
 
 export function migrate(db: Db): void {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)');
@@ -41,3 +43,21 @@ export function migrate(db: Db): void {
 
 /** Milliseconds since the epoch; one place so tests can reason about time. */
 export const now = (): number => Date.now();
+
+/** SQL functions the search filters use: MLflow's LIKE is case-sensitive, ILIKE is not (both with % and _). */
+function registerFunctions(db: Db): void {
+  const cache = new Map<string, RegExp>();
+  const matcher = (ci: boolean) => (value: unknown, pattern: unknown): number => {
+    if (typeof value !== 'string' || typeof pattern !== 'string') return 0;
+    const k = (ci ? 'i' : 's') + pattern;
+    let re = cache.get(k);
+    if (!re) {
+      if (cache.size > 1000) cache.clear();
+      re = likeToRegex(pattern, ci);
+      cache.set(k, re);
+    }
+    return re.test(value) ? 1 : 0;
+  };
+  db.function('mlflow_like', { deterministic: true }, matcher(false));
+  db.function('mlflow_ilike', { deterministic: true }, matcher(true));
+}

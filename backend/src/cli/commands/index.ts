@@ -1,17 +1,23 @@
 import type { Command } from 'commander';
 import { registerServe } from './serve';
+import { registerServing } from './serving';
 import { registerTracking } from './tracking';
 import { registerRegistry } from './registry';
 import { registerDemo } from './demo';
 import { registerRemote } from './remote';
 import { registerSync } from './sync';
+import { registerDrift } from './drift';
+import { registerAb } from './ab';
 
 /** One line per command group; each feature adds its own file in this folder. */
 export function registerCommands(program: Command): void {
   registerServe(program);
+  registerServing(program);
   registerTracking(program);
   registerRegistry(program);
   registerDemo(program);
   registerRemote(program);
   registerSync(program);
+  registerDrift(program);
+  registerAb(program);
 }

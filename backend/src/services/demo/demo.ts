@@ -1,0 +1,142 @@
+import { createHash } from 'node:crypto';
+import { startServer } from '../../server';
+import { BackendClient } from './client';
+import { makeDataset, train, type Trained } from './train';
+import { formatTable } from '../../cli/output';
+
+export interface DemoOptions {
+  home: string;
+  log: (line: string) => void;
+}
+
+interface RunResult {
+  runId: string;
+  name: string;
+  lr: number;
+  l2: number;
+  trained: Trained;
+}
+
+const EXPERIMENT = 'churn-demo';
+const MODEL = 'churn-classifier';
+
+/**
+ * `mlops demo`: the whole loop on a fresh store, through the same HTTP API the mlflow client uses.
+ * Each capability that lands adds its step here.
+ */
+export async function runDemo(o: DemoOptions): Promise<void> {
+  const t0 = Date.now();
+  const { app, handshake } = await startServer({ home: o.home });
+  const api = new BackendClient(handshake.url, handshake.token);
+  try {
+    o.log(`MLOps Studio demo: backend at ${handshake.url}, store ${o.home}`);
+    const results = await trackExperiment(api, o.log);
+    await registerBest(api, results, o.log);
+    o.log('');
+    o.log(`Done in ${((Date.now() - t0) / 1000).toFixed(1)} s. Try: mlops --home ${o.home} runs list --experiment ${EXPERIMENT} --order-by "metrics.val_accuracy DESC"`);
+  } finally {
+    await app.server.close();
+  }
+}
+
+async function trackExperiment(api: BackendClient, log: (s: string) => void): Promise<RunResult[]> {
+  log('');
+  log(`1. Track: experiment '${EXPERIMENT}', a grid of logistic-regression runs`);
+  const exp = await api.mlflow<{ experiment_id: string }>('POST', 'experiments/create', { name: EXPERIMENT, tags: [{ key: 'project', value: 'demo' }] });
+  const trainSet = makeDataset(4000, 1);
+  const valSet = makeDataset(1000, 2);
+  const digest = createHash('sha256')
+    .update(trainSet.x.map((r) => Array.from(r).join(',')).join('\n'))
+    .digest('hex')
+    .slice(0, 16);
+  const results: RunResult[] = [];
+  for (const lr of [0.05, 0.2, 1.0]) {
+    for (const l2 of [0, 0.05]) {
+      const epochs = 30;
+      const name = `lr${lr}-l2${l2}`;
+      const { run } = await api.mlflow<{ run: { info: { run_id: string; artifact_uri: string } } }>('POST', 'runs/create', {
+        experiment_id: exp.experiment_id,
+        run_name: name,
+        start_time: Date.now(),
+        tags: [{ key: 'mlflow.source.name', value: 'mlops demo' }],
+      });
+      const id = run.info.run_id;
+      const trained = train(trainSet, valSet, lr, epochs, l2);
+      const now = Date.now();
+      await api.mlflow('POST', 'runs/log-batch', {
+        run_id: id,
+        params: [
+          { key: 'learning_rate', value: String(lr) },
+          { key: 'l2', value: String(l2) },
+          { key: 'epochs', value: String(epochs) },
+        ],
+        metrics: [
+          ...trained.history.flatMap((h) => [
+            { key: 'loss', value: h.loss, step: h.epoch, timestamp: now },
+            { key: 'accuracy', value: h.accuracy, step: h.epoch, timestamp: now },
+          ]),
+          { key: 'val_accuracy', value: trained.valAccuracy, step: epochs, timestamp: now },
+          { key: 'val_loss', value: trained.valLoss, step: epochs, timestamp: now },
+        ],
+      });
+      await api.mlflow('POST', 'runs/log-inputs', {
+        run_id: id,
+        datasets: [{ dataset: { name: 'churn-train', digest, source_type: 'code', source: 'makeDataset(4000, seed=1)' }, tags: [{ key: 'mlflow.data.context', value: 'training' }] }],
+      });
+      const root = run.info.artifact_uri.replace(/^mlflow-artifacts:\//, '');
+      await api.upload(`${root}/model/model.json`, JSON.stringify({ features: trainSet.features, weights: trained.weights, bias: trained.bias }));
+      await api.upload(`${root}/model/MLmodel`, `artifact_path: model\nflavors:\n  mlops_linear:\n    data: model.json\nrun_id: ${id}\n`);
+      await api.mlflow('POST', 'runs/update', { run_id: id, status: 'FINISHED', end_time: Date.now() });
+      results.push({ runId: id, name, lr, l2, trained });
+      log(`   run ${name.padEnd(14)} val_accuracy ${trained.valAccuracy.toFixed(4)}  val_loss ${trained.valLoss.toFixed(4)}`);
+    }
+  }
+  return results;
+}
+
+async function registerBest(api: BackendClient, results: RunResult[], log: (s: string) => void): Promise<void> {
+  log('');
+  log(`2. Register: search the best runs, register them as '${MODEL}', promote the best`);
+  const { runs } = await api.mlflow<{ runs: { info: { run_id: string; run_name: string }; data: { metrics: { key: string; value: number }[] } }[] }>('POST', 'runs/search', {
+    experiment_ids: [await experimentId(api)],
+    filter: "attributes.status = 'FINISHED' and metrics.val_accuracy > 0.5",
+    order_by: ['metrics.val_accuracy DESC', 'metrics.val_loss ASC'],
+    max_results: 2,
+  });
+  if (runs.length === 0) throw new Error('no run reached val_accuracy > 0.5');
+  await api.mlflow('POST', 'registered-models/create', { name: MODEL, description: 'Churn classifier trained by mlops demo' });
+  const versions: string[] = [];
+  // register the runner-up first, so the champion is the newest version
+  for (const r of [...runs].reverse()) {
+    const { model_version } = await api.mlflow<{ model_version: { version: string } }>('POST', 'model-versions/create', {
+      name: MODEL,
+      source: `runs:/${r.info.run_id}/model`,
+      run_id: r.info.run_id,
+    });
+    versions.unshift(model_version.version);
+  }
+  await api.mlflow('POST', 'registered-models/alias', { name: MODEL, alias: 'champion', version: versions[0] });
+  if (versions[1]) await api.mlflow('POST', 'registered-models/alias', { name: MODEL, alias: 'challenger', version: versions[1] });
+  const rows = runs.map((r, i) => ({
+    version: versions[i]!,
+    alias: i === 0 ? '@champion' : '@challenger',
+    run: r.info.run_name,
+    acc: r.data.metrics.find((m) => m.key === 'val_accuracy')?.value ?? NaN,
+    lr: results.find((x) => x.runId === r.info.run_id)?.lr,
+  }));
+  log(
+    formatTable(rows, [
+      { header: '   VERSION', get: (r) => `   v${r.version}` },
+      { header: 'ALIAS', get: (r) => r.alias },
+      { header: 'RUN', get: (r) => r.run },
+      { header: 'VAL_ACCURACY', get: (r) => r.acc.toFixed(4), align: 'right' },
+    ]),
+  );
+  const { events } = await api.call<{ events: { action: string; object_id: string }[] }>('GET', '/api/v1/audit?limit=10');
+  log(`   audit log: ${events.length} events, newest: ${events[0]?.action} ${events[0]?.object_id}`);
+}
+
+async function experimentId(api: BackendClient): Promise<string> {
+  const { experiment } = await api.mlflow<{ experiment: { experiment_id: string } }>('GET', 'experiments/get-by-name', { experiment_name: EXPERIMENT });
+  return experiment.experiment_id;
+}

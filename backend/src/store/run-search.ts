@@ -1,0 +1,131 @@
+import type { Db } from './db';
+import type { Page, Run, ViewType } from './types';
+import type { RunRepo, RunRow } from './runs';
+import { invalid } from '../util/errors';
+import { decodePageToken, encodePageToken, parseFilter, parseOrderBy, type Clause, type OrderClause } from './search/filter';
+import { compare, type Arg } from './search/sql';
+import { parseExperimentId } from './experiments';
+
+export interface RunSearch {
+  experimentIds: unknown[];
+  filter?: string;
+  viewType?: ViewType;
+  maxResults?: number;
+  orderBy?: string[];
+  pageToken?: string;
+}
+
+const STRING_ATTRS: Record<string, string> = {
+  run_id: 'r.run_uuid',
+  run_name: 'r.name',
+  'run name': 'r.name',
+  user_id: 'r.user_id',
+  status: 'r.status',
+  artifact_uri: 'r.artifact_uri',
+  lifecycle_stage: 'r.lifecycle_stage',
+};
+const NUM_ATTRS: Record<string, string> = { start_time: 'r.start_time', end_time: 'r.end_time', created: 'r.start_time' };
+
+/**
+ * Compiles MLflow's runs filter and order_by to one SQL query. Each metric, param or tag named gets its own join
+ * (latest_metrics, params, tags by (run, key)); SQLite turns the LEFT JOIN into an inner one when WHERE needs a
+ * value, and the (key, is_nan, value) index serves filters and sorts on one metric across many runs.
+ */
+export class RunSearcher {
+  constructor(
+    private readonly db: Db,
+    private readonly runs: RunRepo,
+  ) {}
+
+  search(q: RunSearch): Page<Run> {
+    const max = q.maxResults ?? 1000;
+    if (!Number.isInteger(max) || max < 1 || max > 50_000) throw invalid(`Invalid value ${max} for parameter 'max_results' supplied. It must be at most 50000`);
+    const offset = decodePageToken(q.pageToken);
+    const expIds = q.experimentIds.map((e) => parseExperimentId(e));
+    if (!expIds.length) return { items: [] };
+    const joins: string[] = [];
+    const joinArgs: Arg[] = [];
+    const where: string[] = [`r.experiment_id IN (${expIds.map(() => '?').join(',')})`];
+    const args: Arg[] = [...expIds];
+    const vt = q.viewType ?? 'ACTIVE_ONLY';
+    if (vt === 'ACTIVE_ONLY') where.push("r.lifecycle_stage = 'active'");
+    else if (vt === 'DELETED_ONLY') where.push("r.lifecycle_stage = 'deleted'");
+    const aliases = new Map<string, string>();
+    const joinFor = (entity: 'metric' | 'param' | 'tag', key: string): string => {
+      const id = `${entity}:${key}`;
+      let a = aliases.get(id);
+      if (!a) {
+        a = `j${aliases.size}`;
+        aliases.set(id, a);
+        const table = entity === 'metric' ? 'latest_metrics' : entity === 'param' ? 'params' : 'tags';
+        joins.push(`LEFT JOIN ${table} ${a} ON ${a}.run_uuid = r.run_uuid AND ${a}.key = ?`);
+        joinArgs.push(key);
+      }
+      return a;
+    };
+    for (const c of parseFilter(q.filter)) where.push(this.clause(c, joinFor, args));
+    const order = parseOrderBy(q.orderBy).map((o) => this.orderTerm(o, joinFor));
+    if (!parseOrderBy(q.orderBy).some((o) => o.entity === 'attribute' && (o.key === 'start_time' || o.key === 'created'))) order.push('r.start_time DESC');
+    order.push('r.run_uuid ASC');
+    const sql = `SELECT r.* FROM runs r ${joins.join(' ')} WHERE ${where.join(' AND ')} ORDER BY ${order.join(', ')} LIMIT ? OFFSET ?`;
+    const rows = this.db.prepare(sql).all(...joinArgs, ...args, max + 1, offset) as RunRow[];
+    const page: Page<Run> = { items: this.runs.hydrate(rows.slice(0, max)) };
+    if (rows.length > max) page.next_page_token = encodePageToken(offset + max);
+    return page;
+  }
+
+  private clause(c: Clause, joinFor: (e: 'metric' | 'param' | 'tag', k: string) => string, args: Arg[]): string {
+    switch (c.entity) {
+      case 'metric': {
+        const a = joinFor('metric', c.key);
+        if (c.op === 'IS NULL' || c.op === 'IS NOT NULL') throw invalid(`Invalid comparator '${c.op}' for metric '${c.key}'`);
+        return `${a}.is_nan = 0 AND ${compare(`${a}.value`, c, 'num', args, `metric '${c.key}'`)}`;
+      }
+      case 'param':
+      case 'tag': {
+        const a = joinFor(c.entity, c.key);
+        return compare(`${a}.value`, c, 'str', args, `${c.entity} '${c.key}'`);
+      }
+      case 'attribute': {
+        if (STRING_ATTRS[c.key]) {
+          if ((c.op === 'IN' || c.op === 'NOT IN') && c.key !== 'run_id') throw invalid(`Invalid comparator '${c.op}' for attribute '${c.key}'; IN is only supported for run_id`);
+          if (c.key === 'run_id' && Array.isArray(c.value)) c = { ...c, value: c.value.filter((v) => v === v.toLowerCase()) };
+          return compare(STRING_ATTRS[c.key]!, c, 'str', args, `attribute '${c.key}'`, true);
+        }
+        if (NUM_ATTRS[c.key]) return compare(NUM_ATTRS[c.key]!, c, 'num', args, `attribute '${c.key}'`);
+        throw invalid(`Invalid attribute key '${c.key}' specified. Valid keys are ${[...Object.keys(STRING_ATTRS), ...Object.keys(NUM_ATTRS)].join(', ')}`);
+      }
+      case 'dataset': {
+        const col = { name: 'd.name', digest: 'd.digest', context: 'i.tags' }[c.key];
+        if (!col) throw invalid(`Invalid dataset key '${c.key}'; use name, digest or context`);
+        const sub: Arg[] = [];
+        let cond: string;
+        if (c.key === 'context') {
+          // the context is the input tag mlflow.data.context, stored in the input's JSON tags
+          const ctxExpr = `(SELECT json_extract(value, '$.value') FROM json_each(i.tags) WHERE json_extract(value, '$.key') = 'mlflow.data.context')`;
+          cond = compare(ctxExpr, c, 'str', sub, 'dataset context', true);
+        } else cond = compare(col, c, 'str', sub, `dataset ${c.key}`, true);
+        args.push(...sub);
+        return `EXISTS (SELECT 1 FROM run_inputs i JOIN datasets d ON d.dataset_uuid = i.dataset_uuid WHERE i.run_uuid = r.run_uuid AND ${cond})`;
+      }
+    }
+  }
+
+  private orderTerm(o: OrderClause, joinFor: (e: 'metric' | 'param' | 'tag', k: string) => string): string {
+    const dir = o.asc ? 'ASC' : 'DESC';
+    if (o.entity === 'metric') {
+      const a = joinFor('metric', o.key);
+      // values first (NULL and NaN last), as the reference orders them
+      return `(${a}.value IS NULL), ${a}.is_nan, ${a}.value ${dir}`;
+    }
+    if (o.entity === 'param' || o.entity === 'tag') {
+      const a = joinFor(o.entity, o.key);
+      return `(${a}.value IS NULL), ${a}.value ${dir}`;
+    }
+    if (o.entity === 'attribute') {
+      const col = STRING_ATTRS[o.key] ?? NUM_ATTRS[o.key];
+      if (col) return `(${col} IS NULL), ${col} ${dir}`;
+    }
+    throw invalid(`Invalid order_by entity '${o.entity}.${o.key}'`);
+  }
+}
