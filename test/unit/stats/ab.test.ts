@@ -9,7 +9,7 @@ import type { MetricData } from '../../../backend/src/services/stats';
 import { closeP, closeStat, ref } from './reference';
 
 for (const c of ref.ttest) {
-  test(`t-tests, Cohen's d and intervals match scipy: ${c.name}`, () => {
+  void test(`t-tests, Cohen's d and intervals match scipy: ${c.name}`, () => {
     const t = summarize(c.treatment);
     const k = summarize(c.control);
     const w = welchTTest(t, k);
@@ -29,7 +29,7 @@ for (const c of ref.ttest) {
   });
 }
 
-test('chi2_contingency with and without Yates (capped correction) matches scipy', () => {
+void test('chi2_contingency with and without Yates (capped correction) matches scipy', () => {
   for (const c of ref.contingency) {
     for (const [key, corr] of [['corrected', true], ['uncorrected', false]] as const) {
       const r = chi2Contingency(c.table, corr);
@@ -41,7 +41,7 @@ test('chi2_contingency with and without Yates (capped correction) matches scipy'
   assert.throws(() => chi2Contingency([[0, 0], [1, 2]]), /sums to zero/);
 });
 
-test('two-proportion z-test and its interval match the formula evaluated by scipy', () => {
+void test('two-proportion z-test and its interval match the formula evaluated by scipy', () => {
   for (const c of ref.proportions) {
     const t = { successes: c.treatment[0], n: c.treatment[1] };
     const k = { successes: c.control[0], n: c.control[1] };
@@ -54,7 +54,7 @@ test('two-proportion z-test and its interval match the formula evaluated by scip
   }
 });
 
-test('SRM goodness of fit matches scipy.stats.chisquare', () => {
+void test('SRM goodness of fit matches scipy.stats.chisquare', () => {
   for (const c of ref.srm) {
     const r = chiSquareGoodnessOfFit(c.observed, c.shares);
     closeStat(r.statistic, c.statistic, 'srm chi2');
@@ -62,14 +62,14 @@ test('SRM goodness of fit matches scipy.stats.chisquare', () => {
   }
 });
 
-test('sample size per arm, Holm–Bonferroni and percentiles match the reference', () => {
+void test('sample size per arm, Holm–Bonferroni and percentiles match the reference', () => {
   for (const c of ref.sampleSize) assert.equal(sampleSizeTwoProportions(c.p1, c.p2, c.alpha, c.power), c.n);
   for (const c of ref.holm) holmBonferroni(c.p).forEach((v, i) => closeStat(v, c.adjusted[i]!, 'holm'));
   for (const c of ref.percentiles) Object.values(percentiles(c.values)).forEach((v, i) => closeStat(v, c.p[i]!, `percentile ${i}`));
   assert.throws(() => sampleSizeTwoProportions(0.1, 0.1), /must differ/);
 });
 
-test('distribution functions match scipy', () => {
+void test('distribution functions match scipy', () => {
   for (const [p, x] of ref.special.normalPpf) closeStat(normalQuantile(p), x, `norm.ppf(${p})`);
   for (const [p, df, x] of ref.special.tPpf) closeStat(tQuantile(p, df), x, `t.ppf(${p}, ${df})`);
   for (const [x, df, p] of ref.special.tSf) closeStat(tSf(x, df), p, `t.sf(${x}, ${df})`);
@@ -95,7 +95,7 @@ function metric(kind: MetricData['kind'], groups: Record<string, number[]>): Met
 
 const wave = (n: number, shift: number) => Array.from({ length: n }, (_, i) => 10 + Math.sin(i * 1.7) * 2 + shift);
 
-test('verdicts: a clear win, no difference, and SRM override each give a reason', () => {
+void test('verdicts: a clear win, no difference, and SRM override each give a reason', () => {
   const win = analyzeAb([metric('continuous', { control: wave(500, 0), treatment: wave(500, 0.5) })]);
   assert.equal(win.comparisons[0]!.verdict, 'treatment wins');
   assert.match(win.comparisons[0]!.reason, /Welch's t-test p = .* < α = 0.05/);
@@ -112,7 +112,7 @@ test('verdicts: a clear win, no difference, and SRM override each give a reason'
   assert.equal(analyzeAb([metric('continuous', { control: wave(500, 0), treatment: wave(700, 0.5) })], { split: { control: 5, treatment: 7 } }).srm.mismatch, false);
 });
 
-test('binary metrics use the z-test and report chi-square with and without Yates; Holm spans arms', () => {
+void test('binary metrics use the z-test and report chi-square with and without Yates; Holm spans arms', () => {
   const conv = (n: number, k: number) => Array.from({ length: n }, (_, i) => (i < k ? 1 : 0));
   const r = analyzeAb([metric('binary', { control: conv(1000, 100), a: conv(1000, 150), b: conv(1000, 110) })]);
   assert.equal(r.comparisons.length, 2);
@@ -124,7 +124,7 @@ test('binary metrics use the z-test and report chi-square with and without Yates
   assert.equal(r.metrics[0]!.arms.find((x) => x.variant === 'a')!.conversions, 150);
 });
 
-test('A/B input errors are clear', () => {
+void test('A/B input errors are clear', () => {
   assert.throws(() => analyzeAb([metric('continuous', { only: [1, 2, 3] })]), /at least two variants/);
   assert.throws(() => analyzeAb([metric('continuous', { a: [1, 2], b: [1, 2] })], { control: 'zzz' }), /control variant 'zzz' not found/);
   assert.throws(() => welchTTest(summarize([1]), summarize([1, 2])), /at least 2 observations/);

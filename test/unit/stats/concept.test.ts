@@ -8,7 +8,7 @@ function gaussian(seed: number): () => number {
   return () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
 }
 
-test('ADWIN (δ = 0.002) raises no alarm on stationary streams', () => {
+void test('ADWIN (δ = 0.002) raises no alarm on stationary streams', () => {
   for (const seed of [1, 2, 3, 4, 5]) {
     const g = gaussian(seed);
     const a = new Adwin();
@@ -18,7 +18,7 @@ test('ADWIN (δ = 0.002) raises no alarm on stationary streams', () => {
   }
 });
 
-test('ADWIN detects a mean shift soon after it happens and forgets the old data', () => {
+void test('ADWIN detects a mean shift soon after it happens and forgets the old data', () => {
   const g = gaussian(11);
   const a = new Adwin();
   for (let i = 0; i < 6000; i++) a.update(g() + (i >= 3000 ? 1 : 0));
@@ -28,7 +28,7 @@ test('ADWIN detects a mean shift soon after it happens and forgets the old data'
   assert.ok(Math.abs(a.mean - 1) < 0.1);
 });
 
-test('Page–Hinkley detects an upward and a downward shift', () => {
+void test('Page–Hinkley detects an upward and a downward shift', () => {
   for (const shift of [3, -3]) {
     const g = gaussian(5);
     const p = new PageHinkley({ threshold: 50 });
@@ -39,14 +39,14 @@ test('Page–Hinkley detects an upward and a downward shift', () => {
   assert.throws(() => new PageHinkley().update(NaN), /not a finite number/);
 });
 
-test('mSPRT: Λ and the confidence-sequence radius agree (p ≤ α exactly when 0 leaves the interval)', () => {
+void test('mSPRT: Λ and the confidence-sequence radius agree (p ≤ α exactly when 0 leaves the interval)', () => {
   for (const diff of [0.01, 0.05, 0.1, 0.2]) {
     const { lambda, radius } = msprtLook(diff, 0.002, 0.0004, 0.05);
     assert.equal(1 / lambda <= 0.05, Math.abs(diff) > radius, `diff ${diff}`);
   }
 });
 
-test('the sequential test rejects a real effect and its p-value never increases', () => {
+void test('the sequential test rejects a real effect and its p-value never increases', () => {
   const g = gaussian(9);
   const s = new SequentialTest();
   let last = 1;

@@ -11,7 +11,7 @@ const num = (values: number[], missing = 0): RawColumn => ({ kind: 'numeric', va
 const cat = (counts: Record<string, number>, missing = 0): RawColumn => ({ kind: 'categorical', counts: new Map(Object.entries(counts)), missing });
 
 for (const c of ref.numericDrift) {
-  test(`numeric drift methods match numpy/scipy: ${c.name}`, () => {
+  void test(`numeric drift methods match numpy/scipy: ${c.name}`, () => {
     const r = sortedCopy(c.reference);
     const cur = sortedCopy(c.current);
     decileEdges(r).forEach((e, i) => closeStat(e, c.deciles[i]!, `decile ${i + 1}`));
@@ -28,7 +28,7 @@ for (const c of ref.numericDrift) {
 }
 
 for (const c of ref.categoricalDrift) {
-  test(`categorical drift methods match scipy: ${c.name}`, () => {
+  void test(`categorical drift methods match scipy: ${c.name}`, () => {
     const report = driftReport(buildReferenceProfile(new Map([['c', cat(c.reference)]])), currentColumns(new Map([['c', cat(c.current)]])));
     const m = Object.fromEntries(report.features[0]!.methods.map((x) => [x.method, x]));
     closeStat(m.psi!.score, c.psi, 'psi');
@@ -38,19 +38,19 @@ for (const c of ref.categoricalDrift) {
   });
 }
 
-test('PSI replaces zero proportions by 1e-4 and JS of identical histograms is 0', () => {
+void test('PSI replaces zero proportions by 1e-4 and JS of identical histograms is 0', () => {
   const expected = (0.5 - 1e-4) * Math.log(0.5 / 1e-4) + (1e-4 - 0.5) * Math.log(1e-4 / 0.5);
   closeStat(psiFromCounts([1, 1, 0], [1, 0, 1]), expected, 'psi');
   assert.equal(jensenShannon([3, 4], [6, 8]), 0);
 });
 
-test('unseen categories are listed and count towards drift', () => {
+void test('unseen categories are listed and count towards drift', () => {
   const report = driftReport(buildReferenceProfile(new Map([['c', cat({ a: 100 })]])), currentColumns(new Map([['c', cat({ a: 50, b: 50 })]])));
   assert.deepEqual(report.features[0]!.unseenCategories, ['b']);
   assert.equal(report.features[0]!.drift, true);
 });
 
-test('the ensemble needs two votes; the dataset verdict uses the drifted share', () => {
+void test('the ensemble needs two votes; the dataset verdict uses the drifted share', () => {
   const a = Array.from({ length: 2000 }, (_, i) => Math.sin(i * 12.9898) * 43758.5453 % 1);
   const shifted = a.map((v) => v + 0.5);
   const refCols = new Map([['same', num(a)], ['moved', num(a)], ['also_same', num(a)]]);
@@ -64,7 +64,7 @@ test('the ensemble needs two votes; the dataset verdict uses the drifted share',
   assert.equal(bonf.features[0]!.methods.find((m) => m.method === 'ks')!.threshold, 0.05 / 3);
 });
 
-test('features on one side only, or without values, are skipped with a reason', () => {
+void test('features on one side only, or without values, are skipped with a reason', () => {
   const r = driftReport(
     buildReferenceProfile(new Map([['only_ref', num([1, 2])], ['empty_cur', num([1, 2])], ['empty_ref', num([])]])),
     currentColumns(new Map([['only_cur', num([1])], ['empty_cur', num([], 5)], ['empty_ref', num([1])]])),
@@ -77,18 +77,18 @@ test('features on one side only, or without values, are skipped with a reason', 
   assert.equal(r.drift, false);
 });
 
-test('non-finite values are rejected naming the feature', () => {
+void test('non-finite values are rejected naming the feature', () => {
   assert.throws(() => buildReferenceProfile(new Map([['age', num([1, NaN])]])), (e: Error) => e instanceof StatsInputError && /feature 'age'/.test(e.message));
   assert.throws(() => currentColumns(new Map([['x', num([Infinity])]])), /feature 'x'.*Infinity/);
 });
 
-test('all-equal samples give finite scores (normalising std floored at 1e-3)', () => {
+void test('all-equal samples give finite scores (normalising std floored at 1e-3)', () => {
   const r = driftReport(buildReferenceProfile(new Map([['k', num([3, 3, 3])]])), currentColumns(new Map([['k', num([3, 3])]])));
   for (const m of r.features[0]!.methods) assert.ok(Number.isFinite(m.score), m.method);
   assert.equal(r.features[0]!.drift, false);
 });
 
-test('the sketch keeps KS within 1/m and Wasserstein within range/m of the exact values', () => {
+void test('the sketch keeps KS within 1/m and Wasserstein within range/m of the exact values', () => {
   let s = 7;
   const rnd = () => ((s = (s * 48271) % 2147483647) / 2147483647);
   const refVals = Array.from({ length: 50_000 }, () => Math.log(rnd()) * -2);
@@ -104,7 +104,7 @@ test('the sketch keeps KS within 1/m and Wasserstein within range/m of the exact
   assert.ok(Math.abs(wassersteinSorted(sorted, cur) - wassersteinSorted(sketch, cur)) <= range / m);
 });
 
-test('profiles round-trip through JSON and a sketch-based check agrees with the exact one', () => {
+void test('profiles round-trip through JSON and a sketch-based check agrees with the exact one', () => {
   const vals = Array.from({ length: 5000 }, (_, i) => Math.sqrt(i) % 7);
   const cur = new Map([['v', num(vals.map((v) => v * 1.1))], ['c', cat({ x: 3, y: 9 })]]);
   const refCols = new Map([['v', num(vals)], ['c', cat({ x: 5, y: 5 })]]);

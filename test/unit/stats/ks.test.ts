@@ -5,18 +5,18 @@ import assert from 'node:assert/strict';
 import { closeP, closeStat, ref } from './reference';
 
 for (const c of ref.ks2samp) {
-  test(`ks_2samp matches scipy: ${c.name} (n=${c.a.length},${c.b.length})`, () => {
+  void test(`ks_2samp matches scipy: ${c.name} (n=${c.a.length},${c.b.length})`, () => {
     const r = ks2Samp(c.a, c.b);
     closeStat(r.statistic, c.statistic, 'D');
     closeP(r.pValue, c.pvalue, 'p');
   });
 }
 
-test('kstwo.sf matches scipy across its regimes', () => {
+void test('kstwo.sf matches scipy across its regimes', () => {
   for (const c of ref.kstwo) closeP(kstwoSf(c.n, c.d), c.sf, `kstwo n=${c.n} d=${c.d}`);
 });
 
-test('Pelz–Good agrees with the exact Durbin matrix where both apply (n = 150..400)', () => {
+void test('Pelz–Good agrees with the exact Durbin matrix where both apply (n = 150..400)', () => {
   for (const n of [150, 400]) {
     for (const z of [0.5, 0.9, 1.3]) {
       const d = z / Math.sqrt(n);
@@ -25,6 +25,6 @@ test('Pelz–Good agrees with the exact Durbin matrix where both apply (n = 150.
   }
 });
 
-test('KS rejects empty samples with a clear error', () => {
+void test('KS rejects empty samples with a clear error', () => {
   assert.throws(() => ks2Samp([], [1, 2]), /non-empty/);
 });

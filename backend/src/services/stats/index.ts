@@ -13,3 +13,4 @@ export * from './profile';
 export * from './quantiles';
 export * from './sequential';
 export { chi2Sf, normalQuantile, normalSf, tQuantile, tSf } from './special';
+export * from './table';
