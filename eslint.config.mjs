@@ -24,7 +24,7 @@ export default tseslint.config(
   {
     files: ['extension/**/*.ts'],
     rules: {
-      '@typescript-eslint/no-restricted-imports': ['error', { paths: [{ name: 'better-sqlite3', message: 'Native modules live in the backend.' }, { name: 'onnxruntime-node', message: 'Native modules live in the backend.' }], patterns: [{ group: ['**/backend/**', '**/webviews/**'], allowTypeImports: true, message: 'Only `import type` may cross top-level folders.' }] }],
+      '@typescript-eslint/no-restricted-imports': ['error', { paths: [{ name: 'better-sqlite3', message: 'Native modules live in the backend.' }, { name: 'onnxruntime-node', message: 'Native modules live in the backend.' }], patterns: [{ group: ['**/backend/src/**', '**/webviews/**'], allowTypeImports: true, message: 'Only `import type` may cross top-level folders.' }] }],
     },
   },
   {

@@ -1,0 +1,130 @@
+/**
+ * The read-only contract the VS Code extension's views use (`/api/v1/ui/...`) and the event stream
+ * (`/api/v1/events`). The extension imports these types with `import type` only.
+ */
+import { Type, type Static } from 'typebox';
+
+const Nullable = <T extends ReturnType<typeof Type.String | typeof Type.Number | typeof Type.Integer>>(t: T) => Type.Union([t, Type.Null()]);
+
+export const UiPrimaryMetric = Type.Object({
+  key: Type.String(),
+  /** 'min' for losses and errors, 'max' otherwise: decides which run is "best". */
+  goal: Type.Union([Type.Literal('min'), Type.Literal('max')]),
+});
+
+export const UiExperiment = Type.Object({
+  experiment_id: Type.String(),
+  name: Type.String(),
+  run_count: Type.Integer(),
+  last_update_time: Type.Integer(),
+  primary_metric: Type.Union([UiPrimaryMetric, Type.Null()]),
+});
+export const UiExperimentList = Type.Object({ experiments: Type.Array(UiExperiment) });
+
+export const UiRunsQuery = Type.Object({
+  experiment_id: Type.String(),
+  offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000, default: 200 })),
+});
+
+export const UiRun = Type.Object({
+  run_id: Type.String(),
+  name: Type.String(),
+  status: Type.String(),
+  start_time: Type.Integer(),
+  end_time: Nullable(Type.Integer()),
+  /** The experiment's primary metric for this run; null when the run has not logged it. */
+  metric: Type.Union([Type.Object({ key: Type.String(), value: Type.Number() }), Type.Null()]),
+});
+export const UiRunPage = Type.Object({
+  runs: Type.Array(UiRun),
+  total: Type.Integer(),
+  /** Offset of the next page; null on the last one. */
+  next_offset: Nullable(Type.Integer()),
+});
+
+export const UiModelVersion = Type.Object({
+  version: Type.String(),
+  run_id: Nullable(Type.String()),
+  status: Type.String(),
+  creation_time: Type.Integer(),
+  aliases: Type.Array(Type.String()),
+  source: Type.String(),
+});
+export const UiModel = Type.Object({
+  name: Type.String(),
+  last_updated_time: Type.Integer(),
+  versions: Type.Array(UiModelVersion),
+});
+export const UiModelList = Type.Object({ models: Type.Array(UiModel) });
+
+export const UiCompareBody = Type.Object({
+  run_ids: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, maxItems: 1000 }),
+  /** Metric keys to return histories for; all keys the runs logged when omitted. */
+  metric_keys: Type.Optional(Type.Array(Type.String(), { maxItems: 200 })),
+});
+export const UiCompareRun = Type.Object({
+  run_id: Type.String(),
+  name: Type.String(),
+  experiment_id: Type.String(),
+  status: Type.String(),
+  start_time: Type.Integer(),
+  params: Type.Record(Type.String(), Type.String()),
+  latest: Type.Record(Type.String(), Type.Number()),
+});
+export const UiSeries = Type.Object({ run_id: Type.String(), steps: Type.Array(Type.Number()), values: Type.Array(Type.Number()) });
+export const UiCompareResult = Type.Object({
+  runs: Type.Array(UiCompareRun),
+  metrics: Type.Array(Type.Object({ key: Type.String(), series: Type.Array(UiSeries) })),
+  /** Requested ids that do not exist (deleted while shown, or a typo). */
+  missing: Type.Array(Type.String()),
+});
+
+export const UiScriptRunsQuery = Type.Object({
+  /** The script path as mlflow records it in the tag mlflow.source.name (absolute or relative); matched by suffix. */
+  source: Type.String({ minLength: 1 }),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 200 })),
+});
+export const UiScriptRuns = Type.Object({
+  runs: Type.Array(UiCompareRun),
+  primary_metric: Type.Union([UiPrimaryMetric, Type.Null()]),
+});
+
+export const UiAuditQuery = Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: 200 })) });
+export const UiAuditEvent = Type.Object({
+  id: Type.Integer(),
+  ts: Type.Integer(),
+  actor: Type.String(),
+  action: Type.String(),
+  object_type: Type.String(),
+  object_id: Type.String(),
+  reason: Nullable(Type.String()),
+});
+export const UiAuditList = Type.Object({ events: Type.Array(UiAuditEvent) });
+
+/** What changed; the extension refreshes the views that show it. */
+export const EVENT_TOPICS = ['experiments', 'runs', 'models', 'endpoints', 'jobs', 'drift', 'audit'] as const;
+export type EventTopic = (typeof EVENT_TOPICS)[number];
+/** One server-sent event's data line: `data: {"topics":[...],"at":...}`. */
+export interface BackendEvent {
+  topics: EventTopic[];
+  at: number;
+}
+
+export type UiExperiment = Static<typeof UiExperiment>;
+export type UiExperimentList = Static<typeof UiExperimentList>;
+export type UiRunsQuery = Static<typeof UiRunsQuery>;
+export type UiRun = Static<typeof UiRun>;
+export type UiRunPage = Static<typeof UiRunPage>;
+export type UiModelVersion = Static<typeof UiModelVersion>;
+export type UiModel = Static<typeof UiModel>;
+export type UiModelList = Static<typeof UiModelList>;
+export type UiCompareBody = Static<typeof UiCompareBody>;
+export type UiCompareRun = Static<typeof UiCompareRun>;
+export type UiSeries = Static<typeof UiSeries>;
+export type UiCompareResult = Static<typeof UiCompareResult>;
+export type UiScriptRunsQuery = Static<typeof UiScriptRunsQuery>;
+export type UiScriptRuns = Static<typeof UiScriptRuns>;
+export type UiPrimaryMetric = Static<typeof UiPrimaryMetric>;
+export type UiAuditEvent = Static<typeof UiAuditEvent>;
+export type UiAuditList = Static<typeof UiAuditList>;

@@ -1,0 +1,150 @@
+import { EventEmitter } from 'node:events';
+import Database from 'better-sqlite3';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { CoreContext } from '../../context';
+import { EVENT_TOPICS, type BackendEvent, type EventTopic } from './contract-ui';
+
+/** Coalesces bursts (a training loop logging a metric every few ms) into one event per window. */
+const DEBOUNCE_MS = 300;
+/** How often a connected backend checks whether another process (the CLI, a job) wrote to the store. */
+const WATCH_MS = 1000;
+/** Keeps proxies and idle timers from closing a quiet stream. */
+const HEARTBEAT_MS = 15_000;
+
+const READS = /\/(search|get|get-[a-z-]+|list|compare|ui)(\/|$|\?)/;
+
+/** Which views a successful write through HTTP affects, from its path. */
+export function topicsOf(method: string, url: string): EventTopic[] {
+  if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS') return [];
+  const path = url.split('?', 1)[0] ?? '';
+  if (READS.test(path) || path === '/api/v1/events') return [];
+  if (path.startsWith('/api/2.0/mlflow/runs') || path.startsWith('/api/2.0/mlflow/logged-models')) return ['runs', 'experiments'];
+  if (path.startsWith('/api/2.0/mlflow/experiments')) return ['experiments'];
+  if (path.startsWith('/api/2.0/mlflow/registered-models') || path.startsWith('/api/2.0/mlflow/model-versions')) return ['models', 'audit'];
+  if (path.startsWith('/api/2.0/mlflow-artifacts') || path.startsWith('/ajax-api')) return [];
+  const v1 = /^\/api\/v1\/([a-z-]+)/.exec(path)?.[1];
+  if (v1 === 'endpoints' || v1 === 'deployments' || v1 === 'serving') return ['endpoints', 'models', 'audit'];
+  if (v1 === 'jobs' || v1 === 'pipelines' || v1 === 'training') return ['jobs', 'runs', 'experiments'];
+  if (v1 === 'drift' || v1 === 'monitoring') return ['drift'];
+  return [...EVENT_TOPICS];
+}
+
+/** Fan-out of change notifications to every open event stream. Other features may publish through `app.mlopsEvents`. */
+export class EventHub {
+  private readonly emitter = new EventEmitter();
+  private pending = new Set<EventTopic>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor() {
+    this.emitter.setMaxListeners(0);
+  }
+
+  publish(topics: readonly EventTopic[]): void {
+    if (topics.length === 0 || this.emitter.listenerCount('event') === 0) return;
+    for (const t of topics) this.pending.add(t);
+    this.timer ??= setTimeout(() => this.flush(), DEBOUNCE_MS);
+  }
+
+  private flush(): void {
+    this.timer = undefined;
+    const e: BackendEvent = { topics: [...this.pending], at: Date.now() };
+    this.pending = new Set();
+    this.emitter.emit('event', e);
+  }
+
+  subscribe(fn: (e: BackendEvent) => void): () => void {
+    this.emitter.on('event', fn);
+    return () => this.emitter.off('event', fn);
+  }
+
+  get listeners(): number {
+    return this.emitter.listenerCount('event');
+  }
+
+  close(): void {
+    clearTimeout(this.timer);
+    this.emitter.emit('close');
+    this.emitter.removeAllListeners();
+  }
+
+  onClose(fn: () => void): () => void {
+    this.emitter.once('close', fn);
+    return () => this.emitter.off('close', fn);
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    mlopsEvents: EventHub;
+  }
+}
+
+/**
+ * Writes by other processes (the `mlops` CLI, job containers logging through the store) do not pass through this
+ * server's HTTP hooks. SQLite's data_version, read on a second connection, changes on every commit by any connection,
+ * so one cheap pragma per second (only while someone listens) catches them.
+ */
+function watchStore(file: string, hub: EventHub): () => void {
+  if (file === ':memory:' || file === '') return () => undefined;
+  const reader = new Database(file, { readonly: true, fileMustExist: true });
+  const version = reader.prepare('PRAGMA data_version').pluck();
+  let last = version.get();
+  const tick = setInterval(() => {
+    if (hub.listeners === 0) return;
+    const v = version.get();
+    if (v !== last) {
+      last = v;
+      hub.publish(EVENT_TOPICS);
+    }
+  }, WATCH_MS);
+  tick.unref();
+  return () => {
+    clearInterval(tick);
+    reader.close();
+  };
+}
+
+function openStream(raw: ServerResponse, hub: EventHub): void {
+  raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+  raw.write(': connected\n\n');
+  const unsubscribe = hub.subscribe((e) => raw.write(`data: ${JSON.stringify(e)}\n\n`));
+  const beat = setInterval(() => raw.write(': ping\n\n'), HEARTBEAT_MS);
+  const end = () => {
+    clearInterval(beat);
+    unsubscribe();
+    stopOnClose();
+    if (!raw.writableEnded) raw.end();
+  };
+  const stopOnClose = hub.onClose(end);
+  raw.on('close', end);
+}
+
+const plugin: FastifyPluginAsync<{ ctx: Pick<CoreContext, 'db'> }> = async (app: FastifyInstance, { ctx }) => {
+  const hub = new EventHub();
+  app.decorate('mlopsEvents', hub);
+  const stopWatch = watchStore(ctx.db.name, hub);
+  // On the shared Node server, not a Fastify hook: this plugin sits inside /api/v1's encapsulated context, and a
+  // hook there would not see the MLflow routes registered beside it.
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    res.once('finish', () => {
+      if (res.statusCode < 400) hub.publish(topicsOf(req.method ?? 'GET', req.url ?? ''));
+    });
+  };
+  app.server.on('request', onRequest);
+  // Streams never end on their own; end them before close, or server.close() would wait for them.
+  app.addHook('preClose', async () => {
+    app.server.off('request', onRequest);
+    stopWatch();
+    hub.close();
+  });
+  app.get('/api/v1/events', async (_req, reply) => {
+    reply.hijack();
+    openStream(reply.raw, hub);
+  });
+};
+// Not encapsulated (what fastify-plugin does), so the other /api/v1 features can publish through app.mlopsEvents.
+(plugin as unknown as Record<symbol, boolean>)[Symbol.for('skip-override')] = true;
+
+/** GET /api/v1/events: server-sent events, one `data:` line per coalesced change ({topics, at}). */
+export const eventRoutes = plugin;

@@ -1,0 +1,225 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Db } from '../../store/db';
+import type { CoreContext } from '../../context';
+import { notFound } from '../../util/errors';
+import { eventRoutes } from './events';
+import {
+  UiAuditList,
+  UiAuditQuery,
+  UiCompareBody,
+  UiCompareResult,
+  UiExperimentList,
+  UiModelList,
+  UiRunPage,
+  UiRunsQuery,
+  UiScriptRuns,
+  UiScriptRunsQuery,
+  type UiCompareRun,
+  type UiExperiment,
+  type UiModel,
+  type UiPrimaryMetric,
+  type UiRun,
+} from './contract-ui';
+
+/** Keys users know as "the" metric, best first; a key matching none of them falls back to the first logged. */
+const PREFERRED = ['accuracy', 'val_accuracy', 'f1', 'f1_score', 'auc', 'roc_auc', 'r2', 'rmse', 'mae', 'mse', 'val_loss', 'loss'];
+const LOWER_IS_BETTER = /(loss|error|rmse|mae|mse|mape|latency|perplexity)/i;
+/** Experiment tag a user sets to choose the primary metric (e.g. `rmse` or `rmse:min`). */
+const PRIMARY_TAG = 'mlops.primary_metric';
+
+export function goalOf(key: string): 'min' | 'max' {
+  return LOWER_IS_BETTER.test(key) ? 'min' : 'max';
+}
+
+export function choosePrimary(keys: readonly string[], tag: string | undefined): UiPrimaryMetric | null {
+  if (tag) {
+    const [key = tag, goal] = tag.split(':');
+    return { key, goal: goal === 'min' || goal === 'max' ? goal : goalOf(key) };
+  }
+  if (keys.length === 0) return null;
+  const key = PREFERRED.find((p) => keys.includes(p)) ?? [...keys].sort()[0]!;
+  return { key, goal: goalOf(key) };
+}
+
+/** The SQL behind the views: read-only queries shaped for trees and charts (paging, one round trip per panel). */
+export class UiQueries {
+  constructor(private readonly db: Db) {}
+
+  experiments(): UiExperiment[] {
+    const rows = this.db
+      .prepare(
+        `SELECT e.experiment_id AS id, e.name, e.last_update_time AS updated,
+           (SELECT COUNT(*) FROM runs r WHERE r.experiment_id = e.experiment_id AND r.lifecycle_stage = 'active') AS n,
+           (SELECT value FROM experiment_tags t WHERE t.experiment_id = e.experiment_id AND t.key = ?) AS tag
+         FROM experiments e WHERE e.lifecycle_stage = 'active' ORDER BY e.last_update_time DESC, e.experiment_id DESC`,
+      )
+      .all(PRIMARY_TAG) as { id: number; name: string; updated: number; n: number; tag: string | null }[];
+    return rows.map((r) => ({
+      experiment_id: String(r.id),
+      name: r.name,
+      run_count: r.n,
+      last_update_time: r.updated,
+      primary_metric: this.primaryOf(r.id, r.tag ?? undefined),
+    }));
+  }
+
+  private primaryOf(experimentId: number, tag: string | undefined): UiPrimaryMetric | null {
+    if (tag) return choosePrimary([], tag);
+    const keys = this.db
+      .prepare(`SELECT DISTINCT lm.key FROM runs r JOIN latest_metrics lm ON lm.run_uuid = r.run_uuid WHERE r.experiment_id = ? AND r.lifecycle_stage = 'active'`)
+      .pluck()
+      .all(experimentId) as string[];
+    return choosePrimary(keys, undefined);
+  }
+
+  runs(q: UiRunsQuery): { runs: UiRun[]; total: number; next_offset: number | null } {
+    const id = Number(q.experiment_id);
+    const exp = Number.isInteger(id) ? this.experiments().find((e) => e.experiment_id === String(id)) : undefined;
+    if (!exp) throw notFound(`No experiment with id ${q.experiment_id}`);
+    const offset = q.offset ?? 0;
+    const limit = q.limit ?? 200;
+    const rows = this.db
+      .prepare(
+        `SELECT run_uuid, name, status, start_time, end_time FROM runs
+         WHERE experiment_id = ? AND lifecycle_stage = 'active' ORDER BY start_time DESC, run_uuid LIMIT ? OFFSET ?`,
+      )
+      .all(id, limit, offset) as { run_uuid: string; name: string; status: string; start_time: number; end_time: number | null }[];
+    const metric = new Map<string, number>();
+    if (exp.primary_metric && rows.length > 0) {
+      const marks = rows.map(() => '?').join(',');
+      const ms = this.db
+        .prepare(`SELECT run_uuid, value FROM latest_metrics WHERE key = ? AND is_nan = 0 AND run_uuid IN (${marks})`)
+        .all(exp.primary_metric.key, ...rows.map((r) => r.run_uuid)) as { run_uuid: string; value: number }[];
+      for (const m of ms) metric.set(m.run_uuid, m.value);
+    }
+    const key = exp.primary_metric?.key;
+    const runs = rows.map((r) => {
+      const v = metric.get(r.run_uuid);
+      return { run_id: r.run_uuid, name: r.name, status: r.status, start_time: r.start_time, end_time: r.end_time, metric: key !== undefined && v !== undefined ? { key, value: v } : null };
+    });
+    const next = offset + rows.length;
+    return { runs, total: exp.run_count, next_offset: next < exp.run_count && rows.length > 0 ? next : null };
+  }
+
+  models(): UiModel[] {
+    const models = this.db.prepare('SELECT name, last_updated_time FROM registered_models ORDER BY name LIMIT 2000').all() as { name: string; last_updated_time: number }[];
+    const versions = this.db
+      .prepare('SELECT name, version, run_id, status, creation_time, source FROM model_versions ORDER BY name, version DESC')
+      .all() as { name: string; version: number; run_id: string | null; status: string; creation_time: number; source: string }[];
+    const aliases = this.db.prepare('SELECT name, alias, version FROM registered_model_aliases ORDER BY alias').all() as { name: string; alias: string; version: number }[];
+    const byVersion = new Map<string, string[]>();
+    for (const a of aliases) {
+      const k = `${a.name}\0${a.version}`;
+      byVersion.set(k, [...(byVersion.get(k) ?? []), a.alias]);
+    }
+    const out = new Map<string, UiModel>(models.map((m) => [m.name, { name: m.name, last_updated_time: m.last_updated_time, versions: [] }]));
+    for (const v of versions) {
+      out.get(v.name)?.versions.push({
+        version: String(v.version),
+        run_id: v.run_id,
+        status: v.status,
+        creation_time: v.creation_time,
+        source: v.source,
+        aliases: byVersion.get(`${v.name}\0${v.version}`) ?? [],
+      });
+    }
+    return [...out.values()];
+  }
+
+  compareRuns(runIds: readonly string[]): { runs: UiCompareRun[]; missing: string[] } {
+    const unique = [...new Set(runIds)];
+    const runRow = this.db.prepare(`SELECT run_uuid, name, experiment_id, status, start_time FROM runs WHERE run_uuid = ? AND lifecycle_stage = 'active'`);
+    const params = this.db.prepare('SELECT key, value FROM params WHERE run_uuid = ?');
+    const latest = this.db.prepare('SELECT key, value FROM latest_metrics WHERE run_uuid = ? AND is_nan = 0');
+    const runs: UiCompareRun[] = [];
+    const missing: string[] = [];
+    for (const id of unique) {
+      const r = runRow.get(id) as { run_uuid: string; name: string; experiment_id: number; status: string; start_time: number } | undefined;
+      if (!r) {
+        missing.push(id);
+        continue;
+      }
+      runs.push({
+        run_id: r.run_uuid,
+        name: r.name,
+        experiment_id: String(r.experiment_id),
+        status: r.status,
+        start_time: r.start_time,
+        params: Object.fromEntries((params.all(id) as { key: string; value: string }[]).map((p) => [p.key, p.value])),
+        latest: Object.fromEntries((latest.all(id) as { key: string; value: number }[]).map((m) => [m.key, m.value])),
+      });
+    }
+    return { runs, missing };
+  }
+
+  compare(runIds: readonly string[], metricKeys: readonly string[] | undefined): UiCompareResult {
+    const { runs, missing } = this.compareRuns(runIds);
+    const keys = metricKeys ?? [...new Set(runs.flatMap((r) => Object.keys(r.latest)))].sort();
+    // One ordered scan per run and key over the (run, key, step) primary key; the last value per step wins, as in MLflow's charts.
+    const history = this.db.prepare('SELECT step, value FROM metrics WHERE run_uuid = ? AND key = ? AND is_nan = 0 ORDER BY step, timestamp');
+    const metrics = keys.map((key) => ({
+      key,
+      series: runs.map((r) => {
+        const steps: number[] = [];
+        const values: number[] = [];
+        for (const row of history.iterate(r.run_id, key) as Iterable<{ step: number; value: number }>) {
+          if (steps.length > 0 && steps[steps.length - 1] === row.step) values[values.length - 1] = row.value;
+          else {
+            steps.push(row.step);
+            values.push(row.value);
+          }
+        }
+        return { run_id: r.run_id, steps, values };
+      }),
+    }));
+    return { runs, metrics, missing };
+  }
+
+  scriptRuns(source: string, limit: number): { runs: UiCompareRun[]; primary_metric: UiPrimaryMetric | null } {
+    const base = source.split(/[\\/]/).pop() ?? source;
+    const candidates = this.db
+      .prepare(
+        `SELECT r.run_uuid, t.value AS src FROM tags t JOIN runs r ON r.run_uuid = t.run_uuid
+         WHERE t.key = 'mlflow.source.name' AND r.lifecycle_stage = 'active' AND (t.value = ? OR t.value LIKE ? ESCAPE '\\')
+         ORDER BY r.start_time DESC LIMIT ?`,
+      )
+      .all(source, `%${base.replace(/[%_\\]/g, (c) => `\\${c}`)}`, limit * 4) as { run_uuid: string; src: string }[];
+    // Match by path suffix so an absolute path on disk finds runs that recorded a relative one, and vice versa.
+    const ids = candidates.filter((c) => source.endsWith(c.src) || c.src.endsWith(source)).slice(0, limit).map((c) => c.run_uuid);
+    const { runs } = this.compareRuns(ids);
+    return { runs, primary_metric: choosePrimary([...new Set(runs.flatMap((r) => Object.keys(r.latest)))], undefined) };
+  }
+}
+
+/** Read routes for the extension's views, under /api/v1/ui. */
+export const uiRoutes: FastifyPluginAsync<{ ctx: Pick<CoreContext, 'db' | 'audit'> }> = async (app, { ctx }) => {
+  const q = new UiQueries(ctx.db);
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  r.get('/api/v1/ui/experiments', { schema: { response: { 200: UiExperimentList } } }, async () => ({ experiments: q.experiments() }));
+  r.get('/api/v1/ui/runs', { schema: { querystring: UiRunsQuery, response: { 200: UiRunPage } } }, async (req) => q.runs(req.query));
+  r.get('/api/v1/ui/models', { schema: { response: { 200: UiModelList } } }, async () => ({ models: q.models() }));
+  r.post('/api/v1/ui/compare', { schema: { body: UiCompareBody, response: { 200: UiCompareResult } } }, async (req) =>
+    q.compare(req.body.run_ids, req.body.metric_keys),
+  );
+  r.get('/api/v1/ui/script-runs', { schema: { querystring: UiScriptRunsQuery, response: { 200: UiScriptRuns } } }, async (req) =>
+    q.scriptRuns(req.query.source, req.query.limit ?? 200),
+  );
+  r.get('/api/v1/ui/audit', { schema: { querystring: UiAuditQuery, response: { 200: UiAuditList } } }, async (req) => ({
+    events: ctx.audit.list({ limit: req.query.limit ?? 200 }).map((e) => ({
+      id: e.id,
+      ts: e.ts,
+      actor: e.actor,
+      action: e.action,
+      object_type: e.object_type,
+      object_id: e.object_id,
+      reason: e.reason,
+    })),
+  }));
+};
+
+/** Everything the VS Code extension adds to /api/v1: the view routes and the event stream (one line in routes.ts). */
+export const extensionRoutes: FastifyPluginAsync<{ ctx: Pick<CoreContext, 'db' | 'audit'> }> = async (app, opts) => {
+  await app.register(eventRoutes, opts);
+  await app.register(uiRoutes, opts);
+};

@@ -1,0 +1,77 @@
+import type { EndpointView } from '../../../backend/src/services/serving/endpoint';
+import type { DriftEndpoint } from '../../../webviews/src/protocol/drift';
+import type { JobItem } from '../jobs/model';
+import type { ApiClient } from './client';
+
+/**
+ * Calls into backend features other teams own (serving, jobs, drift). Their routes may be missing from a given
+ * backend; a 404 ENDPOINT_NOT_FOUND then becomes ApiRequestError.notAvailable, which the UI reports plainly.
+ * Lists are accepted bare or wrapped ({endpoints: [...]}) so small contract changes do not blank a view.
+ */
+function list<T>(body: unknown, key: string): T[] {
+  if (Array.isArray(body)) return body as T[];
+  const v = (body as Record<string, unknown> | null)?.[key];
+  return Array.isArray(v) ? (v as T[]) : [];
+}
+
+export const enc = encodeURIComponent;
+
+export async function endpoints(c: ApiClient): Promise<EndpointView[]> {
+  return list<EndpointView>(await c.get('/api/v1/endpoints'), 'endpoints');
+}
+
+/** `name/version` of every version an endpoint routes traffic to (or mirrors it to). */
+export async function deployedVersions(c: ApiClient): Promise<Set<string>> {
+  const eps = await endpoints(c);
+  return new Set(eps.flatMap((e) => e.variants.filter((v) => v.role !== 'previous').map((v) => `${v.model_name}/${v.model_version}`)));
+}
+
+export interface DeployBody {
+  model: string;
+  strategy: 'replace' | 'ab' | 'canary' | 'shadow';
+  weight?: number;
+}
+
+export function deploy(c: ApiClient, endpoint: string, body: DeployBody): Promise<EndpointView> {
+  return c.post(`/api/v1/endpoints/${enc(endpoint)}/deploy`, body);
+}
+
+export function rollBack(c: ApiClient, endpoint: string, reason: string): Promise<EndpointView> {
+  return c.post(`/api/v1/endpoints/${enc(endpoint)}/rollback`, { reason });
+}
+
+export function promoteVariant(c: ApiClient, endpoint: string, variant: string): Promise<EndpointView> {
+  return c.post(`/api/v1/endpoints/${enc(endpoint)}/promote`, { variant });
+}
+
+export function abResults(c: ApiClient, endpoint: string): Promise<unknown> {
+  return c.get(`/api/v1/endpoints/${enc(endpoint)}/ab`);
+}
+
+export function monitoring(c: ApiClient, endpoint: string): Promise<unknown> {
+  return c.get(`/api/v1/endpoints/${enc(endpoint)}/monitoring`);
+}
+
+export async function drift(c: ApiClient): Promise<DriftEndpoint[]> {
+  return list<DriftEndpoint>(await c.get('/api/v1/drift'), 'endpoints');
+}
+
+export function driftCheck(c: ApiClient, endpoint: string): Promise<DriftEndpoint> {
+  return c.post(`/api/v1/endpoints/${enc(endpoint)}/drift/check`, {});
+}
+
+export async function jobs(c: ApiClient): Promise<JobItem[]> {
+  return list<JobItem>(await c.get('/api/v1/jobs', { limit: 200 }), 'jobs');
+}
+
+export function launchJob(c: ApiClient, body: { command: string[]; cwd: string; launcher: 'local' | 'docker'; experiment?: string }): Promise<JobItem> {
+  return c.post('/api/v1/jobs', body);
+}
+
+export function runPipeline(c: ApiClient, file: string): Promise<{ pipeline_run_id?: string }> {
+  return c.post('/api/v1/pipelines/runs', { file });
+}
+
+export function cancelJob(c: ApiClient, jobId: string): Promise<unknown> {
+  return c.post(`/api/v1/jobs/${enc(jobId)}/cancel`, {});
+}

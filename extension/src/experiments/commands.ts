@@ -1,0 +1,81 @@
+import * as vscode from 'vscode';
+import type { UiRun } from '../../../backend/src/api/v1/contract-ui';
+import type { ApiClient } from '../backend/client';
+import { ComparePanel, type CompareDeps } from '../compare/panel';
+import type { Disposer } from '../util/disposable';
+import { formatMetric } from '../util/format';
+import { ask, pick, pickMany, registerCommand } from '../vscode/commands';
+import type { ExperimentNode, ExperimentsModel } from './model';
+
+export interface ExperimentCommandDeps {
+  model: ExperimentsModel;
+  client: () => Promise<ApiClient>;
+  compare: Omit<CompareDeps, 'openRun'>;
+  panels: Set<ComparePanel>;
+}
+
+const runIdsOf = (nodes: readonly (ExperimentNode | undefined)[]): string[] => nodes.flatMap((n) => (n?.kind === 'run' ? [n.run.run_id] : []));
+
+/** Run ids to compare: the tree selection, ids passed by a code lens, or a multi-select picker. */
+async function chooseRuns(deps: ExperimentCommandDeps, args: unknown[]): Promise<string[]> {
+  const [first, second] = args;
+  if (Array.isArray(first) && first.every((x) => typeof x === 'string')) return first as string[];
+  const selected = runIdsOf(Array.isArray(second) ? (second as ExperimentNode[]) : [first as ExperimentNode | undefined]);
+  if (selected.length > 0) return selected;
+  const picked = await pickMany(runItems(deps), { placeHolder: 'Runs to compare (select several)', matchOnDescription: true });
+  return picked.map((p) => p.runId);
+}
+
+async function runItems(deps: ExperimentCommandDeps): Promise<(vscode.QuickPickItem & { runId: string })[]> {
+  let loaded = deps.model.loadedRuns();
+  if (loaded.length === 0) {
+    const c = await deps.client();
+    const { experiments } = await c.experiments();
+    const pages = await Promise.all(experiments.slice(0, 20).map(async (experiment) => ({ experiment, page: await c.runs(experiment.experiment_id, 0, 200) })));
+    loaded = pages.flatMap(({ experiment, page }) => page.runs.map((run: UiRun) => ({ run, experiment })));
+  }
+  return loaded.map(({ run, experiment }) => ({
+    label: run.name || run.run_id.slice(0, 8),
+    description: `${experiment.name}${run.metric ? ` · ${run.metric.key} ${formatMetric(run.metric.value)}` : ''}`,
+    detail: run.run_id,
+    runId: run.run_id,
+  }));
+}
+
+export async function openRun(client: () => Promise<ApiClient>, runId: string): Promise<void> {
+  const { runs, missing } = await (await client()).compare([runId]);
+  const r = runs[0];
+  if (!r || missing.length) {
+    void vscode.window.showWarningMessage(`MLOps: run ${runId} no longer exists (it was deleted).`, 'Refresh Views').then((p) => p && vscode.commands.executeCommand('mlops.refresh'));
+    return;
+  }
+  const table = (o: Record<string, string | number>) =>
+    Object.keys(o).length ? ['| key | value |', '|---|---|', ...Object.entries(o).map(([k, v]) => `| ${k} | ${typeof v === 'number' ? formatMetric(v) : v} |`)].join('\n') : '_none_';
+  const content = `# Run ${r.name}\n\n- id: \`${r.run_id}\`\n- experiment: ${r.experiment_id}\n- status: ${r.status}\n- started: ${new Date(r.start_time).toISOString()}\n\n## Params\n\n${table(r.params)}\n\n## Metrics (latest)\n\n${table(r.latest)}\n`;
+  const doc = await vscode.workspace.openTextDocument({ content, language: 'markdown' });
+  await vscode.window.showTextDocument(doc, { preview: true });
+}
+
+export function registerExperimentCommands(d: Disposer, deps: ExperimentCommandDeps): void {
+  const open = (runId: string) => openRun(deps.client, runId);
+  registerCommand(d, 'mlops.compareRuns', async (...args: unknown[]) => {
+    const ids = await chooseRuns(deps, args);
+    const panel = new ComparePanel({ ...deps.compare, openRun: open }, ids);
+    deps.panels.add(panel);
+    d.track(panel.onDidDispose(() => deps.panels.delete(panel)));
+  });
+  registerCommand(d, 'mlops.openRun', async (node?: ExperimentNode | string) => {
+    if (typeof node === 'string') return open(node);
+    if (node?.kind === 'run') return open(node.run.run_id);
+    const items = await runItems(deps);
+    const manual = { label: '$(edit) Enter a run id…', runId: '' };
+    const chosen = await pick([...items, manual], { placeHolder: 'Run to open', matchOnDescription: true, matchOnDetail: true });
+    return open(chosen.runId || (await ask({ prompt: 'Run id', validateInput: (v) => (/^[0-9a-f]{8,64}$/i.test(v.trim()) ? null : 'A run id is 32 hex characters') })));
+  });
+  registerCommand(d, 'mlops.views.experiments.loadMore', (experimentId: string) => deps.model.loadMore(experimentId));
+  registerCommand(d, 'mlops.views.experiments.copyRunId', async (node?: ExperimentNode) => {
+    if (node?.kind !== 'run') return;
+    await vscode.env.clipboard.writeText(node.run.run_id);
+    void vscode.window.setStatusBarMessage(`Copied run id ${node.run.run_id}`, 3000);
+  });
+}

@@ -1,0 +1,83 @@
+import type { EventTopic, UiModel, UiModelList, UiModelVersion } from '../../../backend/src/api/v1/contract-ui';
+import { Emitter } from '../util/emitter';
+import { messageFor, messageView, type MessageNode } from '../vscode/messageNode';
+import type { ItemView, TreeModel } from '../vscode/tree';
+
+export interface ModelsSource {
+  models(): Promise<UiModelList>;
+  /** `name/version` keys of versions an endpoint serves; empty when serving is not available. */
+  deployed(): Promise<Set<string>>;
+}
+
+export type ModelNode = { kind: 'model'; model: UiModel } | { kind: 'version'; model: string; version: UiModelVersion; deployed: boolean } | MessageNode;
+
+/** Registered models → versions, with aliases and a marker on versions an endpoint serves. */
+export class ModelsModel implements TreeModel<ModelNode> {
+  private readonly changed = new Emitter<ModelNode | undefined>();
+  readonly onDidChange = this.changed.event;
+  private cache: { models: UiModel[]; deployed: Set<string> } | undefined;
+
+  constructor(private readonly source: () => Promise<ModelsSource>) {}
+
+  async children(parent: ModelNode | undefined): Promise<ModelNode[]> {
+    if (!this.cache) {
+      try {
+        const src = await this.source();
+        const [{ models }, deployed] = await Promise.all([src.models(), src.deployed().catch(() => new Set<string>())]);
+        this.cache = { models, deployed };
+      } catch (e) {
+        return parent ? [] : [messageFor(e, 'Models')];
+      }
+    }
+    const { models, deployed } = this.cache;
+    if (!parent) {
+      if (models.length === 0) return [{ kind: 'message', text: 'No registered models yet: use MLOps: Register Model on a run.' }];
+      return models.map((model) => ({ kind: 'model', model }));
+    }
+    if (parent.kind !== 'model') return [];
+    const m = models.find((x) => x.name === parent.model.name) ?? parent.model;
+    return m.versions.map((version) => ({ kind: 'version', model: m.name, version, deployed: deployed.has(`${m.name}/${version.version}`) }));
+  }
+
+  invalidate(topics: readonly EventTopic[]): void {
+    if (!topics.includes('models') && !topics.includes('endpoints')) return;
+    this.cache = undefined;
+    this.changed.fire(undefined);
+  }
+
+  /** Models as last loaded (for quick picks). */
+  loaded(): UiModel[] {
+    return this.cache?.models ?? [];
+  }
+
+  view(n: ModelNode): ItemView {
+    switch (n.kind) {
+      case 'model': {
+        const aliases = n.model.versions.flatMap((v) => v.aliases.map((a) => `@${a}`));
+        return {
+          id: `model:${n.model.name}`,
+          label: n.model.name,
+          description: `${n.model.versions.length} version${n.model.versions.length === 1 ? '' : 's'}${aliases.length ? ` · ${aliases.join(' ')}` : ''}`,
+          icon: { id: 'package' },
+          contextValue: 'model',
+          collapsible: 'collapsed',
+        };
+      }
+      case 'version': {
+        const v = n.version;
+        const parts = [...v.aliases.map((a) => `@${a}`), ...(n.deployed ? ['● deployed'] : [])];
+        return {
+          id: `version:${n.model}/${v.version}`,
+          label: `Version ${v.version}`,
+          description: parts.join(' · '),
+          tooltip: `${n.model} version ${v.version}\nStatus ${v.status}\nSource ${v.source}${v.run_id ? `\nRun ${v.run_id}` : ''}${n.deployed ? '\nServed by an endpoint' : ''}`,
+          icon: n.deployed ? { id: 'rocket', color: 'charts.green' } : { id: 'versions' },
+          contextValue: n.deployed ? 'modelVersion.deployed' : 'modelVersion',
+          collapsible: 'none',
+        };
+      }
+      case 'message':
+        return messageView(n);
+    }
+  }
+}

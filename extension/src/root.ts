@@ -1,0 +1,120 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { EventTopic } from '../../backend/src/api/v1/contract-ui';
+import type { ApiClient } from './backend/client';
+import * as api from './backend/features';
+import { BackendManager } from './backend/process';
+import { BackendStatusItem } from './backend/status';
+import { RunLens } from './codelens/provider';
+import type { ComparePanel } from './compare/panel';
+import { registerDriftCommands } from './drift/commands';
+import { DriftModel } from './drift/model';
+import { registerEndpointCommands } from './endpoints/commands';
+import { EndpointsModel } from './endpoints/model';
+import { registerExperimentCommands } from './experiments/commands';
+import { ExperimentsModel } from './experiments/model';
+import { VIEW_NAMES, viewId, type ViewName } from './ids';
+import { registerJobCommands } from './jobs/commands';
+import { JobsModel } from './jobs/model';
+import { registerModelCommands } from './models/commands';
+import { ModelsModel } from './models/model';
+import { Disposer } from './util/disposable';
+import { registerCommand } from './vscode/commands';
+import { setting } from './vscode/config';
+import { setContext } from './vscode/context';
+import { ModelTreeProvider, type TreeModel } from './vscode/tree';
+
+/** The extension: one backend, its status item, the five views, the commands and the code lenses. */
+export class Extension implements vscode.Disposable {
+  private readonly d = new Disposer();
+  readonly output = this.d.track(vscode.window.createOutputChannel('MLOps Studio'));
+  readonly backend: BackendManager;
+  readonly experiments: ExperimentsModel;
+  private readonly panels = new Set<ComparePanel>();
+
+  constructor(private readonly context: vscode.ExtensionContext) {
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    this.backend = this.d.track(
+      new BackendManager({
+        cliPath: context.asAbsolutePath(path.join('dist', 'backend', 'cli.mjs')),
+        home: folder ? path.join(folder, '.mlops') : undefined,
+        cwd: folder,
+        output: this.output,
+        nodePath: () => setting('nodePath'),
+        remote: () => {
+          const url = setting('backendUrl');
+          return url ? { url, token: setting('token') || process.env.MLOPS_TOKEN || '' } : undefined;
+        },
+      }),
+    );
+    this.d.track(new BackendStatusItem(this.backend));
+    const client = () => this.backend.ready();
+    this.experiments = new ExperimentsModel(client, () => setting('runsPageSize'));
+    const models: Record<ViewName, TreeModel<unknown>> = {
+      experiments: this.experiments as TreeModel<unknown>,
+      models: new ModelsModel(async () => {
+        const c = await client();
+        return { models: () => c.models(), deployed: () => api.deployedVersions(c) };
+      }) as TreeModel<unknown>,
+      endpoints: new EndpointsModel(async () => withClient(await client(), (c) => ({ endpoints: () => api.endpoints(c) }))) as TreeModel<unknown>,
+      drift: new DriftModel(async () => withClient(await client(), (c) => ({ drift: () => api.drift(c) }))) as TreeModel<unknown>,
+      jobs: new JobsModel(async () => withClient(await client(), (c) => ({ jobs: () => api.jobs(c) }))) as TreeModel<unknown>,
+    };
+    for (const name of VIEW_NAMES) {
+      const provider = this.d.track(new ModelTreeProvider(models[name]));
+      this.d.track(vscode.window.createTreeView(viewId(name), { treeDataProvider: provider, canSelectMany: name === 'experiments', showCollapseAll: name !== 'jobs' }));
+    }
+    const lens = this.d.track(new RunLens(() => this.backend.client));
+    const refreshAll = (topics: readonly EventTopic[]) => {
+      for (const m of Object.values(models)) m.invalidate(topics);
+      lens.invalidate(topics);
+      for (const p of this.panels) p.onBackendChange(topics);
+    };
+    this.d.track(this.backend.onDidChange(refreshAll));
+    this.d.track(
+      this.backend.onDidChangeState((s) => {
+        void setContext('mlops.backend.running', s.kind === 'running');
+        void setContext('mlops.backend.state', s.kind);
+        if (s.kind !== 'running') refreshAll(['experiments', 'runs', 'models', 'endpoints', 'jobs', 'drift']);
+      }),
+    );
+    this.registerCommands(client, refreshAll);
+    this.d.track(
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('mlopsStudio.nodePath') || e.affectsConfiguration('mlopsStudio.backendUrl') || e.affectsConfiguration('mlopsStudio.token')) void this.backend.restart();
+      }),
+    );
+  }
+
+  private registerCommands(client: () => Promise<ApiClient>, refreshAll: (t: readonly EventTopic[]) => void): void {
+    const d = this.d;
+    const uri = this.context.extensionUri;
+    registerCommand(d, 'mlops.restartBackend', () => this.backend.restart());
+    registerCommand(d, 'mlops.stopBackend', () => this.backend.stop());
+    registerCommand(d, 'mlops.showLogs', () => this.output.show(true));
+    registerCommand(d, 'mlops.refresh', () => refreshAll(['experiments', 'runs', 'models', 'endpoints', 'jobs', 'drift', 'audit']));
+    registerCommand(d, 'mlops.showAuditLog', async () => {
+      const { events } = await (await client()).audit(500);
+      const rows = events.map((e) => `| ${new Date(e.ts).toISOString()} | ${e.actor} | ${e.action} | ${e.object_type} ${e.object_id} | ${e.reason ?? ''} |`);
+      const content = ['# MLOps audit log (newest first)', '', '| when | who | action | object | reason |', '|---|---|---|---|---|', ...rows, '', events.length ? '' : '_No events yet._'].join('\n');
+      await vscode.window.showTextDocument(await vscode.workspace.openTextDocument({ content, language: 'markdown' }), { preview: true });
+    });
+    registerExperimentCommands(d, {
+      model: this.experiments,
+      client,
+      panels: this.panels,
+      compare: { extensionUri: uri, client, log: (l) => this.output.appendLine(l) },
+    });
+    registerModelCommands(d, client);
+    registerEndpointCommands(d, client, uri);
+    registerDriftCommands(d, client, uri);
+    registerJobCommands(d, client);
+  }
+
+  dispose(): void {
+    for (const p of this.panels) p.dispose();
+    this.d.dispose();
+  }
+}
+
+const withClient = <T>(c: ApiClient, f: (c: ApiClient) => T): T => f(c);

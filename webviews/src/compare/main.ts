@@ -1,0 +1,91 @@
+import '../shared/elements';
+import type { CompareData, CompareState, CompareToHost, CompareToWebview } from '../protocol/compare';
+import { clear, el } from '../shared/dom';
+import { Host } from '../shared/host';
+import { readTheme, seriesColor } from '../shared/theme';
+import { ChartGrid } from './charts';
+import { RunTable } from './table';
+
+const host = new Host<CompareToHost, CompareToWebview, CompareState>();
+let state = host.state({ showUnchanged: false, filter: '', hidden: [] });
+const app = document.getElementById('app')!;
+const theme = readTheme();
+let data: CompareData | undefined;
+let colors = new Map<string, string>();
+const colorOf = (id: string) => colors.get(id) ?? '#888';
+const table = new RunTable();
+const charts = new ChartGrid(theme, colorOf);
+
+function save(next: Partial<CompareState>): void {
+  state = { ...state, ...next };
+  host.saveState(state);
+}
+
+function toolbar(d: CompareData): HTMLElement {
+  const unchanged = document.createElement('vscode-checkbox');
+  unchanged.setAttribute('label', 'Show unchanged params');
+  unchanged.id = 'show-unchanged';
+  if (state.showUnchanged) unchanged.setAttribute('checked', '');
+  unchanged.addEventListener('change', () => {
+    save({ showUnchanged: (unchanged as unknown as { checked: boolean }).checked });
+    renderTable(d);
+  });
+  const filter = document.createElement('vscode-textfield');
+  filter.id = 'metric-filter';
+  filter.setAttribute('placeholder', 'Filter metrics');
+  filter.setAttribute('value', state.filter);
+  filter.addEventListener('input', () => {
+    save({ filter: (filter as unknown as { value: string }).value });
+    renderCharts(d, performance.now());
+  });
+  const refresh = document.createElement('vscode-button');
+  refresh.textContent = 'Refresh';
+  refresh.setAttribute('secondary', '');
+  refresh.addEventListener('click', () => host.send({ type: 'compare/refresh' }));
+  const title = el('h2', { id: 'title' }, `Comparing ${d.runs.length} run${d.runs.length === 1 ? '' : 's'}`);
+  const bar = el('div', { class: 'toolbar' }, title, unchanged, filter, refresh);
+  if (d.missing.length) bar.append(el('p', { class: 'warning', id: 'missing' }, `${d.missing.length} run(s) no longer exist and are left out: ${d.missing.join(', ')}`));
+  return bar;
+}
+
+function renderTable(d: CompareData): void {
+  table.render({ runs: d.runs, colorOf, showUnchanged: state.showUnchanged, onOpenRun: (runId) => host.send({ type: 'compare/openRun', runId }) });
+}
+
+function renderCharts(d: CompareData, since: number): void {
+  const f = state.filter.trim().toLowerCase();
+  const metrics = d.metrics.filter((m) => !f || m.key.toLowerCase().includes(f));
+  charts.render(metrics, d.runs, () => {
+    // Wait for the browser to paint the frame Chart.js just drew.
+    requestAnimationFrame(() => host.send({ type: 'compare/rendered', ms: performance.now() - since, charts: charts.built, series: metrics.reduce((n, m) => n + m.series.length, 0) }));
+  });
+  if (metrics.length === 0) charts.root.append(el('p', { class: 'empty' }, d.metrics.length ? 'No metric matches the filter.' : 'These runs logged no metrics.'));
+}
+
+function show(d: CompareData): void {
+  const since = performance.now();
+  data = d;
+  colors = new Map(d.runs.map((r, i) => [r.run_id, seriesColor(i)]));
+  clear(app);
+  if (d.runs.length === 0) {
+    app.append(el('p', { class: 'empty', id: 'empty' }, 'None of the selected runs exist any more. Pick runs in the Experiments view and run Compare Runs.'));
+    return;
+  }
+  app.append(toolbar(d), el('h3', {}, 'Params and latest metrics'), table.root, el('h3', {}, 'Metrics by step'), charts.root);
+  renderTable(d);
+  renderCharts(d, since);
+}
+
+host.listen({
+  'compare/loading': (m) => {
+    if (data) return;
+    clear(app);
+    app.append(el('div', { class: 'loading' }, document.createElement('vscode-progress-ring'), el('span', {}, `Loading ${m.runCount} runs…`)));
+  },
+  'compare/data': (m) => show(m.data),
+  'compare/error': (m) => {
+    clear(app);
+    app.append(el('p', { class: 'error', id: 'error' }, m.message));
+  },
+});
+host.send({ type: 'compare/ready' });
