@@ -117,8 +117,10 @@ export class Puller {
     let source = rv.source ?? '';
     let runId: string | undefined;
     let modelId: string | undefined;
-    if (rv.model_id) {
-      modelId = await this.pullLoggedModel(rv.model_id);
+    // The reference server leaves model_id out of its answers; an MLflow 3 source names the logged model.
+    const remoteModel = rv.model_id || /^models:\/(m-[0-9a-f]+)\/?$/.exec(source)?.[1];
+    if (remoteModel) {
+      modelId = await this.pullLoggedModel(remoteModel);
       source = `models:/${modelId}`;
     } else if (rv.run_id) {
       runId = await this.pullRun(rv.run_id);

@@ -1,3 +1,4 @@
+import { ApiError } from '../../util/errors';
 import { RemoteError } from './client';
 
 export type Outcome = 'created' | 'updated' | 'unchanged' | 'skipped' | 'conflict' | 'failed';
@@ -71,11 +72,12 @@ export class Report {
 }
 
 /** Errors worth recording against one object and going on; anything else (transport, auth) stops the sync. */
-export function isObjectError(e: unknown): e is RemoteError {
+export function isObjectError(e: unknown): e is RemoteError | ApiError {
+  if (e instanceof ApiError) return e.status < 500;
   return e instanceof RemoteError && e.status >= 400 && e.status < 500 && e.status !== 401 && e.status !== 403 && e.status !== 429;
 }
 
 export function errorText(e: unknown): string {
-  if (e instanceof RemoteError) return `${e.code}: ${e.message}`;
+  if (e instanceof RemoteError || e instanceof ApiError) return `${e.code}: ${e.message}`;
   return e instanceof Error ? e.message : String(e);
 }

@@ -1,0 +1,235 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { rmSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import type { CoreContext } from '../../../backend/src/context';
+import { artifactPathOf } from '../../../backend/src/artifacts/store';
+import { MlflowRemote } from '../../../backend/src/services/sync/client';
+import { addRemote } from '../../../backend/src/services/sync/remotes';
+import { SyncRepo } from '../../../backend/src/services/sync/repository';
+import { syncPull, syncPush } from '../../../backend/src/services/sync/service';
+import { startMlflow, type MlflowServer } from './mlflow-server';
+import { randomFaults, startFaultProxy, type FaultProxy } from './fault-proxy';
+import { buildScenario, openHome, tempHome, type Scenario } from './fixture';
+import { assertRunsMirrored, localFileHashes, localPoints, remoteFileHashes, remoteRunsByOrigin } from './verify';
+
+const FAST = { attempts: 12, baseDelayMs: 20, maxDelayMs: 300, timeoutMs: 60_000 };
+const WRITE = /^(POST|PUT|PATCH|DELETE) /;
+const READ_POSTS = /\/(search)$/;
+
+/** Requests through the proxy that could change the remote (searches are reads even when POSTed). */
+const writes = (p: FaultProxy): number =>
+  Object.entries(p.stats.byPath)
+    .filter(([k]) => WRITE.test(k) && !READ_POSTS.test(k))
+    .reduce((a, [, n]) => a + n, 0);
+
+void describe('sync with a real mlflow server', { timeout: 900_000 }, () => {
+  let server: MlflowServer;
+  let client: MlflowRemote;
+  const homes: string[] = [];
+  const ctxs: CoreContext[] = [];
+  const store = (tag: string): CoreContext => {
+    const h = tempHome(tag);
+    homes.push(h);
+    const ctx = openHome(h);
+    ctxs.push(ctx);
+    return ctx;
+  };
+
+  before(async () => {
+    server = await startMlflow();
+    client = new MlflowRemote(server.url, {}, FAST);
+  });
+  after(async () => {
+    client?.close();
+    for (const c of ctxs) c.db.close();
+    for (const h of homes) rmSync(h, { recursive: true, force: true });
+    await server?.stop();
+  });
+
+  void describe('round trip', () => {
+    let a: CoreContext;
+    let sc: Scenario;
+    let proxy: FaultProxy;
+    before(async () => {
+      a = store('a');
+      sc = await buildScenario(a, { prefix: 'rt' });
+      proxy = await startFaultProxy(server.url, () => 'pass');
+      addRemote(new SyncRepo(a.db), { name: 'team', url: proxy.url });
+    });
+    after(() => proxy.close());
+
+    void it('pushes every run, metric point, param, tag, file, logged model, version and alias', async () => {
+      const s = await syncPush(a, 'team', { retry: FAST });
+      assert.deepEqual(s.objects.filter((o) => o.outcome !== 'conflict'), []);
+      assert.equal(s.counts.run?.created, sc.runIds.length);
+      assert.equal(s.counts.model_version?.created, 2);
+      await assertRunsMirrored(a, client, new SyncRepo(a.db).storeId(), sc.runIds);
+      const rm = await client.getRegisteredModel(sc.model);
+      assert.deepEqual(new Map(rm!.aliases!.map((x) => [x.alias, x.version])), new Map([['champion', '2'], ['challenger', '1']]));
+      const v1 = await client.getModelVersion(sc.model, '1');
+      assert.equal(v1!.current_stage, 'Staging');
+      assert.match(v1!.source!, /^models:\/m-/);
+      const lm = await client.getLoggedModel(v1!.source!.slice('models:/'.length));
+      assert.equal(lm.info.status, 'LOGGED_MODEL_READY');
+      assert.deepEqual(await remoteFileHashes(client, lm.info.artifact_uri.replace('mlflow-artifacts:/', '')), await localFileHashes(a, a.tracking.loggedModels.get(sc.loggedModelId).info.artifact_uri));
+      const v2 = await client.getModelVersion(sc.model, '2');
+      assert.match(v2!.source!, /^runs:\/[0-9a-f]{32}\/model$/);
+    });
+
+    void it('a second push sends nothing', async () => {
+      const before = writes(proxy);
+      const s = await syncPush(a, 'team', { retry: FAST });
+      assert.equal(s.writes, 0);
+      assert.equal(writes(proxy), before, 'no write request reached the remote');
+    });
+
+    void it('sends only what changed: new metric points and a new file', async () => {
+      const id = sc.runIds[2]!;
+      a.tracking.runs.logBatch(id, Array.from({ length: 10 }, (_, i) => ({ key: 'm1', value: i, timestamp: 1_767_226_000_000 + i, step: 5000 + i })), [], []);
+      await a.artifacts.write(`${artifactPathOf(a.tracking.runs.get(id).info.artifact_uri)}/late.txt`, Readable.from([Buffer.from('late')]));
+      const s = await syncPush(a, 'team', { retry: FAST });
+      assert.equal(s.metricPoints, 10);
+      assert.equal(s.artifactFiles, 1);
+      assert.equal(s.counts.run?.updated, 1);
+      await assertRunsMirrored(a, client, new SyncRepo(a.db).storeId(), sc.runIds);
+    });
+
+    void it('a fresh store pulls the registry with its source runs, logged model and files', async () => {
+      const b = store('b');
+      addRemote(new SyncRepo(b.db), { name: 'team', url: server.url });
+      const s = await syncPull(b, 'team', { retry: FAST });
+      assert.deepEqual(s.objects, []);
+      const champ = b.registry.resolveRef(`${sc.model}@champion`);
+      const chall = b.registry.resolveRef(`${sc.model}@challenger`);
+      assert.equal(champ.version, '2');
+      assert.equal(chall.version, '1');
+      assert.equal(chall.current_stage, 'Staging');
+      assert.deepEqual(b.registry.getVersion(sc.model, 1).tags, [{ key: 'validated', value: 'yes' }]);
+      // Each pulled run equals its origin in store A, point for point and byte for byte.
+      for (const v of [champ, chall]) {
+        const bRun = b.tracking.runs.get(v.run_id);
+        const origin = bRun.data.tags!.find((t) => t.key === 'mlops.origin.run_id')!.value;
+        const aRun = a.tracking.runs.get(origin);
+        assert.deepEqual(bRun.data.params, aRun.data.params);
+        assert.deepEqual(localPoints(b, bRun.info.run_id), localPoints(a, origin).map((p) => p.replace(/\|Infinity$/, '|1.7976931348623157e+308').replace(/\|-Infinity$/, '|-1.7976931348623157e+308')));
+        for (const t of aRun.data.tags ?? []) if (t.key !== 'mlflow.parentRunId') assert.equal(bRun.data.tags!.find((x) => x.key === t.key)?.value, t.value);
+        assert.deepEqual(await localFileHashes(b, bRun.info.artifact_uri), await localFileHashes(a, aRun.info.artifact_uri));
+      }
+      const bLm = b.tracking.loggedModels.get(chall.model_id);
+      assert.deepEqual(await localFileHashes(b, bLm.info.artifact_uri), await localFileHashes(a, a.tracking.loggedModels.get(sc.loggedModelId).info.artifact_uri));
+      assert.ok(b.registry.downloadUri(sc.model, 1).startsWith('mlflow-artifacts:/'));
+      const again = await syncPull(b, 'team', { retry: FAST });
+      assert.equal(again.writes, 0, 'a second pull copies nothing');
+      const back = await syncPush(b, 'team', { retry: FAST });
+      assert.equal(back.writes, 0, 'pulled objects are not pushed back');
+    });
+
+    void it('an alias moved on both sides: the remote wins, reported and audited', async () => {
+      const run = sc.runIds[3]!;
+      a.registry.createVersion({ name: sc.model, source: `runs:/${run}/model`, runId: run }, { actor: 'alice' });
+      a.registry.setAlias(sc.model, 'champion', 3, { actor: 'alice' });
+      await client.setAlias(sc.model, 'champion', '1');
+      const s = await syncPush(a, 'team', { retry: FAST });
+      assert.equal(s.counts.model_version?.created, 1);
+      const c = s.objects.find((o) => o.kind === 'alias' && o.id === `${sc.model}@champion`);
+      assert.equal(c?.outcome, 'conflict');
+      assert.equal((await client.getRegisteredModel(sc.model))!.aliases!.find((x) => x.alias === 'champion')!.version, '1');
+      const p = await syncPull(a, 'team', { retry: FAST });
+      assert.equal(p.objects.find((o) => o.id === `${sc.model}@champion`)?.outcome, 'conflict');
+      assert.equal(a.registry.resolveRef(`${sc.model}@champion`).version, '1');
+      assert.ok(a.audit.list({ action: 'sync.conflict', objectId: `${sc.model}@champion` }).length >= 2);
+    });
+
+    void it('a model deleted remotely is not re-created; a name taken remotely is left alone', async () => {
+      await client.http.request({ method: 'DELETE', path: 'api/2.0/mlflow/registered-models/delete', body: { json: { name: sc.model } } });
+      await client.createRegisteredModel({ name: 'rt-taken', tags: [] });
+      a.registry.createModel('rt-taken', {}, { actor: 'alice' });
+      a.registry.createVersion({ name: 'rt-taken', source: `runs:/${sc.runIds[1]}/model`, runId: sc.runIds[1] }, { actor: 'alice' });
+      const s = await syncPush(a, 'team', { retry: FAST });
+      assert.equal(s.objects.find((o) => o.id === sc.model)?.outcome, 'conflict');
+      assert.equal(s.objects.find((o) => o.id === 'rt-taken')?.outcome, 'conflict');
+      assert.equal(await client.getRegisteredModel(sc.model), null);
+      assert.equal((await client.searchModelVersions("name = 'rt-taken'")).model_versions, undefined);
+    });
+  });
+
+  void it('a fault-injecting proxy (503, 429, drops before and after the remote applied a request, delays) loses and duplicates nothing', async () => {
+    const c = store('faults');
+    const sc = await buildScenario(c, { prefix: 'flt', runs: 3, steps: 1500 });
+    const proxy = await startFaultProxy(server.url, randomFaults(7, { s503: 0.08, s429: 0.04, dropBefore: 0.05, dropAfter: 0.1, delay: 0.1, delayMs: 40 }));
+    try {
+      addRemote(new SyncRepo(c.db), { name: 'flaky', url: proxy.url });
+      const s = await syncPush(c, 'flaky', { retry: FAST });
+      assert.ok((proxy.stats.injected['drop-after'] ?? 0) > 3 && (proxy.stats.injected['503'] ?? 0) > 3, JSON.stringify(proxy.stats.injected));
+      assert.ok(s.retries > 0);
+      const storeId = new SyncRepo(c.db).storeId();
+      await assertRunsMirrored(c, client, storeId, sc.runIds);
+      const versions = (await client.searchModelVersions(`name = '${sc.model}'`)).model_versions ?? [];
+      assert.deepEqual(versions.map((v) => v.version).sort(), ['1', '2']);
+      const models = await client.searchLoggedModels(['0', ...new Set([...(await remoteRunsByOrigin(client, storeId)).values()].map((r) => r.info.experiment_id))], "tags.`mlops.origin.model_id` != ''");
+      assert.equal((models.models ?? []).filter((m) => m.info.tags?.some((t) => t.key === 'mlops.origin.store' && t.value === storeId)).length, 1);
+      const again = await syncPush(c, 'flaky', { retry: FAST });
+      assert.equal(again.writes, 0);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  void it('a push killed with SIGKILL halfway and resumed leaves exactly one copy of everything', async () => {
+    const home = tempHome('kill');
+    homes.push(home);
+    const k = openHome(home);
+    const sc = await buildScenario(k, { prefix: 'kill', runs: 12, steps: 1500, keys: 3 });
+    let child: ReturnType<typeof spawn> | undefined;
+    const proxy = await startFaultProxy(server.url, (r) => {
+      if (r.path.includes('log-batch') && r.n > 40 && child && child.exitCode === null) child.kill('SIGKILL');
+      return 'pass';
+    });
+    try {
+      addRemote(new SyncRepo(k.db), { name: 'team', url: proxy.url });
+      k.db.close();
+      child = spawn(process.execPath, ['--import', 'tsx', 'backend/src/cli.ts', '--home', home, 'sync', 'push', 'team', '--no-progress'], { stdio: 'ignore' });
+      const code = await new Promise<number | string | null>((resolve) => child!.on('exit', (c, sig) => resolve(sig ?? c)));
+      assert.equal(code, 'SIGKILL', 'the push was killed before it finished');
+      const k2 = openHome(home);
+      ctxs.push(k2);
+      const partial = new SyncRepo(k2.db).countDirtyRuns('team');
+      assert.ok(partial > 0, 'runs were left to push');
+      const s = await syncPush(k2, 'team', { retry: FAST });
+      assert.deepEqual(s.objects, []);
+      await assertRunsMirrored(k2, client, new SyncRepo(k2.db).storeId(), sc.runIds);
+      const versions = (await client.searchModelVersions(`name = '${sc.model}'`)).model_versions ?? [];
+      assert.deepEqual(versions.map((v) => v.version).sort(), ['1', '2']);
+      assert.equal((await syncPush(k2, 'team', { retry: FAST })).writes, 0);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  void it('clear errors: wrong or missing credentials, a remote without the logged-model API, an unreachable remote', async () => {
+    const e = store('errors');
+    const repo = new SyncRepo(e.db);
+    // A reverse proxy that demands a bearer token in front of the server, as teams deploy MLflow.
+    const guard = await startFaultProxy(server.url, (r) => (r.headers.authorization === 'Bearer right' ? 'pass' : { status: 401, body: 'unauthorized' }));
+    const mlflow2 = await startFaultProxy(server.url, (r) => (r.path.includes('/logged-models') ? { status: 404, body: '<html>not found</html>' } : 'pass'));
+    try {
+      addRemote(repo, { name: 'guarded', url: guard.url, tokenEnv: 'SYNC_TEST_TOKEN' });
+      await assert.rejects(syncPush(e, 'guarded', { retry: FAST, env: {} }), /needs the environment variable SYNC_TEST_TOKEN/);
+      await assert.rejects(syncPush(e, 'guarded', { retry: FAST, env: { SYNC_TEST_TOKEN: 'wrong' } }), /rejected our credentials \(HTTP 401\): check SYNC_TEST_TOKEN/);
+      assert.equal((await syncPush(e, 'guarded', { retry: FAST, env: { SYNC_TEST_TOKEN: 'right' } })).writes, 0);
+      const row = e.db.prepare("SELECT * FROM sync_remotes WHERE name = 'guarded'").get() as Record<string, unknown>;
+      assert.ok(!JSON.stringify(row).includes('right'), 'no secret in the store');
+      addRemote(repo, { name: 'old', url: mlflow2.url });
+      await assert.rejects(syncPush(e, 'old', { retry: FAST }), /lacks MLflow 3's logged-model API/);
+      addRemote(repo, { name: 'down', url: 'http://127.0.0.1:9' });
+      await assert.rejects(syncPush(e, 'down', { retry: { ...FAST, attempts: 3 } }), /remote 'down' is unreachable: .*ECONNREFUSED after 3 tries/);
+      assert.throws(() => addRemote(repo, { name: 'bad', url: 'http://u:p@host' }), /must not contain credentials/);
+      assert.throws(() => addRemote(repo, { name: 'bad', url: 'http://h', tokenEnv: 's3cr3t-value!' }), /not an environment variable name/);
+    } finally {
+      await guard.close();
+      await mlflow2.close();
+    }
+  });
+});
