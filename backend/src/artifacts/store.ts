@@ -23,9 +23,9 @@ export class ArtifactStore {
 
   /** Validates a relative artifact path and returns its absolute location. '' is the root. */
   resolve(rel: string): string {
-    const clean = rel.replace(/^\/+/, '').replace(/\/+$/, '');
+    if (isAbsolute(rel) || /^[A-Za-z]:/.test(rel)) throw invalid(`Invalid artifact path '${rel}': absolute paths are not allowed`);
+    const clean = rel.replace(/\/+$/, '');
     if (clean === '') return this.root;
-    if (isAbsolute(rel) && !rel.startsWith('/')) throw invalid(`Invalid artifact path '${rel}': absolute paths are not allowed`);
     if (/[\\\0#]/.test(clean) || clean.startsWith('file:')) throw invalid(`Invalid artifact path '${rel}'`);
     const parts = clean.split('/');
     if (parts.some((p) => p === '..' || p === '.' || p === '')) throw invalid(`Invalid artifact path '${rel}': '..', '.' and empty segments are not allowed`);

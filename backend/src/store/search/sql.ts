@@ -26,10 +26,10 @@ export function compare(col: string, c: Clause, kind: 'num' | 'str', args: Arg[]
     args.push(...list);
     return `${col} ${op} (${list.map(() => '?').join(', ')})`;
   }
+  if (!['=', '!=', 'LIKE', 'ILIKE'].includes(op)) throw invalid(`Invalid comparator '${op}' for ${what}; use one of = != LIKE ILIKE`);
   if (typeof value !== 'string') throw invalid(`Expected a quoted string value for ${what}, got ${String(value)}`);
   args.push(value);
   if (op === 'LIKE') return `mlflow_like(${col}, ?)`;
   if (op === 'ILIKE') return `mlflow_ilike(${col}, ?)`;
-  if (op === '=' || op === '!=') return `${col} ${op} ?`;
-  throw invalid(`Invalid comparator '${op}' for ${what}; use one of = != LIKE ILIKE`);
+  return `${col} ${op} ?`;
 }
