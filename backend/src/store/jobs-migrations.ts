@@ -43,6 +43,7 @@ CREATE TABLE pipeline_runs (
 CREATE TABLE pipeline_steps (
   pipeline_run_id TEXT NOT NULL REFERENCES pipeline_runs(pipeline_run_id) ON DELETE CASCADE,
   step TEXT NOT NULL,
+  seq INTEGER NOT NULL,
   status TEXT NOT NULL,
   job_id TEXT,
   run_uuid TEXT,

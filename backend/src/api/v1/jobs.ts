@@ -10,6 +10,7 @@ import { maskEnv, normalizeSpec, type JobInput } from '../../services/jobs/spec'
 import type { Job, JobStatus } from '../../services/jobs/types';
 import type { LogEvent } from '../../services/jobs/logs';
 import { PipelineService } from '../../services/pipelines/service';
+import { reproduceRun } from '../../services/jobs/reproduce';
 import { invalid } from '../../util/errors';
 
 declare module 'fastify' {
@@ -110,6 +111,13 @@ export const jobRoutes: FastifyPluginAsync<{ ctx: CoreContext; token?: string }>
     reply.hijack();
     streamLogs(jobs, job, reply.raw, open);
     return reply;
+  });
+
+  const RunParams = Type.Object({ run_id: Type.String({ minLength: 1, maxLength: 64 }) });
+  const ReproduceBody = Type.Object({ force: Type.Optional(Type.Boolean()) });
+  app.post('/api/v1/runs/:run_id/reproduce', { schema: { params: RunParams, body: ReproduceBody } }, async (req) => {
+    const plan = await reproduceRun(ctx, jobs, req.params.run_id, req.body?.force ?? false);
+    return plan.job ? { ...plan, job: publicJob(plan.job) } : plan;
   });
 
   app.post('/api/v1/pipelines/runs', { schema: { body: PipelineBody } }, async (req, reply) => {

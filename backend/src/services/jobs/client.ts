@@ -1,0 +1,82 @@
+import { readHandshake, startServer } from '../../server';
+
+export interface BackendClient {
+  url: string;
+  token: string;
+  /** True when this process started the backend for itself (it stops when the command ends). */
+  embedded: boolean;
+  call<T>(method: string, path: string, body?: unknown): Promise<T>;
+  close(): Promise<void>;
+}
+
+export class ClientError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The backend serving `home`: the running one (from its handshake file), or one started inside this process.
+ * Jobs log to it over HTTP, so `mlops train` needs one either way.
+ */
+export async function connectBackend(home: string): Promise<BackendClient> {
+  const h = readHandshake(home);
+  let close = async (): Promise<void> => undefined;
+  let url = h?.url ?? '';
+  let token = h?.token ?? '';
+  if (!h) {
+    const started = await startServer({ home });
+    url = started.handshake.url;
+    token = started.handshake.token;
+    close = () => started.app.server.close();
+  }
+  const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+    const res = await fetch(url + path, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    if (!res.ok) {
+      let msg = text;
+      try {
+        msg = (JSON.parse(text) as { message?: string }).message ?? text;
+      } catch {
+        // Not JSON: keep the text.
+      }
+      throw new ClientError(msg, res.status);
+    }
+    return (res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text) as T;
+  };
+  return { url, token, embedded: !h, call, close };
+}
+
+export interface LogChunk {
+  stream: string;
+  text: string;
+}
+
+/** Follows a job's log stream; resolves with the `end` event's data. */
+export async function followJobLogs(c: BackendClient, jobId: string, onChunk: (c: LogChunk) => void): Promise<{ status: string; reason: string | null; exit_code: number | null }> {
+  const res = await fetch(`${c.url}/api/v1/jobs/${encodeURIComponent(jobId)}/logs?follow=true`, { headers: { authorization: `Bearer ${c.token}` } });
+  if (!res.ok || !res.body) throw new ClientError(`Cannot follow the logs of job ${jobId}: HTTP ${res.status} ${await res.text()}`, res.status);
+  const decoder = new TextDecoder();
+  let buf = '';
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    buf += decoder.decode(chunk, { stream: true });
+    let i: number;
+    while ((i = buf.indexOf('\n\n')) >= 0) {
+      const block = buf.slice(0, i);
+      buf = buf.slice(i + 2);
+      const event = /^event: (.*)$/m.exec(block)?.[1];
+      const data = /^data: (.*)$/m.exec(block)?.[1];
+      if (!event || !data) continue;
+      if (event === 'end') return JSON.parse(data) as { status: string; reason: string | null; exit_code: number | null };
+      onChunk(JSON.parse(data) as LogChunk);
+    }
+  }
+  throw new ClientError('The backend closed the log stream before the job ended', 503);
+}

@@ -1,0 +1,70 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parsePipeline } from '../../../backend/src/services/pipelines/spec';
+import { parseSchema, validateCsv } from '../../../backend/src/services/pipelines/validate';
+
+const parse = (yaml: string) => parsePipeline(yaml, '/p/mlops.yaml');
+
+void test('steps come out in dependency order with their settings', () => {
+  const p = parse(`
+name: demo
+params: { min: 0.8 }
+steps:
+  deploy: { needs: [evaluate], when: "steps.evaluate.metrics.acc >= params.min", command: [echo, deploy] }
+  train: { command: "python train.py", outputs: [model.pkl], retries: 2, cache: false }
+  evaluate: { needs: [train], command: [python, eval.py, "\${{ steps.train.outputs.dir }}/model.pkl"] }
+`);
+  assert.deepEqual(p.steps.map((s) => s.name), ['train', 'evaluate', 'deploy']);
+  assert.deepEqual(p.steps[0]!.command, ['sh', '-c', 'python train.py']);
+  assert.deepEqual([p.steps[0]!.retries, p.steps[0]!.cache, p.steps[0]!.launcher], [2, false, 'local']);
+  assert.equal(p.steps[2]!.when?.src, 'steps.evaluate.metrics.acc >= params.min');
+  assert.equal(p.experiment, 'demo');
+});
+
+void test('bad pipelines fail with a message that names the problem', () => {
+  const cases: [string, RegExp][] = [
+    ['steps:\n  a: { needs: [b], command: [x] }\n  b: { needs: [c], command: [x] }\n  c: { needs: [a], command: [x] }', /cycle: a → b → c → a/],
+    ['steps:\n  a: { needs: [nope], command: [x] }', /step 'a' needs unknown step 'nope'/],
+    ['steps:\n  a: { command: [x], when: "steps.a.metrics.x >" }', /step 'a': invalid when .*ends too early/],
+    ['steps:\n  a: { command: [x] }\n  b: { command: [x], when: "steps.a.status == \'finished\'" }', /reads step 'a', which it does not need/],
+    ['steps:\n  a: { command: [x], when: "params.nope > 1" }', /unknown parameter 'params.nope'/],
+    ['steps:\n  a: { command: [x], when: "foo > 1" }', /'foo' is not params.X or steps.NAME/],
+    ['steps:\n  a: { comand: [x] }', /unknown key\(s\) comand/],
+    ['steps:\n  a: { image: img }', /step 'a' needs a 'command'/],
+    ['steps: {}', /'steps' must map step names/],
+    ['steps:\n  a: { command: [x, "${{ steps.zz.outputs.dir }}"] }', /unknown step 'zz'/],
+    ['steps: [1', /not valid YAML/],
+    ['stepz: {}', /unknown key\(s\) stepz/],
+  ];
+  for (const [yaml, re] of cases) assert.throws(() => parse(yaml), re, yaml);
+});
+
+void test('data validation reports types, ranges, allowed values, missing cells and row counts', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mlops-validate-'));
+  const csv = join(dir, 'd.csv');
+  writeFileSync(csv, 'x,y,label\n1,2.5,a\n2,,b\n3,abc,c\n40,1,a\n');
+  const schema = parseSchema(
+    { rows: { min: 5 }, columns: { x: { type: 'integer', min: 0, max: 10 }, y: { type: 'number', missing: 0.1 }, label: { type: 'string', values: ['a', 'b'] }, z: { type: 'number' } } },
+    dir,
+  );
+  const r = validateCsv(csv, schema);
+  assert.equal(r.ok, false);
+  assert.equal(r.rows, 4);
+  assert.deepEqual(r.failures, [
+    '4 rows, fewer than the minimum 5',
+    'column \'x\': 1 value(s) above the maximum 10 (highest 40)',
+    "column 'y': 1 missing value(s) (25.0%), allowed 10.0%",
+    "column 'y': 1 value(s) are not of type number",
+    'column \'label\': 1 value(s) outside the allowed set ["a","b"]',
+    "column 'z' is missing from the file",
+  ]);
+  writeFileSync(csv, 'x,y,label\n1,2.5,a\n2,3,b\n');
+  const ok = validateCsv(csv, parseSchema({ rows: { min: 2 }, columns: { x: { type: 'integer' }, y: { type: 'number' } } }, dir));
+  assert.deepEqual([ok.ok, ok.failures, ok.columns.y!.max], [true, [], 3]);
+  assert.match(validateCsv(join(dir, 'none.csv'), schema).failures[0]!, /does not exist/);
+  assert.throws(() => parseSchema({ columns: { a: { type: 'float' } } }, dir), /type must be one of/);
+  assert.throws(() => parseSchema('missing.yaml', dir), /schema file 'missing.yaml' does not exist/);
+});
