@@ -8,6 +8,9 @@ import { registerRemote } from './remote';
 import { registerSync } from './sync';
 import { registerDrift } from './drift';
 import { registerAb } from './ab';
+import { registerTrain } from './train';
+import { registerJobs } from './jobs';
+import { registerPipeline } from './pipeline';
 
 /** One line per command group; each feature adds its own file in this folder. */
 export function registerCommands(program: Command): void {
@@ -20,4 +23,7 @@ export function registerCommands(program: Command): void {
   registerSync(program);
   registerDrift(program);
   registerAb(program);
+  registerTrain(program);
+  registerJobs(program);
+  registerPipeline(program);
 }
