@@ -1,0 +1,85 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { CLI, tempHome } from '../helpers/backend';
+
+const mlops = (args: string[], env: NodeJS.ProcessEnv = {}) => {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 120_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+};
+
+void test('mlops demo walks the loop and leaves a store the other commands read', { timeout: 180_000 }, () => {
+  const home = tempHome('mlops-cli-');
+  const demo = mlops(['--home', home, 'demo']);
+  assert.equal(demo.code, 0, demo.err);
+  assert.match(demo.out, /1\. Track/);
+  assert.match(demo.out, /@champion/);
+
+  const exps = mlops(['--home', home, 'experiments', 'list', '--json']);
+  assert.equal(exps.code, 0);
+  const names = (JSON.parse(exps.out) as { name: string }[]).map((e) => e.name);
+  assert.deepEqual(names.sort(), ['Default', 'churn-demo']);
+
+  const table = mlops(['--home', home, 'runs', 'list', '--experiment', 'churn-demo', '--order-by', 'metrics.val_loss ASC']);
+  assert.equal(table.code, 0);
+  const lines = table.out.trim().split('\n');
+  assert.match(lines[0]!, /^RUN ID\s+NAME\s+STATUS\s+STARTED/);
+  assert.equal(lines.length, 7, 'header + six runs');
+
+  const runs = JSON.parse(mlops(['--home', home, 'runs', 'list', '--experiment', 'churn-demo', '--filter', 'metrics.val_accuracy > 0.9', '--order-by', 'metrics.val_loss ASC', '--json']).out) as {
+    info: { run_id: string };
+    data: { metrics: { key: string; value: number }[] };
+  }[];
+  const losses = runs.map((r) => r.data.metrics.find((m) => m.key === 'val_loss')!.value);
+  assert.deepEqual(losses, [...losses].sort((a, b) => a - b));
+  assert.ok(runs.every((r) => r.data.metrics.find((m) => m.key === 'val_accuracy')!.value > 0.9));
+
+  const models = JSON.parse(mlops(['--home', home, 'models', 'list', '--json']).out) as { name: string; aliases: { alias: string; version: string }[] }[];
+  assert.deepEqual(models.map((m) => m.name), ['churn-classifier']);
+  assert.deepEqual(models[0]!.aliases.map((a) => a.alias).sort(), ['challenger', 'champion']);
+  // the champion is the best run by val_accuracy, then val_loss
+  const champion = models[0]!.aliases.find((a) => a.alias === 'champion')!.version;
+  const versions = JSON.parse(mlops(['--home', home, 'models', 'versions', 'churn-classifier', '--json']).out) as { version: string; run_id: string }[];
+  const champRun = versions.find((v) => v.version === champion)!.run_id;
+  const show = JSON.parse(mlops(['--home', home, 'runs', 'show', champRun, '--json']).out) as { run: { data: { metrics: { key: string; value: number }[] } }; lineage: { datasets: { name: string }[] } };
+  const best = JSON.parse(mlops(['--home', home, 'runs', 'list', '--experiment', 'churn-demo', '--order-by', 'metrics.val_accuracy DESC', 'metrics.val_loss ASC', '--max', '1', '--json']).out) as { info: { run_id: string } }[];
+  assert.equal(best[0]!.info.run_id, champRun);
+  assert.deepEqual(show.lineage.datasets.map((d) => d.name), ['churn-train']);
+  const human = mlops(['--home', home, 'runs', 'show', champRun]);
+  assert.match(human.out, /Lineage/);
+  assert.match(human.out, /data churn-train [0-9a-f]{16}/);
+
+  // promote the challenger; the move is audited with the reason
+  const challenger = models[0]!.aliases.find((a) => a.alias === 'challenger')!.version;
+  const moved = mlops(['--home', home, 'models', 'alias', 'churn-classifier', challenger, '@champion', '--reason', 'manual promotion'], { MLOPS_ACTOR: 'tester' });
+  assert.equal(moved.code, 0, moved.err);
+  assert.equal(moved.out.trim(), `churn-classifier@champion -> version ${challenger}`);
+  const audit = JSON.parse(mlops(['--home', home, 'audit', '--action', 'alias.move', '--json']).out) as { actor: string; before: { version: string }; after: { version: string }; reason: string }[];
+  assert.deepEqual(audit.map((e) => [e.actor, e.before.version, e.after.version, e.reason]), [['tester', champion, challenger, 'manual promotion']]);
+  assert.match(mlops(['--home', home, 'audit']).out, /alias\.move\s+churn-classifier@champion\s+v\d+\s+v\d+\s+manual promotion/);
+});
+
+void test('exit codes: 1 with one clear message on failure, 2 on bad usage', () => {
+  const home = tempHome('mlops-cli-');
+  const none = mlops(['--home', home, 'runs', 'list']);
+  assert.equal(none.code, 1);
+  assert.match(none.err, /^mlops: no MLOps Studio store at /);
+  assert.equal(none.err.trim().split('\n').length, 1);
+  assert.equal(mlops(['--home', home, 'demo']).code, 0);
+  const unknownRun = mlops(['--home', home, 'runs', 'show', 'nope']);
+  assert.equal(unknownRun.code, 1);
+  assert.equal(unknownRun.err.trim(), 'mlops: Run with id=nope not found');
+  const badFilter = mlops(['--home', home, 'runs', 'list', '--filter', 'metrics.x <']);
+  assert.equal(badFilter.code, 1);
+  assert.match(badFilter.err, /Invalid filter/);
+  const badAlias = mlops(['--home', home, 'models', 'alias', 'churn-classifier', '99', 'champion']);
+  assert.equal(badAlias.code, 1);
+  assert.match(badAlias.err, /version=99\) not found/);
+  assert.equal(mlops(['--home', home, 'frobnicate']).code, 2);
+  assert.equal(mlops(['--home', home, 'runs', 'list', '--max', 'lots']).code, 2);
+  assert.equal(mlops(['--home', home, 'serve', '--port', '70000']).code, 2);
+  assert.equal(mlops(['--home', home, 'audit', '--limit', '0']).code, 2);
+  const help = mlops(['--help']);
+  assert.equal(help.code, 0);
+  assert.match(help.out, /serve/);
+});
