@@ -181,7 +181,7 @@ void describe('sync with a real mlflow server', { timeout: 900_000 }, () => {
     const home = tempHome('kill');
     homes.push(home);
     const k = openHome(home);
-    const sc = await buildScenario(k, { prefix: 'kill', runs: 12, steps: 1500, keys: 3 });
+    const sc = await buildScenario(k, { prefix: 'kill', runs: 8, steps: 1200, keys: 3 });
     let child: ReturnType<typeof spawn> | undefined;
     const proxy = await startFaultProxy(server.url, (r) => {
       if (r.path.includes('log-batch') && r.n > 40 && child && child.exitCode === null) child.kill('SIGKILL');

@@ -144,7 +144,7 @@ export class Pusher {
     }
     try {
       const { runId, artifactUri, created } = await this.ensureRun(run);
-      await this.pushParamsAndTags(run, runId);
+      await this.pushParamsAndTags(run, runId, created);
       for (const lm of this.repo.loggedModelsOfRun(uuid)) await this.pushLoggedModel(lm, runId);
       await this.pushMetrics(uuid, runId);
       await this.pushInputsOutputs(run, runId);
@@ -259,9 +259,19 @@ export class Pusher {
     return tags;
   }
 
-  private async pushParamsAndTags(run: Run, runId: string): Promise<void> {
+  private async pushParamsAndTags(run: Run, runId: string, created: boolean): Promise<void> {
     const params = run.data.params ?? [];
-    const tags = await this.runTags(run);
+    let tags = await this.runTags(run);
+    if (!created && this.opts.prefer === 'remote') {
+      // The remote wins even for this store's runs: tags changed there are kept and reported.
+      const there = new Map(((await this.client.getRun(runId)).data?.tags ?? []).map((t) => [t.key, t.value]));
+      tags = tags.filter((t) => {
+        const v = there.get(t.key);
+        if (v === undefined || v === t.value) return true;
+        this.report.object('run', run.info.run_id, 'conflict', `tag ${t.key} differs on the remote; remote wins: kept '${v}'`);
+        return false;
+      });
+    }
     const n = Math.max(Math.ceil(params.length / MAX_PARAMS_TAGS), Math.ceil(tags.length / MAX_PARAMS_TAGS));
     for (let i = 0; i < n; i++) {
       this.checkAbort();
