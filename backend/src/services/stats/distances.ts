@@ -76,22 +76,37 @@ export function jensenShannon(p: readonly number[], q: readonly number[]): numbe
 
 /** Wasserstein-1 distance ∫|F − G| between the empirical distributions of two sorted samples. */
 export function wassersteinSorted(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  return ksAndWasserstein(a, b).wasserstein;
+}
+
+/**
+ * One merge of two sorted samples giving both the KS gap in exact integer form, h = max|i·n2 − j·n1| (so
+ * D = h/(n1·n2)), and the Wasserstein-1 distance: the two share the walk, which costs about as much as
+ * reading the data once.
+ */
+export function ksAndWasserstein(a: ArrayLike<number>, b: ArrayLike<number>): { h: number; d: number; wasserstein: number } {
   const n1 = a.length;
   const n2 = b.length;
   let i = 0;
   let j = 0;
-  let w = 0;
+  let h = 0;
+  let area = 0;
   let x = Math.min(a[0]!, b[0]!);
   while (i < n1 || j < n2) {
-    const v = j >= n2 || (i < n1 && a[i]! <= b[j]!) ? a[i]! : b[j]!;
-    w += Math.abs(i / n1 - j / n2) * (v - x);
+    const av = i < n1 ? a[i]! : Infinity;
+    const bv = j < n2 ? b[j]! : Infinity;
+    const v = av <= bv ? av : bv;
+    const gap = i * n2 - j * n1;
+    area += (gap < 0 ? -gap : gap) * (v - x);
     x = v;
     while (i < n1 && a[i] === v) i++;
     while (j < n2 && b[j] === v) j++;
+    const g = i * n2 - j * n1;
+    const ag = g < 0 ? -g : g;
+    if (ag > h) h = ag;
   }
-  return w;
+  return { h, d: h / (n1 * n2), wasserstein: area / n1 / n2 };
 }
-
 
 export function sum(xs: readonly number[]): number {
   let s = 0;

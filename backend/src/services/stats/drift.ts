@@ -4,8 +4,8 @@
  * chi-square (test of homogeneity, no continuity correction) and Jensen–Shannon.
  */
 import { chi2Contingency } from './chisquare';
-import { clippedHistogramSorted, countsBetweenEdges, jensenShannon, psiFromCounts, wassersteinSorted } from './distances';
-import { ksPValue, ksStatisticSorted } from './ks';
+import { clippedHistogramSorted, countsBetweenEdges, jensenShannon, ksAndWasserstein, psiFromCounts } from './distances';
+import { ksPValue } from './ks';
 import type { CategoricalProfile, FeatureProfile, NumericProfile, ReferenceProfile } from './profile';
 
 export interface DriftThresholds {
@@ -89,11 +89,11 @@ export function psiBand(psi: number): FeatureDrift['psiBand'] {
 export function compareNumeric(name: string, ref: NumericProfile, cur: Float64Array, missing: number, t: DriftThresholds, alpha: number): FeatureDrift {
   const psi = psiFromCounts(ref.decileCounts, countsBetweenEdges(cur, ref.deciles));
   const points = ref.sketch.points;
-  const ks = ksStatisticSorted(points, cur);
+  const ks = ksAndWasserstein(points, cur);
   // With a sketch, D̂ = h'/(m·n2) is rescaled to the reference's true n before looking up the p-value.
   const h = ref.sketch.exact ? ks.h : Math.round(ks.d * ref.count * cur.length);
   const { pValue } = ksPValue(ref.count, cur.length, h);
-  const wn = wassersteinSorted(points, cur) / Math.max(ref.std, MIN_NORM_STD);
+  const wn = ks.wasserstein / Math.max(ref.std, MIN_NORM_STD);
   const js = jensenShannon(ref.histogram.counts, clippedHistogramSorted(cur, ref.histogram.edges));
   const sketchNote = ref.sketch.exact ? undefined : `from a ${points.length}-point sketch (D error < ${(1 / points.length).toPrecision(2)})`;
   const methods: MethodResult[] = [

@@ -1,0 +1,93 @@
+// Performance: a full drift report (PSI, KS, Wasserstein, JS per feature) on STATS_PERF_ROWS (1,000,000) rows ×
+// STATS_PERF_FEATURES (20) numeric features, reference and current of that size each, against (a) the cost of
+// sorting the data once, the lower bound for exact KS, and (b) Evidently's drift report on the same data, in the
+// same run (Evidently from PyPI in the venv made by test/bench/setup-evidently.sh; STATS_PERF_EVIDENTLY=0 skips it).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildReferenceProfile, currentColumns, driftReport } from '../../backend/src/services/stats';
+import type { DriftReport, RawColumn } from '../../backend/src/services/stats';
+import { markdownTable, rng } from './stats-common';
+
+const ROWS = Number(process.env.STATS_PERF_ROWS ?? 1_000_000);
+const FEATURES = Number(process.env.STATS_PERF_FEATURES ?? 20);
+const REPEAT = 3;
+
+function makeData(seed: number, shifted: boolean): Float64Array[] {
+  const g = rng(seed);
+  return Array.from({ length: FEATURES }, (_, f) => {
+    const a = new Float64Array(ROWS);
+    // Every fourth feature drifts in the current data; the rest only differ by sampling noise.
+    const shift = shifted && f % 4 === 0 ? 0.3 : 0;
+    const scale = 1 + (f % 5);
+    for (let i = 0; i < ROWS; i++) a[i] = f % 3 === 2 ? Math.exp(g.normal() * 0.5) * scale + shift * scale : (g.normal() + shift) * scale + f;
+    return a;
+  });
+}
+
+const cols = (data: Float64Array[]) => new Map<string, RawColumn>(data.map((v, i) => [`f${i}`, { kind: 'numeric', values: v, missing: 0 }]));
+
+function best<T>(fn: () => T): { ms: number; result: T } {
+  let ms = Infinity;
+  let result!: T;
+  for (let r = 0; r < REPEAT; r++) {
+    const t = performance.now();
+    result = fn();
+    ms = Math.min(ms, performance.now() - t);
+  }
+  return { ms, result };
+}
+
+const ref = makeData(1, false);
+const cur = makeData(2, true);
+const load0 = loadavg()[0]!;
+
+const sortCurrent = best(() => cur.map((c) => c.slice().sort()));
+const sortBoth = best(() => [...ref, ...cur].map((c) => c.slice().sort()));
+const profile = buildReferenceProfile(cols(ref));
+const viaProfile = best(() => driftReport(profile, currentColumns(cols(cur))));
+const full = best(() => driftReport(buildReferenceProfile(cols(ref), Infinity), currentColumns(cols(cur))));
+
+let evidently: { ms: number; ks: Record<string, number>; wass: Record<string, number> } | null = null;
+if (process.env.STATS_PERF_EVIDENTLY !== '0') {
+  const venv = execFileSync('bash', [join(import.meta.dirname, 'setup-evidently.sh')], { encoding: 'utf8' }).trim().split('\n').pop()!;
+  const dir = mkdtempSync(join(tmpdir(), 'stats-perf-'));
+  try {
+    for (const [name, data] of [['ref', ref], ['cur', cur]] as const) {
+      const buf = new Float64Array(ROWS * FEATURES);
+      data.forEach((c, f) => buf.set(c, f * ROWS));
+      writeFileSync(join(dir, `${name}.f64`), buf);
+    }
+    const r = spawnSync(join(venv, 'bin/python'), [join(import.meta.dirname, 'stats_evidently.py'), dir, String(ROWS), String(FEATURES)], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    if (r.status !== 0) throw new Error(`Evidently run failed: ${r.stderr}`);
+    evidently = JSON.parse(r.stdout.trim().split('\n').pop()!) as typeof evidently;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+const ratio = (a: number, b: number) => `${(a / b).toFixed(1)}×`;
+const rows: (string | number)[][] = [
+  ['sort the current data once (20 × 1M Float64Array.sort)', s(sortCurrent.ms), '1.0×', evidently ? '' : ''],
+  ['sort reference and current once', s(sortBoth.ms), ratio(sortBoth.ms, sortCurrent.ms), ''],
+  ['report against a stored reference profile (production path)', s(viaProfile.ms), ratio(viaProfile.ms, sortCurrent.ms), evidently ? ratio(evidently.ms, viaProfile.ms) : 'n/a'],
+  ['report from raw data on both sides (exact KS and Wasserstein)', s(full.ms), ratio(full.ms, sortCurrent.ms), evidently ? ratio(evidently.ms, full.ms) : 'n/a'],
+  ...(evidently ? [['Evidently 0.7 ValueDrift × 4 methods × 20 columns', s(evidently.ms), ratio(evidently.ms, sortCurrent.ms), '1.0×']] : []),
+];
+console.log(`${ROWS.toLocaleString('en')} rows × ${FEATURES} numeric features each side; ${cpus().length} cores; load average ${load0.toFixed(1)} → ${loadavg()[0]!.toFixed(1)}; best of ${REPEAT} (Evidently: one run)\n`);
+console.log(markdownTable(['what', 'time', 'vs sorting once', 'Evidently ÷ this'], rows));
+
+// The two engines should agree where they compute the same thing (KS p-value and normalised Wasserstein).
+if (evidently) {
+  const m = (r: DriftReport, f: string, k: string) => r.features.find((x) => x.feature === f)!.methods.find((x) => x.method === k)!;
+  let maxP = 0;
+  let maxW = 0;
+  for (const f of Object.keys(evidently.ks)) {
+    maxP = Math.max(maxP, Math.abs(m(full.result, f, 'ks').pValue! - evidently.ks[f]!));
+    maxW = Math.max(maxW, Math.abs(m(full.result, f, 'wasserstein_norm').score - evidently.wass[f]!) / Math.max(evidently.wass[f]!, 1e-12));
+  }
+  console.log(`\nagreement with Evidently: max |ΔKS p| = ${maxP.toExponential(2)}, max relative Δ normalised Wasserstein = ${maxW.toExponential(2)}`);
+}
+console.log(`drifted features: ${full.result.driftedFeatures}/${FEATURES} (expected ${Math.ceil(FEATURES / 4)})`);
