@@ -12,7 +12,7 @@ import { DriftModel } from './drift/model';
 import { registerEndpointCommands } from './endpoints/commands';
 import { EndpointsModel } from './endpoints/model';
 import { registerExperimentCommands } from './experiments/commands';
-import { ExperimentsModel } from './experiments/model';
+import { ExperimentsModel, type ExperimentNode } from './experiments/model';
 import { VIEW_NAMES, viewId, type ViewName } from './ids';
 import { registerJobCommands } from './jobs/commands';
 import { JobsModel } from './jobs/model';
@@ -31,6 +31,7 @@ export class Extension implements vscode.Disposable {
   readonly backend: BackendManager;
   readonly experiments: ExperimentsModel;
   private readonly panels = new Set<ComparePanel>();
+  private experimentSelection: () => readonly ExperimentNode[] = () => [];
 
   constructor(private readonly context: vscode.ExtensionContext) {
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
@@ -60,10 +61,12 @@ export class Extension implements vscode.Disposable {
       drift: new DriftModel(async () => withClient(await client(), (c) => ({ drift: () => api.drift(c) }))) as TreeModel<unknown>,
       jobs: new JobsModel(async () => withClient(await client(), (c) => ({ jobs: () => api.jobs(c) }))) as TreeModel<unknown>,
     };
+    const views = new Map<ViewName, vscode.TreeView<unknown>>();
     for (const name of VIEW_NAMES) {
       const provider = this.d.track(new ModelTreeProvider(models[name]));
-      this.d.track(vscode.window.createTreeView(viewId(name), { treeDataProvider: provider, canSelectMany: name === 'experiments', showCollapseAll: name !== 'jobs' }));
+      views.set(name, this.d.track(vscode.window.createTreeView(viewId(name), { treeDataProvider: provider, canSelectMany: name === 'experiments', showCollapseAll: name !== 'jobs' })));
     }
+    this.experimentSelection = () => (views.get('experiments')?.selection ?? []) as ExperimentNode[];
     const lens = this.d.track(new RunLens(() => this.backend.client));
     const refreshAll = (topics: readonly EventTopic[]) => {
       for (const m of Object.values(models)) m.invalidate(topics);
@@ -103,6 +106,7 @@ export class Extension implements vscode.Disposable {
       model: this.experiments,
       client,
       panels: this.panels,
+      selection: () => this.experimentSelection(),
       compare: { extensionUri: uri, client, log: (l) => this.output.appendLine(l) },
     });
     registerModelCommands(d, client);

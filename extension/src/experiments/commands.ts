@@ -12,6 +12,8 @@ export interface ExperimentCommandDeps {
   client: () => Promise<ApiClient>;
   compare: Omit<CompareDeps, 'openRun'>;
   panels: Set<ComparePanel>;
+  /** The Experiments view's current selection (the palette and the view title button pass no arguments). */
+  selection: () => readonly ExperimentNode[];
 }
 
 const runIdsOf = (nodes: readonly (ExperimentNode | undefined)[]): string[] => nodes.flatMap((n) => (n?.kind === 'run' ? [n.run.run_id] : []));
@@ -22,6 +24,8 @@ async function chooseRuns(deps: ExperimentCommandDeps, args: unknown[]): Promise
   if (Array.isArray(first) && first.every((x) => typeof x === 'string')) return first as string[];
   const selected = runIdsOf(Array.isArray(second) ? (second as ExperimentNode[]) : [first as ExperimentNode | undefined]);
   if (selected.length > 0) return selected;
+  const inView = runIdsOf(deps.selection());
+  if (inView.length > 1) return inView;
   const picked = await pickMany(runItems(deps), { placeHolder: 'Runs to compare (select several)', matchOnDescription: true });
   return picked.map((p) => p.runId);
 }

@@ -37,6 +37,8 @@ export function toTreeItem(v: ItemView): vscode.TreeItem {
   if (v.id !== undefined) item.id = v.id;
   item.description = v.description;
   item.tooltip = v.tooltip;
+  // Without this the accessible name is the tooltip; screen readers (and tests) should hear label and description.
+  item.accessibilityInformation = { label: v.description ? `${v.label} ${v.description}` : v.label };
   item.contextValue = v.contextValue;
   if (v.icon) item.iconPath = new vscode.ThemeIcon(v.icon.id, v.icon.color ? new vscode.ThemeColor(v.icon.color) : undefined);
   if (v.command) item.command = v.command;

@@ -1,0 +1,134 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { openContainer, openWorkbench, OUT, runCommand, startBackend, webview, type Workbench } from './harness';
+import { call, seedExperiment, seedModel, type Api } from './seed';
+
+const workspace = join(OUT, 'e2e-workspace');
+const home = join(workspace, '.mlops');
+let wb: Workbench;
+let seeded: Awaited<ReturnType<typeof seedExperiment>>;
+
+/** Expands a tree item (by keyboard, so a click that lands during a refresh cannot toggle it shut again). */
+async function expand(page: Workbench['page'], name: RegExp): Promise<void> {
+  const item = page.getByRole('treeitem', { name }).first();
+  await item.waitFor({ timeout: 60_000 });
+  for (let i = 0; i < 20 && (await item.getAttribute('aria-expanded')) !== 'true'; i++) {
+    await item.click();
+    await page.keyboard.press('ArrowRight');
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+const handshake = (): Api & { pid: number } => JSON.parse(readFileSync(join(home, 'backend.json'), 'utf8')) as Api & { pid: number };
+
+async function waitFor<T>(what: string, f: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await f();
+    if (v !== undefined && v !== null && v !== false) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+void describe('VS Code extension in code-server', { timeout: 300_000 }, () => {
+  before(async () => {
+    rmSync(workspace, { recursive: true, force: true });
+    mkdirSync(workspace, { recursive: true });
+    writeFileSync(join(workspace, 'train.py'), 'import mlflow\n\nwith mlflow.start_run():\n    mlflow.log_param("lr", 0.01)\n    mlflow.log_metric("accuracy", 0.9)\n');
+    const b = await startBackend(home);
+    seeded = await seedExperiment(b.api, 'iris', 6, 200, join(workspace, 'train.py'));
+    await seedModel(b.api, 'iris-clf', seeded.runs.slice(0, 2).map((r) => r.runId), { alias: 'champion', version: '1' });
+    await b.stop();
+    wb = await openWorkbench('main', workspace);
+  });
+  after(async () => {
+    await wb?.close();
+  });
+
+  void it('shows seeded experiments, runs and models in the MLOps views', async () => {
+    const { page } = wb;
+    await openContainer(page);
+    await expand(page, /^iris /);
+    await page.getByRole('treeitem', { name: /iris-run-6/ }).waitFor();
+    const runText = await page.getByRole('treeitem', { name: /iris-run-6/ }).innerText();
+    assert.match(runText, /accuracy \d/, 'run shows its primary metric');
+    assert.match(runText, /42s/, 'run shows its duration');
+    const modelsHeader = page.locator('.pane-header', { hasText: 'Models' });
+    if ((await modelsHeader.getAttribute('aria-expanded')) !== 'true') await modelsHeader.click();
+    await expand(page, /^iris-clf/);
+    await page.getByRole('treeitem', { name: /Version 1/ }).waitFor();
+    assert.match(await page.getByRole('treeitem', { name: /Version 1/ }).innerText(), /@champion/);
+    await wb.screenshot('views');
+  });
+
+  void it('refreshes the tree on backend events when a run is logged elsewhere', async () => {
+    const api = handshake();
+    const { run } = await call<{ run: { info: { run_id: string } } }>(api, 'POST', '/api/2.0/mlflow/runs/create', { experiment_id: seeded.experimentId, run_name: 'live-run' });
+    await wb.page.getByRole('treeitem', { name: /live-run/ }).waitFor({ timeout: 15_000 });
+    await call(api, 'POST', '/api/2.0/mlflow/runs/delete', { run_id: run.info.run_id });
+    await wb.page.getByRole('treeitem', { name: /live-run/ }).waitFor({ state: 'detached', timeout: 15_000 });
+  });
+
+  void it('Compare Runs opens the chart webview with one series per selected run', async () => {
+    const { page } = wb;
+    await page.getByRole('treeitem', { name: /iris-run-6/ }).click();
+    await page.getByRole('treeitem', { name: /iris-run-5/ }).click({ modifiers: ['Control'] });
+    await page.getByRole('treeitem', { name: /iris-run-4/ }).click({ modifiers: ['Control'] });
+    await page.locator('.pane-header', { hasText: 'Experiments' }).hover();
+    await page.locator('.pane-header', { hasText: 'Experiments' }).locator('a[aria-label="Compare Runs"]').click();
+    const view = webview(page);
+    await view.locator('#title').waitFor({ timeout: 30_000 });
+    assert.equal(await view.locator('#title').innerText(), 'Comparing 3 runs');
+    for (const key of ['accuracy', 'loss']) {
+      const card = view.locator(`section.chart-card[data-metric="${key}"]`);
+      assert.equal(await card.getAttribute('data-series'), '3', `${key} has 3 series`);
+    }
+    const names = await view.locator('.row[data-run] .run-link').allInnerTexts();
+    assert.deepEqual([...names].sort(), ['iris-run-4', 'iris-run-5', 'iris-run-6']);
+    // Only the param that differs between these runs is a column by default.
+    const header = await view.locator('.row.header').innerText();
+    assert.match(header, /lr/);
+    assert.doesNotMatch(header, /optimizer/);
+    const log = await waitFor('first paint log line', () => /\[compare\] first paint (\d+) ms: (\d+) charts, (\d+) series/.exec(wb.outputLog()) ?? undefined);
+    assert.equal(Number(log[3]), 6, '2 metrics × 3 runs');
+    await wb.screenshot('compare');
+  });
+
+  void it('the status bar follows a killed backend and its automatic restart', async () => {
+    const { page } = wb;
+    const item = page.locator('.part.statusbar [aria-label^="MLOps backend"]').first();
+    await waitFor('status running', async () => /^MLOps backend running/.test((await item.getAttribute('aria-label')) ?? '') || undefined);
+    const before = handshake();
+    process.kill(before.pid, 'SIGKILL');
+    await waitFor('status restarting', async () => /^MLOps backend (error|starting)/.test((await item.getAttribute('aria-label')) ?? '') || undefined, 10_000);
+    await wb.screenshot('backend-killed');
+    await waitFor('status running again', async () => /^MLOps backend running/.test((await item.getAttribute('aria-label')) ?? '') || undefined, 30_000);
+    const next = await waitFor('new handshake', () => {
+      try {
+        const h = handshake();
+        return h.pid !== before.pid ? h : undefined;
+      } catch {
+        return undefined;
+      }
+    });
+    assert.notEqual(next.pid, before.pid);
+    assert.match(wb.outputLog(), /was killed \(SIGKILL\); restarting in/);
+    await page.getByRole('treeitem', { name: /^iris/ }).first().waitFor();
+    await wb.screenshot('backend-restarted');
+  });
+
+  void it('activates quickly and starts the backend in the background', () => {
+    const m = /\[activate\] ([\d.]+) ms/.exec(wb.outputLog());
+    assert.ok(m, 'activation time logged');
+    assert.ok(Number(m[1]) < 1000, `activation took ${m[1]} ms`);
+  });
+
+  void it('a palette action whose backend part is missing says so', async () => {
+    await runCommand(wb.page, 'MLOps: Show Audit Log');
+    await wb.page.locator('.monaco-editor .view-lines', { hasText: 'MLOps audit log' }).first().waitFor({ timeout: 15_000 });
+    await wb.screenshot('audit');
+  });
+});
