@@ -55,7 +55,8 @@ CREATE TABLE tags (
   PRIMARY KEY (run_uuid, key)
 ) WITHOUT ROWID;
 CREATE INDEX tags_by_key ON tags (key, value);
--- Full history. NaN is stored as value 0 with is_nan 1; the key makes exact duplicates a no-op, as MLflow does.
+-- Full history, keyed in the order history is read (timestamp, step, value). NaN is stored as value 0 with
+-- is_nan 1; the key makes exact duplicates a no-op, as MLflow does.
 CREATE TABLE metrics (
   run_uuid TEXT NOT NULL REFERENCES runs(run_uuid) ON DELETE CASCADE,
   key TEXT NOT NULL,
@@ -66,7 +67,7 @@ CREATE TABLE metrics (
   model_id TEXT,
   dataset_name TEXT,
   dataset_digest TEXT,
-  PRIMARY KEY (run_uuid, key, step, timestamp, value, is_nan)
+  PRIMARY KEY (run_uuid, key, timestamp, step, value, is_nan)
 ) WITHOUT ROWID;
 -- Latest value per key: max of (step, timestamp, value), MLflow's rule. Searched by (key, value).
 CREATE TABLE latest_metrics (
