@@ -70,11 +70,11 @@ if (process.env.STATS_PERF_EVIDENTLY !== '0') {
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const ratio = (a: number, b: number) => `${(a / b).toFixed(1)}×`;
 const rows: (string | number)[][] = [
-  ['sort the current data once (20 × 1M Float64Array.sort)', s(sortCurrent.ms), '1.0×', evidently ? '' : ''],
+  [`sort the current data once (${FEATURES} × Float64Array.sort)`, s(sortCurrent.ms), '1.0×', ''],
   ['sort reference and current once', s(sortBoth.ms), ratio(sortBoth.ms, sortCurrent.ms), ''],
   ['report against a stored reference profile (production path)', s(viaProfile.ms), ratio(viaProfile.ms, sortCurrent.ms), evidently ? ratio(evidently.ms, viaProfile.ms) : 'n/a'],
   ['report from raw data on both sides (exact KS and Wasserstein)', s(full.ms), ratio(full.ms, sortCurrent.ms), evidently ? ratio(evidently.ms, full.ms) : 'n/a'],
-  ...(evidently ? [['Evidently 0.7 ValueDrift × 4 methods × 20 columns', s(evidently.ms), ratio(evidently.ms, sortCurrent.ms), '1.0×']] : []),
+  ...(evidently ? [[`Evidently 0.7 report: ValueDrift × 4 methods × ${FEATURES} columns`, s(evidently.ms), ratio(evidently.ms, sortCurrent.ms), '1.0×']] : []),
 ];
 console.log(`${ROWS.toLocaleString('en')} rows × ${FEATURES} numeric features each side; ${cpus().length} cores; load average ${load0.toFixed(1)} → ${loadavg()[0]!.toFixed(1)}; best of ${REPEAT} (Evidently: one run)\n`);
 console.log(markdownTable(['what', 'time', 'vs sorting once', 'Evidently ÷ this'], rows));

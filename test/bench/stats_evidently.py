@@ -33,8 +33,8 @@ ms = (time.perf_counter() - t0) * 1000
 
 ks, wass = {}, {}
 for result in snapshot.dict()["metrics"]:
-    params = result.get("config", {}).get("params", {})
-    column, method = params.get("column"), params.get("method")
+    config = result.get("config", {})
+    column, method = config.get("column"), config.get("method")
     value = result.get("value")
     if method == "ks":
         ks[column] = float(value)
