@@ -175,6 +175,7 @@ function variantView(v: Variant, now: number): VariantView {
     id: v.id,
     model_name: v.model.resolved.name,
     model_version: v.model.resolved.version,
+    features: v.model.featureNames,
     role: v.role,
     weight: v.weight,
     since: v.since,
@@ -198,6 +199,8 @@ export interface VariantView {
   id: string;
   model_name: string;
   model_version: number;
+  /** Feature names in the model's order (f0, f1, … when it has no signature). */
+  features: string[];
   role: Role;
   weight: number;
   since: number;

@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { AuditLog } from '../../store/audit';
 import { ApiError, invalid, notFound } from '../../util/errors';
-import { DEFAULT_GUARDRAILS, Endpoint, type EndpointView, type Guardrails, type RollbackRecord, type Variant } from './endpoint';
+import { DEFAULT_GUARDRAILS, Endpoint, type EndpointView, type RollbackRecord, type Variant } from './endpoint';
 import { FeatureWindows } from './features';
+import { guardrailBreach, samePredictions } from './guardrails';
 import { ServingMetrics } from './metrics';
 import { InferenceError, LoadedModel, type Prediction } from './model';
 import { parsePayload, type Frame } from './payload';
@@ -338,7 +339,7 @@ export class ServingEngine {
     for (const ep of this.endpoints.values()) {
       const cand = ep.byRole('candidate');
       if (!cand) continue;
-      const breach = guardrailBreach(cand, ep.guardrails, now);
+      const breach = guardrailBreach(cand, ep.stable, ep.guardrails, now);
       if (breach) {
         this.rollback(ep.name, 'guardrail', breach.code, breach.message);
         continue;
@@ -390,30 +391,6 @@ export class ServingEngine {
     this.endpoints.clear();
     await Promise.all(this.draining);
   }
-}
-
-function guardrailBreach(v: Variant, g: Guardrails, now: number): { code: string; message: string } | null {
-  const s = v.window.summary(now);
-  if (s.requests < g.minRequests) return null;
-  if (s.errorRate > g.maxErrorRate) {
-    return { code: 'error_rate', message: `guardrail: ${v.id} error rate ${(s.errorRate * 100).toFixed(1)} % > ${(g.maxErrorRate * 100).toFixed(1)} % over ${s.requests} requests` };
-  }
-  if (s.p99Ms !== null && s.p99Ms > g.maxP99Ms) {
-    return { code: 'p99_latency', message: `guardrail: ${v.id} p99 latency ${s.p99Ms.toFixed(1)} ms > ${g.maxP99Ms} ms over ${s.requests} requests` };
-  }
-  return null;
-}
-
-function samePredictions(a: readonly unknown[], b: readonly unknown[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (!sameValue(a[i], b[i])) return false;
-  return true;
-}
-
-function sameValue(x: unknown, y: unknown): boolean {
-  if (typeof x === 'number' && typeof y === 'number') return Math.abs(x - y) <= 1e-6 + 1e-4 * Math.abs(x);
-  if (Array.isArray(x) && Array.isArray(y)) return x.length === y.length && x.every((xi, i) => sameValue(xi, y[i]));
-  return x === y;
 }
 
 function logFeatures(v: Variant, r: Prediction): unknown {
