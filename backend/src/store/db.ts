@@ -2,7 +2,6 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { coreMigrations, type Migration } from './migrations';
-import { servingMigrations } from './serving-migrations';
 import { jobsMigrations } from './jobs-migrations';
 import { servingMigrations } from './serving-migrations';
 import { syncMigrations } from './sync-migrations';
@@ -27,7 +26,7 @@ export function openDb(file: string): Db {
 }
 
 /** Every feature's migrations, in the order they apply. Features append their own list here. */
-const ALL_MIGRATIONS: readonly Migration[] = [...coreMigrations, ...jobsMigrations, ...servingMigrations, ...syncMigrations, ...servingMigrations];
+const ALL_MIGRATIONS: readonly Migration[] = [...coreMigrations, ...jobsMigrations, ...servingMigrations, ...syncMigrations];
 
 export function migrate(db: Db): void {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)');
