@@ -1,0 +1,75 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, existsSync, mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import Docker from 'dockerode';
+import { buildImage } from '../../../backend/src/services/jobs/images';
+import type { Job } from '../../../backend/src/services/jobs/types';
+import type { PipelineRun } from '../../../backend/src/services/pipelines/repository';
+import { backend, ended, pyMounts, tempHome, testImages, until, venv } from './helpers';
+
+const example = resolve(import.meta.dirname, '../../../examples/iris');
+
+async function runPipeline(b: Awaited<ReturnType<typeof backend>>, file: string, params: Record<string, string | number> = {}): Promise<PipelineRun> {
+  const start = await b.api<PipelineRun>('POST', '/api/v1/pipelines/runs', { file, params });
+  assert.equal(start.status, 201, JSON.stringify(start.body));
+  for (;;) {
+    const { body } = await b.api<PipelineRun>('GET', `/api/v1/pipelines/runs/${start.body.pipeline_run_id}`);
+    if (body.status !== 'running') return body;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+void test('examples/iris: the pipeline validates, trains, evaluates, exports ONNX and registers behind its gate', { timeout: 600_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'mlops-iris-'));
+  cpSync(example, dir, { recursive: true });
+  // The steps call `python`: the test venv's, with mlflow, scikit-learn, skl2onnx and onnxruntime.
+  const oldPath = process.env.PATH;
+  process.env.PATH = `${venv()}/bin:${oldPath}`;
+  t.after(() => (process.env.PATH = oldPath));
+  const home = tempHome(t);
+  const b = await backend(home);
+  t.after(() => b.close());
+
+  const run = await runPipeline(b, join(dir, 'mlops.yaml'));
+  const steps = Object.fromEntries(run.steps.map((s) => [s.step, s]));
+  assert.equal(run.status, 'finished', JSON.stringify(run.steps.map((s) => [s.step, s.status, s.message])));
+  assert.deepEqual(run.steps.map((s) => s.status), ['finished', 'finished', 'finished', 'finished', 'finished']);
+  assert.ok(statSync(join(steps.export!.output_dir!, 'model.onnx')).size > 100);
+  const accuracy = (steps.evaluate!.outputs as { accuracy: number }).accuracy;
+  assert.ok(accuracy >= 0.9, `accuracy ${accuracy}`);
+  const model = await b.api<{ registered_model: { latest_versions?: { version: string; run_id: string }[] } }>('GET', '/api/2.0/mlflow/registered-models/get?name=iris-classifier');
+  assert.equal(model.status, 200, JSON.stringify(model.body));
+  assert.equal(model.body.registered_model.latest_versions?.[0]?.run_id, steps.register!.run_id);
+
+  // A stricter bar: nothing upstream changed, so those steps come from the cache, and the gate stays shut.
+  const strict = await runPipeline(b, join(dir, 'mlops.yaml'), { min_accuracy: 1.01 });
+  assert.deepEqual(strict.steps.map((s) => s.status), ['finished', 'cached', 'cached', 'cached', 'skipped']);
+  assert.equal(strict.status, 'finished');
+});
+
+void test('examples/iris: the Dockerfile builds and the training script runs in the container', { timeout: 300_000 }, async (t) => {
+  testImages();
+  const dir = mkdtempSync(join(tmpdir(), 'mlops-iris-img-'));
+  cpSync(example, dir, { recursive: true });
+  // No registry here: build FROM the local test image (Python comes from the mounted venv) and skip pip.
+  const built = await buildImage(new Docker(), dir, { buildArgs: { BASE: 'mlops-test/pyhost:1', INSTALL: '0' } });
+  const home = tempHome(t);
+  const b = await backend(home);
+  t.after(() => b.close());
+  const { body } = await b.api<Job>('POST', '/api/v1/jobs', {
+    image: built.tag,
+    command: [`${venv()}/bin/python`, 'train.py'],
+    mounts: pyMounts(),
+    env: { MLOPS_OUTPUT_DIR: '/tmp/out' },
+    experiment: 'iris-docker',
+  });
+  const job = await until(b, body.job_id, ended, 240_000);
+  const log = (await b.api<string>('GET', `/api/v1/jobs/${body.job_id}/logs`)).body;
+  assert.equal(job.status, 'finished', log);
+  assert.match(log, /trained: train accuracy/);
+  const run = await b.api<{ run: { data: { metrics?: { key: string }[] } } }>('GET', `/api/2.0/mlflow/runs/get?run_id=${job.run_id}`);
+  assert.ok(run.body.run.data.metrics?.some((m) => m.key === 'train_accuracy'));
+  assert.equal(existsSync(join(dir, 'outputs')), false, 'the image holds its own copy of the project');
+});
