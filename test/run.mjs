@@ -4,7 +4,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
-const allTiers = ['unit', 'backend', 'integration', 'e2e'];
+const allTiers = ['unit', 'backend', 'webviews', 'integration', 'e2e'];
 const tiers = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const only = process.env.TEST_ONLY; // substring filter on file paths, for local use
 const files = [];

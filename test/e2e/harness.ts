@@ -15,6 +15,7 @@ export const OUT = join(ROOT, 'test/.out');
 const CHROMIUM = '/usr/bin/chromium';
 
 export function codeServerBin(): string {
+  if (process.env.MLOPS_CODE_SERVER) return process.env.MLOPS_CODE_SERVER;
   const out = execFileSync('bash', [join(ROOT, '.ci/setup-vscode.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   return out.trim().split('\n').pop()!;
 }

@@ -1,4 +1,5 @@
 import type { EndpointView } from '../../../backend/src/services/serving/endpoint';
+import type { LoggedPrediction } from '../../../backend/src/services/serving/repository';
 import type { DriftEndpoint } from '../../../webviews/src/protocol/drift';
 import type { JobItem } from '../jobs/model';
 import type { ApiClient } from './client';
@@ -17,7 +18,7 @@ function list<T>(body: unknown, key: string): T[] {
 export const enc = encodeURIComponent;
 
 export async function endpoints(c: ApiClient): Promise<EndpointView[]> {
-  return list<EndpointView>(await c.get('/api/v1/endpoints'), 'endpoints');
+  return list<EndpointView>(await c.get('/endpoints'), 'endpoints');
 }
 
 /** `name/version` of every version an endpoint routes traffic to (or mirrors it to). */
@@ -33,23 +34,25 @@ export interface DeployBody {
 }
 
 export function deploy(c: ApiClient, endpoint: string, body: DeployBody): Promise<EndpointView> {
-  return c.post(`/api/v1/endpoints/${enc(endpoint)}/deploy`, body);
+  return c.post(`/endpoints/${enc(endpoint)}/deploy`, body);
 }
 
 export function rollBack(c: ApiClient, endpoint: string, reason: string): Promise<EndpointView> {
-  return c.post(`/api/v1/endpoints/${enc(endpoint)}/rollback`, { reason });
+  return c.post(`/endpoints/${enc(endpoint)}/rollback`, { reason });
 }
 
-export function promoteVariant(c: ApiClient, endpoint: string, variant: string): Promise<EndpointView> {
-  return c.post(`/api/v1/endpoints/${enc(endpoint)}/promote`, { variant });
+/** Makes the endpoint's candidate the stable variant at 100 %. */
+export function promoteCandidate(c: ApiClient, endpoint: string): Promise<EndpointView> {
+  return c.post(`/endpoints/${enc(endpoint)}/promote`, {});
 }
 
 export function abResults(c: ApiClient, endpoint: string): Promise<unknown> {
   return c.get(`/api/v1/endpoints/${enc(endpoint)}/ab`);
 }
 
-export function monitoring(c: ApiClient, endpoint: string): Promise<unknown> {
-  return c.get(`/api/v1/endpoints/${enc(endpoint)}/monitoring`);
+/** The endpoint's recent logged predictions (the monitoring charts are computed from them). */
+export async function predictions(c: ApiClient, endpoint: string, limit = 10_000): Promise<LoggedPrediction[]> {
+  return list<LoggedPrediction>(await c.get(`/endpoints/${enc(endpoint)}/predictions`, { limit }), 'predictions');
 }
 
 export async function drift(c: ApiClient): Promise<DriftEndpoint[]> {

@@ -6,7 +6,7 @@ import { Disposer } from '../util/disposable';
 import { ApiClient } from './client';
 import { openEventStream, type Endpoint } from './http';
 import { findNode } from './node';
-import { BackendDownError, type BackendState } from './state';
+import { BACKOFF_MS, BackendDownError, backoffDelay, type BackendState } from './state';
 
 export type { BackendState } from './state';
 
@@ -23,15 +23,8 @@ export interface BackendOptions {
 }
 
 const HANDSHAKE_TIMEOUT_MS = 30_000;
-/** Delays between automatic restarts after crashes; a run of crashes longer than this stops retrying. */
-export const BACKOFF_MS = [500, 1000, 2000, 4000, 8000, 16_000];
 /** A backend that stayed up this long resets the backoff. */
 const HEALTHY_MS = 60_000;
-
-export function backoffDelay(crashes: number): number | null {
-  return crashes < 1 || crashes > BACKOFF_MS.length ? null : BACKOFF_MS[crashes - 1]!;
-}
-
 /**
  * Starts, watches and restarts the backend process. Two disposal scopes: `ext` lives as long as the extension;
  * `scope` holds what belongs to one backend process (child, HTTP client, event stream) and is reset on restart.

@@ -1,27 +1,7 @@
 import * as vscode from 'vscode';
 import { Disposer } from '../util/disposable';
 import type { BackendManager } from './process';
-import type { BackendState } from './state';
-
-export interface StatusView {
-  text: string;
-  tooltip: string;
-  error: boolean;
-}
-
-/** What the one status-bar item says for each backend state (pure, unit-tested). */
-export function statusView(s: BackendState): StatusView {
-  switch (s.kind) {
-    case 'starting':
-      return { text: '$(sync~spin) MLOps: starting', tooltip: s.detail, error: false };
-    case 'running':
-      return { text: '$(pulse) MLOps', tooltip: `Backend running at ${s.url}${s.pid ? ` (pid ${s.pid})` : ''}${s.external ? ' (connected)' : ''}`, error: false };
-    case 'stopped':
-      return { text: '$(circle-slash) MLOps: stopped', tooltip: `Backend stopped: ${s.detail}`, error: false };
-    case 'error':
-      return { text: s.retryInMs === null ? '$(error) MLOps: error' : '$(sync~spin) MLOps: restarting', tooltip: s.detail, error: true };
-  }
-}
+import { statusView, type BackendState } from './state';
 
 /** The backend's health in one status-bar item, with Restart / Show Logs / Stop in its tooltip and on click. */
 export class BackendStatusItem implements vscode.Disposable {

@@ -71,7 +71,7 @@ export function registerEndpointCommands(d: Disposer, client: () => Promise<ApiC
       async (m, reload) => {
         if (m.type === 'ab/promote') {
           await confirm(`Promote ${m.variant} on ${name} to 100% of traffic?`, 'Promote');
-          await api.promoteVariant(await client(), name, m.variant);
+          await api.promoteCandidate(await client(), name);
         } else if (m.type === 'ab/rollBack') await vscode.commands.executeCommand('mlops.rollBack', { kind: 'endpoint', endpoint: { name } });
         await reload();
       },
@@ -83,7 +83,7 @@ export function registerEndpointCommands(d: Disposer, client: () => Promise<ApiC
     new DataPanel<MonitoringToWebview, MonitoringToHost>(
       extensionUri,
       { view: 'monitoring', viewType: 'mlops.monitoring', title: `Monitoring: ${name}` },
-      async () => ({ type: 'monitoring/data', data: toMonitoring(name, await api.monitoring(await client(), name)) }),
+      async () => ({ type: 'monitoring/data', data: toMonitoring(name, await api.predictions(await client(), name)) }),
       (message) => ({ type: 'monitoring/error', message }),
     );
   });

@@ -1,4 +1,5 @@
 import type { AbResult } from '../../../webviews/src/protocol/ab';
+import type { LoggedPrediction } from '../../../backend/src/services/serving/repository';
 import type { MonitoringData, Series } from '../../../webviews/src/protocol/monitoring';
 
 type Loose = Record<string, unknown>;
@@ -25,24 +26,43 @@ export function toAbResult(endpoint: string, body: unknown): AbResult {
   };
 }
 
-function series(v: unknown): Series[] {
-  return arr(v).map((s) => ({ name: str(s.name ?? s.variant, 'all'), points: arr(s.points).map((p) => ({ t: num(p.t ?? p.ts) ?? 0, v: num(p.v ?? p.value) ?? NaN })) }));
+const MINUTE = 60_000;
+
+function p99(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil(0.99 * s.length) - 1)] ?? NaN;
 }
 
-export function toMonitoring(endpoint: string, body: unknown): MonitoringData {
-  const b = (body ?? {}) as Loose;
-  const h = (b.heatmap ?? null) as Loose | null;
+/**
+ * The monitoring charts from an endpoint's logged predictions: per variant and minute, the request count, the
+ * p99 latency and (where feedback labels arrived) the share of predictions equal to their label.
+ */
+export function toMonitoring(endpoint: string, predictions: readonly LoggedPrediction[]): MonitoringData {
+  const groups = new Map<string, Map<number, LoggedPrediction[]>>();
+  for (const p of predictions) {
+    const byMinute = groups.get(p.variant) ?? new Map<number, LoggedPrediction[]>();
+    const t = Math.floor(p.ts / MINUTE) * MINUTE;
+    byMinute.set(t, [...(byMinute.get(t) ?? []), p]);
+    groups.set(p.variant, byMinute);
+  }
+  const make = (f: (ps: LoggedPrediction[]) => number | null): Series[] =>
+    [...groups.entries()].map(([name, byMinute]) => ({
+      name,
+      points: [...byMinute.entries()]
+        .sort((a, b) => a[0] - b[0])
+        .flatMap(([t, ps]) => {
+          const v = f(ps);
+          return v === null ? [] : [{ t, v }];
+        }),
+    }));
   return {
     endpoint,
-    volume: series(b.volume),
-    latencyP99: series(b.latency_p99 ?? b.latencyP99),
-    accuracy: series(b.accuracy),
-    heatmap: h
-      ? {
-          features: arr(h.features).map((f) => str(f)),
-          buckets: arr(h.buckets).map((x) => num(x) ?? 0),
-          scores: arr(h.scores).map((row) => (Array.isArray(row) ? row.map((x) => num(x)) : [])),
-        }
-      : null,
+    volume: make((ps) => ps.length),
+    latencyP99: make((ps) => p99(ps.map((p) => p.latencyMs))),
+    accuracy: make((ps) => {
+      const labelled = ps.filter((p) => p.label !== null && p.label !== undefined);
+      return labelled.length ? labelled.filter((p) => JSON.stringify(p.label) === JSON.stringify(p.prediction)).length / labelled.length : null;
+    }),
+    heatmap: null,
   };
 }

@@ -66,6 +66,8 @@ function show(d: CompareData): void {
   const since = performance.now();
   data = d;
   colors = new Map(d.runs.map((r, i) => [r.run_id, seriesColor(i)]));
+  // Destroy charts before their canvases leave the DOM; Chart.js's detach observer fails on an orphaned canvas.
+  charts.destroy();
   clear(app);
   if (d.runs.length === 0) {
     app.append(el('p', { class: 'empty', id: 'empty' }, 'None of the selected runs exist any more. Pick runs in the Experiments view and run Compare Runs.'));
@@ -84,6 +86,7 @@ host.listen({
   },
   'compare/data': (m) => show(m.data),
   'compare/error': (m) => {
+    charts.destroy();
     clear(app);
     app.append(el('p', { class: 'error', id: 'error' }, m.message));
   },

@@ -23,6 +23,9 @@ export function topicsOf(method: string, url: string): EventTopic[] {
   if (path.startsWith('/api/2.0/mlflow/experiments')) return ['experiments'];
   if (path.startsWith('/api/2.0/mlflow/registered-models') || path.startsWith('/api/2.0/mlflow/model-versions')) return ['models', 'audit'];
   if (path.startsWith('/api/2.0/mlflow-artifacts') || path.startsWith('/ajax-api')) return [];
+  // Scoring traffic and labels change no view; the monitoring panel refreshes on demand.
+  if (/^\/endpoints\/[^/]+\/(invocations|feedback)$/.test(path)) return [];
+  if (path.startsWith('/endpoints')) return ['endpoints', 'models', 'audit'];
   const v1 = /^\/api\/v1\/([a-z-]+)/.exec(path)?.[1];
   if (v1 === 'endpoints' || v1 === 'deployments' || v1 === 'serving') return ['endpoints', 'models', 'audit'];
   if (v1 === 'jobs' || v1 === 'pipelines' || v1 === 'training') return ['jobs', 'runs', 'experiments'];

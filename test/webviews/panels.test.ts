@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { AbResult } from '../../webviews/src/protocol/ab';
+import type { DriftEndpoint } from '../../webviews/src/protocol/drift';
+import type { MonitoringData } from '../../webviews/src/protocol/monitoring';
+import { loadWebview } from './dom';
+
+const ab: AbResult = {
+  endpoint: 'iris',
+  variants: [
+    { id: 'v1', model: 'iris/1', weight: 50, requests: 1000, metrics: [{ name: 'accuracy', value: 0.91, low: 0.89, high: 0.93 }] },
+    { id: 'v2', model: 'iris/2', weight: 50, requests: 990, metrics: [{ name: 'accuracy', value: 0.95, low: 0.93, high: 0.96 }] },
+  ],
+  tests: [{ metric: 'accuracy', variant: 'v2', p_value: 0.004, effect: 0.04, significant: true }],
+  srm: { p_value: 0.82, mismatch: false },
+  verdict: 'v2 wins on accuracy',
+};
+
+void test('A/B results: shows variants with intervals, tests, SRM and verdict; Promote and Roll Back post typed messages', async () => {
+  const w = await loadWebview('ab');
+  try {
+    assert.deepEqual(w.posted, [{ type: 'ab/ready' }]);
+    await w.receive({ type: 'ab/data', result: ab });
+    const d = w.document;
+    assert.equal(d.getElementById('verdict')?.textContent, 'v2 wins on accuracy');
+    assert.match(d.getElementById('srm')?.textContent ?? '', /p = 0\.82 \(ok\)/);
+    assert.match(d.querySelector('tr[data-variant="v2"]')?.textContent ?? '', /0\.95 \[0\.93, 0\.96\]/);
+    assert.match(d.getElementById('tests')?.textContent ?? '', /0\.004.*significant/);
+    const buttons = [...d.querySelectorAll('vscode-button')] as HTMLElement[];
+    buttons.find((b) => b.textContent === 'Promote v2')!.click();
+    buttons.find((b) => b.textContent === 'Roll Back')!.click();
+    assert.deepEqual(w.posted.slice(1), [{ type: 'ab/promote', variant: 'v2' }, { type: 'ab/rollBack' }]);
+    await w.receive({ type: 'ab/data', result: { ...ab, srm: { p_value: 0.0001, mismatch: true } } });
+    assert.match(d.getElementById('srm')?.textContent ?? '', /MISMATCH/);
+    assert.deepEqual(w.errors, []);
+  } finally {
+    w.close();
+  }
+});
+
+void test('monitoring: three time-series charts and a drift heatmap; empty series say so', async () => {
+  const w = await loadWebview('monitoring');
+  try {
+    assert.deepEqual(w.posted, [{ type: 'monitoring/ready' }]);
+    const t0 = 1_700_000_000_000;
+    const data: MonitoringData = {
+      endpoint: 'iris',
+      volume: [{ name: 'v1', points: [{ t: t0, v: 10 }, { t: t0 + 60_000, v: 12 }] }],
+      latencyP99: [{ name: 'v1', points: [{ t: t0, v: 4.2 }] }],
+      accuracy: [],
+      heatmap: { features: ['sepal_length', 'petal_width'], buckets: [t0, t0 + 60_000], scores: [[0.01, 0.3], [null, 0.05]] },
+    };
+    await w.receive({ type: 'monitoring/data', data });
+    const d = w.document;
+    assert.equal(d.querySelectorAll('#volume canvas, #latency canvas').length, 2);
+    assert.match(d.getElementById('accuracy')?.textContent ?? '', /No data yet/);
+    const cells = [...d.querySelectorAll('#heatmap td')];
+    assert.equal(cells.length, 4);
+    assert.equal(cells[1]!.textContent, '0.3');
+    assert.ok(w.drawCalls() > 0);
+    assert.deepEqual(w.errors, []);
+  } finally {
+    w.close();
+  }
+});
+
+void test('drift report: features most drifted first; Run Drift Check posts drift/check; errors are shown', async () => {
+  const w = await loadWebview('drift');
+  try {
+    const report: DriftEndpoint = {
+      endpoint: 'iris',
+      checked_at: 1_700_000_000_000,
+      features: [
+        { feature: 'a', test: 'psi', score: 0.02, severity: 'none' },
+        { feature: 'b', test: 'psi', score: 0.4, severity: 'high', p_value: 0.0001 },
+        { feature: 'c', test: 'ks', score: 0.12, severity: 'medium' },
+      ],
+    };
+    await w.receive({ type: 'drift/data', report });
+    const d = w.document;
+    assert.deepEqual([...d.querySelectorAll('#features tbody tr')].map((r) => r.getAttribute('data-feature')), ['b', 'c', 'a']);
+    assert.match(d.getElementById('summary')?.textContent ?? '', /2 of 3 features drifted/);
+    (d.querySelector('vscode-button') as HTMLElement).click();
+    assert.deepEqual(w.posted.at(-1), { type: 'drift/check' });
+    await w.receive({ type: 'drift/error', message: 'This view is not available yet' });
+    assert.match(d.getElementById('error')?.textContent ?? '', /not available yet/);
+    assert.deepEqual(w.errors, []);
+  } finally {
+    w.close();
+  }
+});
