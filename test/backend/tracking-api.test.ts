@@ -250,6 +250,8 @@ for (const kind of DB_KINDS) {
       assert.deepEqual(run.outputs, { model_outputs: [{ model_id: 'm-1', step: 3 }] });
       const found = await h.call<{ runs: unknown[] }>('POST', M('runs/search'), { experiment_ids: [exp], filter: "datasets.digest = 'abc123' and datasets.context = 'training'" });
       assert.equal(found.body.runs.length, 1);
+      const summaries = await h.call<{ dataset_summaries: Obj[] }>('POST', M('experiments/search-datasets'), { experiment_ids: [exp] });
+      assert.deepEqual(summaries.body.dataset_summaries, [{ experiment_id: exp, name: 'train', digest: 'abc123', context: 'training' }]);
       const put = await h.call('PUT', `/api/v1/runs/${id}/lineage`, { code_commit: 'deadbeef', code_dirty: true, code_diff_digest: 'sha256:1', image_digest: 'sha256:img', command: 'python train.py', environment: { PYTHONHASHSEED: '0' } });
       assert.equal(put.status, 200);
       const lin = await h.call<{ lineage: Obj; datasets: Obj[] }>('GET', `/api/v1/runs/${id}/lineage`);

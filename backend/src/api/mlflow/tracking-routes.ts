@@ -28,6 +28,22 @@ export function trackingRoutes(app: FastifyInstance, ctx: CoreContext): void {
   rpc(app, 'POST', '/experiments/set-experiment-tag', (a) => experiments.setTag(reqStr(a, 'experiment_id'), reqStr(a, 'key'), a.value));
   rpc(app, 'POST', '/experiments/delete-experiment-tag', (a) => experiments.deleteTag(reqStr(a, 'experiment_id'), reqStr(a, 'key')));
 
+  // The reference spells this route without a leading slash after mlflow/ (sic); the UI lists datasets with it.
+  rpc(app, 'POST', '/experiments/search-datasets', (a) => {
+    const ids = strList(a, 'experiment_ids').map((e) => experiments.row(e).experiment_id);
+    if (!ids.length) return {};
+    const rows = ctx.db
+      .prepare(
+        `SELECT DISTINCT d.experiment_id, d.name, d.digest, i.tags FROM datasets d JOIN run_inputs i ON i.dataset_uuid = d.dataset_uuid
+         WHERE d.experiment_id IN (${ids.map(() => '?').join(',')}) ORDER BY d.name, d.digest LIMIT 1000`,
+      )
+      .all(...ids) as { experiment_id: number; name: string; digest: string; tags: string }[];
+    const dataset_summaries = rows.map((r) => {
+      const context = (JSON.parse(r.tags) as { key: string; value: string }[]).find((t) => t.key === 'mlflow.data.context')?.value;
+      return { experiment_id: String(r.experiment_id), name: r.name, digest: r.digest, ...(context ? { context } : {}) };
+    });
+    return dataset_summaries.length ? { dataset_summaries } : {};
+  });
   rpc(app, 'POST', '/runs/create', (a) => ({
     run: runs.create({
       experimentId: optStr(a, 'experiment_id') ?? '0',
