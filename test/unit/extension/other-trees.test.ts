@@ -51,8 +51,8 @@ const endpoint: EndpointView = {
   health: 'ok',
   strategy: 'canary',
   variants: [
-    { id: 'v1', model_name: 'iris', model_version: 1, role: 'stable', weight: 90, since: 0, requests_total: 200, errors_total: 2, window: {} as EndpointView['variants'][number]['window'], shadow: null },
-    { id: 'v2', model_name: 'iris', model_version: 2, role: 'candidate', weight: 10, since: 0, requests_total: 20, errors_total: 0, window: {} as EndpointView['variants'][number]['window'], shadow: null },
+    { id: 'v1', model_name: 'iris', model_version: 1, role: 'stable', weight: 90, since: 0, requests_total: 200, errors_total: 2, window: {} as EndpointView['variants'][number]['window'], shadow: null, features: ['x'] },
+    { id: 'v2', model_name: 'iris', model_version: 2, role: 'candidate', weight: 10, since: 0, requests_total: 20, errors_total: 0, window: {} as EndpointView['variants'][number]['window'], shadow: null, features: ['x'] },
   ],
   weights: { v1: 90, v2: 10 },
   canary: null,
