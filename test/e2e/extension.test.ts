@@ -3,6 +3,9 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openContainer, openWorkbench, OUT, runCommand, startBackend, webview, type Workbench } from './harness';
+import { openCore } from '../../backend/src/core';
+import { registerOnnxModel, sampleRows } from '../fixtures/onnx/harness';
+import { CHALLENGER, CHAMPION, FEATURES, linearClassifier } from '../fixtures/onnx/models';
 import { call, seedExperiment, seedModel, type Api } from './seed';
 
 const workspace = join(OUT, 'e2e-workspace');
@@ -42,6 +45,11 @@ void describe('VS Code extension in code-server', { timeout: 300_000 }, () => {
     seeded = await seedExperiment(b.api, 'iris', 6, 200, join(workspace, 'train.py'));
     await seedModel(b.api, 'iris-clf', seeded.runs.slice(0, 2).map((r) => r.runId), { alias: 'champion', version: '1' });
     await b.stop();
+    // Two servable ONNX versions (the serving feature's own fixtures) for Deploy and Roll Back.
+    const core = openCore(home);
+    registerOnnxModel(core, 'iris-onnx', linearClassifier(CHAMPION));
+    registerOnnxModel(core, 'iris-onnx', linearClassifier(CHALLENGER));
+    core.db.close();
     wb = await openWorkbench('main', workspace);
   });
   after(async () => {
@@ -120,15 +128,70 @@ void describe('VS Code extension in code-server', { timeout: 300_000 }, () => {
     await wb.screenshot('backend-restarted');
   });
 
+  void it('Deploy and Roll Back from the palette change what the endpoint serves (checked over HTTP)', async () => {
+    const { page } = wb;
+    const api = handshake();
+    const score = async () => {
+      const r = await fetch(`${api.url}/endpoints/iris-onnx/invocations`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${api.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ dataframe_split: { columns: [...FEATURES], data: sampleRows(4) } }),
+      });
+      assert.equal(r.status, 200, await r.clone().text());
+      return r.headers.get('x-mlops-variant');
+    };
+    const choose = async (text: string) => {
+      const row = page.locator('.quick-input-list .monaco-list-row', { hasText: text }).first();
+      await row.waitFor({ timeout: 15_000 });
+      await row.click();
+    };
+    const deploy = async (version: string) => {
+      await runCommand(page, 'MLOps: Deploy');
+      await choose('iris-onnx');
+      await choose(`Version ${version}`);
+      if (version === '2') await choose('iris-onnx');
+      await choose('Replace');
+      await page.locator('.notifications-toasts', { hasText: /iris-onnx is serving/ }).first().waitFor({ timeout: 30_000 });
+    };
+    await deploy('1');
+    assert.equal(await score(), 'iris-onnx/1');
+    await deploy('2');
+    assert.equal(await score(), 'iris-onnx/2');
+    const epHeader = page.locator('.pane-header', { hasText: 'Endpoints' });
+    if ((await epHeader.getAttribute('aria-expanded')) !== 'true') await epHeader.click();
+    await page.getByRole('treeitem', { name: /^iris-onnx serving/ }).waitFor({ timeout: 15_000 });
+    await page.getByRole('treeitem', { name: /^iris-onnx\/2 stable · 100%/ }).waitFor({ timeout: 15_000 });
+    await wb.screenshot('deployed-v2');
+    await runCommand(page, 'MLOps: Roll Back');
+    await choose('iris-onnx');
+    await page.locator('.monaco-dialog-box .monaco-button', { hasText: 'Roll Back' }).click();
+    await page.locator('.notifications-toasts', { hasText: /rolled back/ }).first().waitFor({ timeout: 30_000 });
+    assert.equal(await score(), 'iris-onnx/1');
+    await page.getByRole('treeitem', { name: /^iris-onnx\/1 stable · 100%/ }).waitFor({ timeout: 15_000 });
+    await wb.screenshot('rolled-back');
+    await expand(page, /^iris-onnx 2 versions/);
+    await page.getByRole('treeitem', { name: /^Version 1 ● deployed/ }).waitFor({ timeout: 15_000 });
+    await wb.screenshot('deployed-marker');
+  });
+
   void it('activates quickly and starts the backend in the background', () => {
     const m = /\[activate\] ([\d.]+) ms/.exec(wb.outputLog());
     assert.ok(m, 'activation time logged');
     assert.ok(Number(m[1]) < 1000, `activation took ${m[1]} ms`);
   });
 
-  void it('a palette action whose backend part is missing says so', async () => {
+  void it('Show Audit Log lists the deploys and the rollback', async () => {
     await runCommand(wb.page, 'MLOps: Show Audit Log');
-    await wb.page.locator('.monaco-editor .view-lines', { hasText: 'MLOps audit log' }).first().waitFor({ timeout: 15_000 });
+    const editor = wb.page.locator('.monaco-editor .view-lines', { hasText: 'MLOps audit log' }).first();
+    await editor.waitFor({ timeout: 15_000 });
+    assert.match(await editor.innerText(), /rollback/i);
     await wb.screenshot('audit');
+  });
+
+  void it('an action whose backend part has not landed says so plainly', async () => {
+    await runCommand(wb.page, 'MLOps: Run Drift Check');
+    await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: 'iris-onnx' }).first().click();
+    await wb.page.locator('.notifications-toasts', { hasText: /Run Drift Check is not available yet/ }).first().waitFor({ timeout: 15_000 });
+    await wb.screenshot('not-available');
   });
 });

@@ -76,6 +76,8 @@ export async function openWorkbench(name: string, workspace: string, settings: R
   const bin = codeServerBin();
   const run = join(OUT, `e2e-${name}`);
   rmSync(run, { recursive: true, force: true });
+  mkdirSync(OUT, { recursive: true });
+  for (const f of readdirSync(OUT)) if (f.startsWith(`e2e-${name}-`) && f.endsWith('.png')) rmSync(join(OUT, f));
   for (const d of ['udd/User', 'exts', 'xdg/config', 'xdg/data', 'xdg/cache', 'chrome']) mkdirSync(join(run, d), { recursive: true });
   // The extension folder: links to this checkout's manifest, bundles, media and node_modules (native modules included).
   const ext = join(run, 'exts', 'mlops-studio.mlops-studio-0.1.0');

@@ -56,8 +56,8 @@ export function registerEndpointCommands(d: Disposer, client: () => Promise<ApiC
     const c = await client();
     const name = await pickEndpoint(c, node, 'Endpoint to roll back');
     await confirm(`Roll back ${name}? It returns all traffic to the previous stable version.`, 'Roll Back');
-    const view = await withProgress(`Rolling back ${name}`, () => api.rollBack(c, name, 'rolled back from VS Code'));
-    const stable = view.variants?.find((v) => v.role === 'stable');
+    await withProgress(`Rolling back ${name}`, () => api.rollBack(c, name, 'rolled back from VS Code'));
+    const stable = (await api.endpoints(c)).find((e) => e.name === name)?.variants.find((v) => v.role === 'stable');
     await done(`${name} rolled back${stable ? `: now serving ${stable.model_name}/${stable.model_version}` : ''}.`, { 'Show Audit Log': () => vscode.commands.executeCommand('mlops.showAuditLog') });
   });
   registerCommand(d, 'mlops.showAbResults', async (node?: EndpointNode) => {
