@@ -29,7 +29,10 @@ void test('a 512 MiB artifact streams up and down without the backend holding it
     let i = 0;
     const body = new Readable({
       read() {
-        if (i * CHUNK >= SIZE) return this.push(null);
+        if (i * CHUNK >= SIZE) {
+          this.push(null);
+          return;
+        }
         const c = chunkAt(i++);
         sent.update(c);
         this.push(c);
