@@ -1,0 +1,159 @@
+/**
+ * Serving benchmark, side by side in one run on the same model (scikit-learn LogisticRegression on iris):
+ * - MLflow's scoring server (`mlflow models serve`, the sklearn flavour, from the test venv);
+ * - MLOps Studio's endpoint (the same model converted with skl2onnx, on onnxruntime-node);
+ * - bare onnxruntime-node `run()` in-process: the physical limit, no HTTP.
+ * Fixed request rates (open loop, separate load-generator process) give p50/p99; a closed loop at concurrency 32
+ * gives maximum throughput. Prints a Markdown table for test/bench/RESULTS.md.
+ *
+ * usage: npm run bench -- serving     (env SERVING_BENCH_SECONDS: seconds per measurement, default 10)
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { InferenceSession, Tensor } from 'onnxruntime-node';
+import { openCore } from '../../backend/src/core';
+import { registerOnnxModel } from '../fixtures/onnx/harness';
+import { cli, ensureBuilt, ROOT, sleep, startBackend, startLoad, type LoadSummary } from '../integration/serving/proc';
+
+const SECONDS = Number(process.env.SERVING_BENCH_SECONDS ?? 10);
+const RATES = [100, 500, 1000];
+const CONCURRENCY = 32;
+
+interface Trained {
+  sklearn: string;
+  onnx: string;
+  columns: string[];
+  rows: number[][];
+  expected: number[];
+}
+
+interface Row {
+  target: string;
+  mode: string;
+  p50: number | null;
+  p99: number | null;
+  throughput: number;
+  failed: number;
+}
+
+function venv(): string {
+  return process.env.MLOPS_TEST_VENV ?? spawnSync('bash', ['.ci/setup-python.sh'], { cwd: ROOT, encoding: 'utf8' }).stdout.trim().split('\n').at(-1)!;
+}
+
+async function waitHttp(url: string, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(250);
+  }
+  throw new Error(`${url} did not come up in ${timeoutMs / 1000} s`);
+}
+
+async function measure(target: string, url: string, token: string | undefined, path: string, bodies: unknown[]): Promise<Row[]> {
+  const rows: Row[] = [];
+  const run = async (mode: string, rate: number): Promise<LoadSummary> => {
+    const s = await startLoad({ url, token, path, rate, seconds: SECONDS, concurrency: CONCURRENCY, bodies, warmupSeconds: 1 }).result;
+    rows.push({ target, mode, p50: s.p50_ms, p99: s.p99_ms, throughput: s.throughput, failed: s.failed });
+    process.stderr.write(`${target} ${mode}: ${JSON.stringify({ ...s, timeline: undefined, variants: undefined })}\n`);
+    return s;
+  };
+  await startLoad({ url, token, path, rate: 0, seconds: 2, concurrency: 4, bodies }).result;
+  for (const rate of RATES) await run(`${rate} req/s`, rate);
+  await run(`max (concurrency ${CONCURRENCY})`, 0);
+  return rows;
+}
+
+async function bareOrt(onnxPath: string, rows: number[][]): Promise<Row> {
+  const s = await InferenceSession.create(onnxPath, { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential' });
+  const input = s.inputNames[0]!;
+  const lat: number[] = [];
+  const end = performance.now() + SECONDS * 1000;
+  let i = 0;
+  while (performance.now() < end) {
+    const t0 = performance.now();
+    await s.run({ [input]: new Tensor('float32', Float32Array.from(rows[i++ % rows.length]!), [1, rows[0]!.length]) });
+    lat.push(performance.now() - t0);
+  }
+  await s.release();
+  const elapsed = lat.reduce((a, b) => a + b, 0) / 1000;
+  lat.sort((a, b) => a - b);
+  return { target: 'onnxruntime-node run()', mode: 'sequential, in-process', p50: lat[Math.floor(lat.length * 0.5)]!, p99: lat[Math.floor(lat.length * 0.99)]!, throughput: lat.length / elapsed, failed: 0 };
+}
+
+function table(rows: Row[]): string {
+  const f = (x: number | null) => (x === null ? '' : x < 10 ? x.toFixed(2) : x.toFixed(0));
+  return ['| target | load | p50 ms | p99 ms | answered req/s | failed |', '|---|---|---:|---:|---:|---:|', ...rows.map((r) => `| ${r.target} | ${r.mode} | ${f(r.p50)} | ${f(r.p99)} | ${r.throughput.toFixed(0)} | ${r.failed} |`)].join('\n');
+}
+
+async function main(): Promise<void> {
+  ensureBuilt();
+  const py = join(venv(), 'bin/python');
+  const work = mkdtempSync(join(tmpdir(), 'mlops-serving-bench-'));
+  const procs: { p: ChildProcess; group: boolean }[] = [];
+  try {
+    const trained = JSON.parse(spawnSync(py, [join(ROOT, 'test/fixtures/onnx/sklearn_iris.py'), work], { encoding: 'utf8' }).stdout.trim().split('\n').at(-1)!) as Trained;
+    const body = (r: number[]) => ({ dataframe_split: { columns: trained.columns, data: [r] } });
+    const bodies = trained.rows.map(body);
+
+    const home = join(work, 'home');
+    const ctx = openCore(home);
+    const v = registerOnnxModel(ctx, 'iris', readFileSync(join(trained.onnx, 'model.onnx')), { mlmodel: readFileSync(join(trained.onnx, 'MLmodel'), 'utf8') });
+    ctx.db.close();
+    const ours = await startBackend(home);
+    procs.push({ p: ours.proc, group: false });
+    const dep = await cli(home, 'deploy', `iris/${v}`, '--endpoint', 'iris');
+    if (dep.code !== 0) throw new Error(dep.stderr);
+    const check = (await (await fetch(`${ours.url}/endpoints/iris/invocations`, { method: 'POST', headers: { authorization: `Bearer ${ours.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ dataframe_split: { columns: trained.columns, data: trained.rows } }) })).json()) as { predictions: number[] };
+    if (JSON.stringify(check.predictions) !== JSON.stringify(trained.expected)) throw new Error('the ONNX endpoint disagrees with scikit-learn');
+
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const mlflow = spawn(join(venv(), 'bin/mlflow'), ['models', 'serve', '-m', trained.sklearn, '--env-manager', 'local', '-h', '127.0.0.1', '-p', String(port)], { stdio: 'ignore', detached: true });
+    procs.push({ p: mlflow, group: true });
+    await waitHttp(`http://127.0.0.1:${port}/ping`, 120_000);
+
+    const results: Row[] = [];
+    results.push(await bareOrt(join(trained.onnx, 'model.onnx'), trained.rows));
+    results.push(...(await measure('MLOps Studio endpoint', ours.url, ours.token, '/endpoints/iris/invocations', bodies)));
+    results.push(...(await measure('mlflow models serve (sklearn)', `http://127.0.0.1:${port}`, undefined, '/invocations', bodies)));
+
+    const maxOf = (t: string) => results.find((r) => r.target === t && r.mode.startsWith('max'))!.throughput;
+    const ratio = maxOf('MLOps Studio endpoint') / maxOf('mlflow models serve (sklearn)');
+    const at1000 = results.find((r) => r.target === 'MLOps Studio endpoint' && r.mode === '1000 req/s')!;
+    const bare = results[0]!;
+    process.stdout.write(
+      [
+        `date: ${new Date().toISOString()}; machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'cpu'}), load average before ${loadavg()[0]!.toFixed(1)}`,
+        `command: npm run bench -- serving (SERVING_BENCH_SECONDS=${SECONDS})`,
+        '',
+        table(results),
+        '',
+        `max throughput, ours / MLflow: ${ratio.toFixed(1)}×`,
+        `ours at 1,000 req/s: p99 ${at1000.p99?.toFixed(2)} ms (aim ≤ 2 ms)`,
+        `per-request overhead over bare run(), p50: ${((at1000.p50 ?? 0) - (bare.p50 ?? 0)).toFixed(2)} ms`,
+        '',
+      ].join('\n'),
+    );
+    await ours.stop();
+  } finally {
+    for (const { p, group } of procs) {
+      if (p.exitCode !== null) continue;
+      try {
+        // mlflow's server forks workers into its own process group.
+        process.kill(group ? -p.pid! : p.pid!, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    }
+    await sleep(500);
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+void main();
