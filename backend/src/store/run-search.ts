@@ -63,8 +63,12 @@ export class RunSearcher {
       }
       return a;
     };
-    for (const c of parseFilter(q.filter)) where.push(this.clause(c, joinFor, args));
-    const order = parseOrderBy(q.orderBy).map((o) => this.orderTerm(o, joinFor));
+    const clauses = parseFilter(q.filter);
+    for (const c of clauses) where.push(this.clause(c, joinFor, args));
+    // A metric the filter compares is never NULL or NaN in the rows found, so its ordering needs no NULL/NaN terms;
+    // then SQLite reads the (key, is_nan, value) index in order and stops at LIMIT instead of sorting every match.
+    const filtered = new Set(clauses.filter((c) => c.entity === 'metric').map((c) => aliases.get(`metric:${c.key}`)));
+    const order = parseOrderBy(q.orderBy).map((o) => this.orderTerm(o, joinFor, filtered));
     if (!parseOrderBy(q.orderBy).some((o) => o.entity === 'attribute' && (o.key === 'start_time' || o.key === 'created'))) order.push('r.start_time DESC');
     order.push('r.run_uuid ASC');
     const sql = `SELECT r.* FROM runs r ${joins.join(' ')} WHERE ${where.join(' AND ')} ORDER BY ${order.join(', ')} LIMIT ? OFFSET ?`;
@@ -111,10 +115,11 @@ export class RunSearcher {
     }
   }
 
-  private orderTerm(o: OrderClause, joinFor: (e: 'metric' | 'param' | 'tag', k: string) => string): string {
+  private orderTerm(o: OrderClause, joinFor: (e: 'metric' | 'param' | 'tag', k: string) => string, filtered: Set<string | undefined>): string {
     const dir = o.asc ? 'ASC' : 'DESC';
     if (o.entity === 'metric') {
       const a = joinFor('metric', o.key);
+      if (filtered.has(a)) return `${a}.value ${dir}`;
       // values first (NULL and NaN last), as the reference orders them
       return `(${a}.value IS NULL), ${a}.is_nan, ${a}.value ${dir}`;
     }
