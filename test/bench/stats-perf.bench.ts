@@ -49,7 +49,8 @@ const profile = buildReferenceProfile(cols(ref));
 const viaProfile = best(() => driftReport(profile, currentColumns(cols(cur))));
 const full = best(() => driftReport(buildReferenceProfile(cols(ref), Infinity), currentColumns(cols(cur))));
 
-let evidently: { ms: number; ks: Record<string, number>; wass: Record<string, number> } | null = null;
+interface EvidentlyResult { ms: number; ks: Record<string, number>; wass: Record<string, number> }
+let evidently = null as EvidentlyResult | null;
 if (process.env.STATS_PERF_EVIDENTLY !== '0') {
   const venv = execFileSync('bash', [join(import.meta.dirname, 'setup-evidently.sh')], { encoding: 'utf8' }).trim().split('\n').pop()!;
   const dir = mkdtempSync(join(tmpdir(), 'stats-perf-'));
@@ -61,7 +62,7 @@ if (process.env.STATS_PERF_EVIDENTLY !== '0') {
     }
     const r = spawnSync(join(venv, 'bin/python'), [join(import.meta.dirname, 'stats_evidently.py'), dir, String(ROWS), String(FEATURES)], { encoding: 'utf8', maxBuffer: 1 << 26 });
     if (r.status !== 0) throw new Error(`Evidently run failed: ${r.stderr}`);
-    evidently = JSON.parse(r.stdout.trim().split('\n').pop()!) as typeof evidently;
+    evidently = JSON.parse(r.stdout.trim().split('\n').pop()!) as EvidentlyResult;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

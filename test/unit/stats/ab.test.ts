@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   analyzeAb, chi2Contingency, chiSquareGoodnessOfFit, cohensD, holmBonferroni, meanDifferenceCI, percentiles,
-  proportionDifferenceCI, relativeDifferenceCI, sampleSizeTwoProportions, studentTTest, summarize,
+  proportionDifferenceCI, proportionRelativeCI, relativeDifferenceCI, sampleSizeTwoProportions, studentTTest, summarize,
   twoProportionZTest, welchTTest, normalQuantile, tQuantile, tSf, chi2Sf,
 } from '../../../backend/src/services/stats';
 import type { MetricData } from '../../../backend/src/services/stats';
@@ -51,6 +51,9 @@ void test('two-proportion z-test and its interval match the formula evaluated by
     const ci = proportionDifferenceCI(t, k);
     closeStat(ci.lower, c.diffCi[0], 'low');
     closeStat(ci.upper, c.diffCi[1], 'high');
+    const rel = proportionRelativeCI(t, k);
+    if (c.relCi === null) assert.equal(rel, null);
+    else [rel!.estimate, rel!.lower, rel!.upper].forEach((v, i) => closeStat(v, c.relCi![i]!, `relative ${i}`));
   }
 });
 

@@ -21,7 +21,7 @@ export interface Reference {
     cohensD: number; relative: [number, number, number];
   }[];
   contingency: { table: number[][]; corrected: ChiRef; uncorrected: ChiRef }[];
-  proportions: { treatment: [number, number]; control: [number, number]; z: number; pvalue: number; diffCi: [number, number] }[];
+  proportions: { treatment: [number, number]; control: [number, number]; z: number; pvalue: number; diffCi: [number, number]; relCi: [number, number, number] | null }[];
   srm: { observed: number[]; shares: number[]; statistic: number; pvalue: number }[];
   sampleSize: { p1: number; p2: number; alpha: number; power: number; n: number }[];
   holm: { p: number[]; adjusted: number[] }[];
