@@ -102,7 +102,8 @@ function summary(): void {
   const elapsed = (performance.now() - t0) / 1000;
   latencies.sort((a, b) => a - b);
   const q = (p: number) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.ceil(p * latencies.length) - 1)]! : null);
-  const failed = done - ok;
+  // Unanswered requests (still in flight at the end) are failures too.
+  const failed = sent - ok;
   process.stdout.write(
     JSON.stringify({
       sent,
