@@ -116,8 +116,9 @@ with mlflow.start_run() as run:
   });
 
   await t.test('the queue runs at most `concurrency` jobs at once, oldest first', async () => {
-    const ids: string[] = [];
-    for (let i = 0; i < 4; i++) ids.push((await b.api<Job>('POST', '/api/v1/jobs', { launcher: 'local', command: ['sleep', '0.5'] })).body.job_id);
+    const cwd = mkdtempSync(join(tmpdir(), 'mlops-queue-'));
+    const submitted = await Promise.all([0, 1, 2, 3].map(() => b.api<Job>('POST', '/api/v1/jobs', { launcher: 'local', command: ['sleep', '1.5'], cwd })));
+    const ids = submitted.map((r) => r.body.job_id);
     let maxRunning = 0;
     for (;;) {
       const { body } = await b.api<{ jobs: Job[] }>('GET', '/api/v1/jobs?limit=50');
@@ -129,7 +130,8 @@ with mlflow.start_run() as run:
     assert.equal(maxRunning, 2);
     const jobs = await Promise.all(ids.map((id) => until(b, id, ended)));
     assert.ok(jobs.every((j) => j.status === 'finished'));
-    assert.ok(jobs[2]!.started_at! >= Math.min(jobs[0]!.ended_at!, jobs[1]!.ended_at!), 'the third waited for a slot');
+    const byStart = [...jobs].sort((x, y) => x.started_at! - y.started_at!);
+    assert.ok(byStart[2]!.started_at! >= Math.min(byStart[0]!.ended_at!, byStart[1]!.ended_at!), 'the third waited for a slot');
   });
 });
 

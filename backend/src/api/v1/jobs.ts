@@ -28,6 +28,34 @@ const ListQuery = Type.Object({
   status: Type.Optional(Type.Union([Type.Literal('queued'), Type.Literal('running'), Type.Literal('finished'), Type.Literal('failed'), Type.Literal('cancelled')])),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000 })),
 });
+const Str = Type.String();
+/** POST /api/v1/jobs; sizes as '4g', durations as '30m' or seconds; relative paths resolve against base_dir. */
+const JobBody = Type.Object(
+  {
+    launcher: Type.Optional(Type.Union([Type.Literal('docker'), Type.Literal('local')])),
+    image: Type.Optional(Type.String({ minLength: 1 })),
+    command: Type.Optional(Type.Array(Str)),
+    env: Type.Optional(Type.Record(Str, Str)),
+    cwd: Type.Optional(Str),
+    mounts: Type.Optional(Type.Array(Type.Object({ source: Str, target: Str, read_only: Type.Optional(Type.Boolean()) }))),
+    cpus: Type.Optional(Type.Number()),
+    memory: Type.Optional(Type.Union([Str, Type.Number()])),
+    gpus: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.Literal('all')])),
+    gpu_ids: Type.Optional(Type.Array(Str)),
+    timeout: Type.Optional(Type.Union([Str, Type.Number()])),
+    retries: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })),
+    experiment: Type.Optional(Str),
+    run_name: Type.Optional(Str),
+    params: Type.Optional(Type.Record(Str, Type.Union([Str, Type.Number(), Type.Boolean()]))),
+    tags: Type.Optional(Type.Record(Str, Str)),
+    data: Type.Optional(Type.Array(Str)),
+    code_dir: Type.Optional(Str),
+    parent_run_id: Type.Optional(Str),
+    stop_grace_s: Type.Optional(Type.Number({ minimum: 0, maximum: 3600 })),
+    base_dir: Type.Optional(Str),
+  },
+  { additionalProperties: false },
+);
 const LogQuery = Type.Object({ follow: Type.Optional(Type.Boolean()) });
 const PipelineBody = Type.Object({
   file: Type.String({ minLength: 1 }),
@@ -89,8 +117,8 @@ export const jobRoutes: FastifyPluginAsync<{ ctx: CoreContext; token?: string }>
     if (!opts.token && h?.startsWith('Bearer ') && req.url.startsWith('/api/v1/')) token = h.slice(7);
   });
 
-  app.post('/api/v1/jobs', async (req, reply) => {
-    const body = (req.body ?? {}) as JobInput & { base_dir?: string };
+  app.post('/api/v1/jobs', { schema: { body: JobBody } }, async (req, reply) => {
+    const body = req.body as JobInput & { base_dir?: string };
     const base = typeof body.base_dir === 'string' && body.base_dir ? body.base_dir : process.cwd();
     const { launcher, spec } = normalizeSpec(body, base);
     const job = await jobs.submit(launcher, spec);

@@ -105,16 +105,17 @@ export class DockerLauncher implements Launcher {
       // Attach before start and wait for the next exit (a plain wait returns at once on a created container).
       const stream = await container.attach({ stream: true, stdout: true, stderr: true });
       const drained = pipeLogs(this.docker, stream, sink);
-      const exited = container.wait({ condition: 'next-exit' }) as Promise<{ StatusCode: number }>;
+      const abort = new AbortController();
+      const exited = container.wait({ condition: 'next-exit', abortSignal: abort.signal } as Docker.ContainerWaitOptions) as Promise<{ StatusCode: number }>;
       await container.start();
-      return this.running(container, exited, drained, stream);
+      return this.running(container, exited, drained, abort, stream);
     } catch (err) {
       await this.cleanup(container.id);
       throw launchErrorOf(err, spec.image);
     }
   }
 
-  private running(container: Docker.Container, exited: Promise<{ StatusCode: number }>, drained: Promise<void>, stream?: NodeJS.ReadableStream): Running {
+  private running(container: Docker.Container, exited: Promise<{ StatusCode: number }>, drained: Promise<void>, abort: AbortController, stream?: NodeJS.ReadableStream): Running {
     const done = exited.then(async (w): Promise<ExitInfo> => {
       await settle(drained, 2000);
       const info = await container.inspect().catch(() => null);
@@ -129,6 +130,8 @@ export class DockerLauncher implements Launcher {
         });
       },
       detach: () => {
+        // The wait is a long-poll on the daemon: left open it would keep a stopping backend alive until the job ends.
+        abort.abort();
         (stream as (NodeJS.ReadableStream & { destroy?: () => void }) | undefined)?.destroy?.();
       },
     };
@@ -143,8 +146,9 @@ export class DockerLauncher implements Launcher {
     const since = logMtime(job.log_file);
     const stream = (await container.logs({ follow: true, stdout: true, stderr: true, since })) as NodeJS.ReadableStream;
     const drained = pipeLogs(this.docker, stream, sink);
-    const exited = container.wait() as Promise<{ StatusCode: number }>;
-    return this.running(container, exited, drained, stream);
+    const abort = new AbortController();
+    const exited = container.wait({ abortSignal: abort.signal } as Docker.ContainerWaitOptions) as Promise<{ StatusCode: number }>;
+    return this.running(container, exited, drained, abort, stream);
   }
 
   async cleanup(handle: string): Promise<void> {
