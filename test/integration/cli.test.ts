@@ -14,6 +14,11 @@ void test('mlops demo walks the loop and leaves a store the other commands read'
   assert.equal(demo.code, 0, demo.err);
   assert.match(demo.out, /1\. Track/);
   assert.match(demo.out, /@champion/);
+  assert.match(demo.out, /3\. Serve/);
+  assert.match(demo.out, /rolled back churn-classifier\/\d+ → churn-classifier\/\d+/);
+  assert.match(demo.out, /\d+ synthetic requests, 0 failed/);
+  assert.match(demo.out, /same distribution\s+dataset drift: no\s+drifted features: none/);
+  assert.match(demo.out, /tenure shifted by \+0\.5 sd\s+dataset drift: no\s+drifted features: tenure\n/);
 
   const exps = mlops(['--home', home, 'experiments', 'list', '--json']);
   assert.equal(exps.code, 0);

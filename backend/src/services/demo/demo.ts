@@ -3,6 +3,10 @@ import { startServer } from '../../server';
 import { BackendClient } from './client';
 import { makeDataset, train, type Trained } from './train';
 import { formatTable } from '../../cli/output';
+import { logisticRegressionOnnx, onnxMlModel } from './onnx';
+import { runServingDemo } from '../serving/demo';
+import { buildReferenceProfile, currentColumns, driftReport, type RawColumn } from '../stats';
+import type { Dataset } from './train';
 
 export interface DemoOptions {
   home: string;
@@ -32,6 +36,8 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     o.log(`MLOps Studio demo: backend at ${handshake.url}, store ${o.home}`);
     const results = await trackExperiment(api, o.log);
     await registerBest(api, results, o.log);
+    await serve(handshake, o.log);
+    watchDrift(o.log);
     o.log('');
     o.log(`Done in ${((Date.now() - t0) / 1000).toFixed(1)} s. Try: mlops --home ${o.home} runs list --experiment ${EXPERIMENT} --order-by "metrics.val_accuracy DESC"`);
   } finally {
@@ -84,8 +90,8 @@ async function trackExperiment(api: BackendClient, log: (s: string) => void): Pr
         datasets: [{ dataset: { name: 'churn-train', digest, source_type: 'code', source: 'makeDataset(4000, seed=1)' }, tags: [{ key: 'mlflow.data.context', value: 'training' }] }],
       });
       const root = run.info.artifact_uri.replace(/^mlflow-artifacts:\//, '');
-      await api.upload(`${root}/model/model.json`, JSON.stringify({ features: trainSet.features, weights: trained.weights, bias: trained.bias }));
-      await api.upload(`${root}/model/MLmodel`, `artifact_path: model\nflavors:\n  mlops_linear:\n    data: model.json\nrun_id: ${id}\n`);
+      await api.upload(`${root}/model/model.onnx`, logisticRegressionOnnx(trained.weights, trained.bias));
+      await api.upload(`${root}/model/MLmodel`, onnxMlModel(id, trainSet.features));
       await api.mlflow('POST', 'runs/update', { run_id: id, status: 'FINISHED', end_time: Date.now() });
       results.push({ runId: id, name, lr, l2, trained });
       log(`   run ${name.padEnd(14)} val_accuracy ${trained.valAccuracy.toFixed(4)}  val_loss ${trained.valLoss.toFixed(4)}`);
@@ -139,4 +145,38 @@ async function registerBest(api: BackendClient, results: RunResult[], log: (s: s
 async function experimentId(api: BackendClient): Promise<string> {
   const { experiment } = await api.mlflow<{ experiment: { experiment_id: string } }>('GET', 'experiments/get-by-name', { experiment_name: EXPERIMENT });
   return experiment.experiment_id;
+}
+
+async function serve(h: { url: string; token: string }, log: (s: string) => void): Promise<void> {
+  log('');
+  log(`3. Serve: deploy @champion, canary @challenger under synthetic traffic, roll back`);
+  const rows = makeDataset(64, 3).x.map((r) => Array.from(r, (v) => Math.round(v * 1000) / 1000));
+  const r = await runServingDemo({
+    url: h.url,
+    token: h.token,
+    champion: `${MODEL}@champion`,
+    challenger: `${MODEL}@challenger`,
+    endpoint: 'churn',
+    rate: 100,
+    stepSeconds: 0.5,
+    rollbackAt: 25,
+    rows,
+    log: (s) => log(`   ${s}`),
+  });
+  if (r.failed > 0) throw new Error(`${r.failed} of ${r.requests} requests failed during the rollout`);
+}
+
+function columnsOf(d: Dataset): Map<string, RawColumn> {
+  return new Map(d.features.map((f, j) => [f, { kind: 'numeric' as const, values: Float64Array.from(d.x, (row) => row[j]!), missing: 0 }]));
+}
+
+function watchDrift(log: (s: string) => void): void {
+  log('');
+  log('4. Watch: drift of production-like data against the training profile (PSI, KS, Wasserstein, JS; 2 votes)');
+  const profile = buildReferenceProfile(columnsOf(makeDataset(4000, 1)));
+  for (const [label, shift] of [['same distribution', 0], ['tenure shifted by +0.5 sd', 0.5]] as const) {
+    const report = driftReport(profile, currentColumns(columnsOf(makeDataset(2000, 7, shift))));
+    const drifted = report.features.filter((f) => f.drift).map((f) => f.feature);
+    log(`   ${label.padEnd(26)} dataset drift: ${report.drift ? 'YES' : 'no '}  drifted features: ${drifted.length ? drifted.join(', ') : 'none'}`);
+  }
 }
