@@ -13,6 +13,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startServer } from '../../backend/src/server';
 import type { Job } from '../../backend/src/services/jobs/types';
+import { connectBackend, followJobLogs } from '../../backend/src/services/jobs/client';
 import { pyMounts, testImages, venv } from '../integration/jobs/helpers';
 
 const STARTS = Number(process.env.JOBS_BENCH_STARTS ?? 5);
@@ -42,6 +43,19 @@ function firstInstruction(argv: string[]): Promise<number> {
   });
 }
 
+/** The API path the editor takes: POST /api/v1/jobs on a running backend, output from the live log stream. */
+async function viaApi(home: string, inside: string[]): Promise<number> {
+  const c = await connectBackend(home);
+  const t0 = uptime();
+  const job = await c.call<Job>('POST', '/api/v1/jobs', { image: IMAGE, command: inside });
+  let out = '';
+  await followJobLogs(c, job.job_id, (chunk) => (out += chunk.text));
+  await c.close();
+  const m = /^(\d+\.\d+)/m.exec(out);
+  if (!m) throw new Error(`no uptime in ${out}`);
+  return (Number(m[1]) - t0) * 1000;
+}
+
 async function startup(): Promise<void> {
   const inside = ['sh', '-c', 'head -c 12 /proc/uptime; echo'];
   const home = mkdtempSync(join(tmpdir(), 'jobs-bench-'));
@@ -50,11 +64,17 @@ async function startup(): Promise<void> {
   const bare: number[] = [];
   const warm: number[] = [];
   const cold: number[] = [];
+  const api: number[] = [];
+  const node: number[] = [];
   await firstInstruction(['docker', 'run', '--rm', '--network', 'host', IMAGE, ...inside]);
   for (let i = 0; i < STARTS; i++) {
     bare.push(await firstInstruction(['docker', 'run', '--rm', '--network', 'host', IMAGE, ...inside]));
     warm.push(await firstInstruction([process.execPath, cli, '--home', home, 'train', '--image', IMAGE, '--', ...inside]));
     cold.push(await firstInstruction([process.execPath, cli, '--home', homeCold, 'train', '--image', IMAGE, '--', ...inside]));
+    api.push(await viaApi(home, inside));
+    const t0 = performance.now();
+    execFileSync(process.execPath, [cli, '--help'], { stdio: 'ignore' });
+    node.push(performance.now() - t0);
   }
   await app.server.close();
   rmSync(home, { recursive: true, force: true });
@@ -63,6 +83,8 @@ async function startup(): Promise<void> {
   console.log(`start-up to the container's first instruction, median of ${STARTS} (ms):`);
   console.log(`  docker run --rm (baseline)             ${b.toFixed(0)}   [${bare.map((x) => x.toFixed(0)).join(', ')}]`);
   console.log(`  mlops train, backend running           ${median(warm).toFixed(0)}   ×${(median(warm) / b).toFixed(2)}   [${warm.map((x) => x.toFixed(0)).join(', ')}]`);
+  console.log(`  POST /api/v1/jobs (running backend)   ${median(api).toFixed(0)}   ×${(median(api) / b).toFixed(2)}   [${api.map((x) => x.toFixed(0)).join(', ')}]`);
+  console.log(`  (node dist/backend/cli.mjs --help alone: ${median(node).toFixed(0)} ms; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]})`);
   console.log(`  mlops train, no backend (embedded)     ${median(cold).toFixed(0)}   ×${(median(cold) / b).toFixed(2)}   [${cold.map((x) => x.toFixed(0)).join(', ')}]`);
 }
 
