@@ -114,7 +114,12 @@ async function main(): Promise<void> {
     if (JSON.stringify(check.predictions) !== JSON.stringify(trained.expected)) throw new Error('the ONNX endpoint disagrees with scikit-learn');
 
     const port = 20000 + Math.floor(Math.random() * 20000);
-    const mlflow = spawn(join(venv(), 'bin/mlflow'), ['models', 'serve', '-m', trained.sklearn, '--env-manager', 'local', '-h', '127.0.0.1', '-p', String(port)], { stdio: 'ignore', detached: true });
+    const mlflow = spawn(join(venv(), 'bin/mlflow'), ['models', 'serve', '-m', trained.sklearn, '--env-manager', 'local', '-h', '127.0.0.1', '-p', String(port)], {
+      stdio: 'ignore',
+      detached: true,
+      // mlflow execs `uvicorn` by name: the venv's bin must be on PATH.
+      env: { ...process.env, PATH: `${join(venv(), 'bin')}:${process.env.PATH ?? ''}` },
+    });
     procs.push({ p: mlflow, group: true });
     await waitHttp(`http://127.0.0.1:${port}/ping`, 120_000);
 
