@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PipelineRun } from '../../../backend/src/services/pipelines/repository';
-import { backend, tempHome, type Backend } from './helpers';
+import { backend, containersOf, tempHome, testImages, type Backend } from './helpers';
 
 /** A pipeline whose steps are shell one-liners run by the local launcher: evaluate's score comes from a file. */
 const PIPELINE = `
@@ -105,4 +105,35 @@ void test('pipelines: a gate, caching, and data validation', { timeout: 120_000 
     const missing = await b.api<{ message: string }>('POST', '/api/v1/pipelines/runs', { file: join(dir, 'absent.yaml') });
     assert.match(missing.body.message, /does not exist/);
   });
+});
+
+void test('pipelines: docker steps pass outputs through mounted folders and publish values for later steps', { timeout: 120_000 }, async (t) => {
+  testImages();
+  const home = tempHome(t);
+  const b = await backend(home);
+  t.after(() => b.close());
+  const dir = mkdtempSync(join(tmpdir(), 'mlops-pipe-docker-'));
+  writeFileSync(join(dir, 'input.txt'), 'hello\n');
+  writeFileSync(
+    join(dir, 'mlops.yaml'),
+    `
+image: mlops-test/busybox:1
+params: { word: world }
+steps:
+  make:
+    command: "cp /workspace/input.txt $MLOPS_OUTPUT_DIR/greeting.txt && echo '{\\"lines\\": 1}' > $MLOPS_OUTPUT_DIR/outputs.json"
+    outputs: [greeting.txt]
+  use:
+    needs: [make]
+    when: steps.make.outputs.lines == 1
+    command: [sh, -c, "echo $(cat \${{ steps.make.outputs.dir }}/greeting.txt) \${{ params.word }} > $MLOPS_OUTPUT_DIR/out.txt; touch /workspace/nope 2>/dev/null && exit 9; exit 0"]
+    outputs: [out.txt]
+`,
+  );
+  const r = await runPipeline(b, join(dir, 'mlops.yaml'));
+  assert.deepEqual(statuses(r), { make: 'finished', use: 'finished' }, JSON.stringify(r.steps));
+  assert.equal(readFileSync(join(r.steps[1]!.output_dir!, 'out.txt'), 'utf8'), 'hello world\n');
+  const jobs = (await b.api<{ jobs: { job_id: string; launcher: string }[] }>('GET', '/api/v1/jobs')).body.jobs;
+  assert.ok(jobs.length === 2 && jobs.every((j) => j.launcher === 'docker'));
+  for (const j of jobs) assert.deepEqual(containersOf(j.job_id), []);
 });

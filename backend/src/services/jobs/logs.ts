@@ -12,20 +12,29 @@ type Listener = (e: LogEvent) => void;
  * synchronous, so a subscriber that reads the file and then subscribes misses nothing and sees nothing twice.
  */
 export class JobLogs {
-  private readonly open = new Map<string, { fd: number; decoders: Map<LogStream, StringDecoder> }>();
+  private readonly open = new Map<string, { fd: number; decoders: Map<LogStream, StringDecoder>; failed: string | null }>();
   private readonly listeners = new Map<string, Set<Listener>>();
 
   sink(jobId: string, file: string): LogSink {
     return {
       write: (stream, chunk) => {
         let f = this.open.get(jobId);
-        if (!f) {
-          mkdirSync(dirname(file), { recursive: true });
-          f = { fd: openSync(file, 'a'), decoders: new Map() };
-          this.open.set(jobId, f);
-        }
         const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-        writeSync(f.fd, buf);
+        try {
+          if (!f) {
+            mkdirSync(dirname(file), { recursive: true });
+            f = { fd: openSync(file, 'a'), decoders: new Map(), failed: null };
+            this.open.set(jobId, f);
+          }
+          if (f.fd >= 0) writeSync(f.fd, buf);
+        } catch (err) {
+          // A full disk must not take the backend down: keep streaming live, say once that the file is incomplete.
+          if (!f) this.open.set(jobId, (f = { fd: -1, decoders: new Map(), failed: null }));
+          if (!f.failed) {
+            f.failed = (err as NodeJS.ErrnoException).code ?? String(err);
+            this.emit(jobId, { type: 'log', stream: 'system', text: `[mlops] cannot write the log file ${file} (${f.failed}); output from here on is not kept\n` });
+          }
+        }
         let dec = f.decoders.get(stream);
         if (!dec) f.decoders.set(stream, (dec = new StringDecoder('utf8')));
         const text = dec.write(buf);
@@ -42,7 +51,7 @@ export class JobLogs {
   end(jobId: string, e: Extract<LogEvent, { type: 'end' }>): void {
     const f = this.open.get(jobId);
     if (f) {
-      closeSync(f.fd);
+      if (f.fd >= 0) closeSync(f.fd);
       this.open.delete(jobId);
     }
     this.emit(jobId, e);
@@ -68,7 +77,7 @@ export class JobLogs {
   }
 
   closeAll(): void {
-    for (const f of this.open.values()) closeSync(f.fd);
+    for (const f of this.open.values()) if (f.fd >= 0) closeSync(f.fd);
     this.open.clear();
   }
 }

@@ -163,7 +163,11 @@ export class JobService {
       const a: Active = { cancel: false, timedOut: false, gpus };
       this.active.set(job.job_id, a);
       this.launch(job, a).catch((err: unknown) => {
-        this.finish(this.repo.get(job.job_id), { status: 'failed', reason: 'launch_error', message: `Internal error starting the job: ${String(err)}`, exitCode: null });
+        try {
+          this.finish(this.repo.get(job.job_id), { status: 'failed', reason: 'launch_error', message: `Internal error starting the job: ${String(err)}`, exitCode: null });
+        } catch (again) {
+          process.stderr.write(`mlops: could not record the failed start of job ${job.job_id}: ${String(again)}\n`);
+        }
       });
     }
   }
@@ -228,16 +232,21 @@ export class JobService {
       this.logs.system(job.job_id, job.log_file, `timed out after ${job.spec.timeoutMs / 1000}s; stopping`);
       running.stop(job.spec.stopGraceS).catch(() => undefined);
     }, Math.min(left, 2 ** 31 - 1));
-    running.done.then(
-      (exit) => {
-        if (this.closed || this.active.get(job.job_id) !== a) return;
-        this.finish(this.repo.get(job.job_id), this.outcome(job, a, exit));
-      },
-      (err: unknown) => {
-        if (this.closed) return;
-        this.finish(this.repo.get(job.job_id), { status: 'failed', reason: 'lost', message: `Lost track of the job: ${dockerMessage(err)}`, exitCode: null });
-      },
-    );
+    running.done
+      .then(
+        (exit) => {
+          if (this.closed || this.active.get(job.job_id) !== a) return;
+          this.finish(this.repo.get(job.job_id), this.outcome(job, a, exit));
+        },
+        (err: unknown) => {
+          if (this.closed) return;
+          this.finish(this.repo.get(job.job_id), { status: 'failed', reason: 'lost', message: `Lost track of the job: ${dockerMessage(err)}`, exitCode: null });
+        },
+      )
+      .catch((err: unknown) => {
+        // Recording the end failed (the store's disk is full?): the next backend start finds the job and settles it.
+        process.stderr.write(`mlops: could not record the end of job ${job.job_id}: ${String(err)}\n`);
+      });
   }
 
   private outcome(job: Job, a: Active, exit: ExitInfo): Outcome {
