@@ -124,6 +124,11 @@ void test('ab analyze: Welch t and interval through CSV match scipy; binary with
   assert.equal(kind.code, 1);
   assert.match(kind.err, /binary metrics must be 0\/1/);
   assert.equal(run('ab', 'analyze', '--data', file, '--variant-column', 'variant', '--metric-column', 'value', '--kind', 'nope').code, 2);
+  const size = ref.sampleSize[0]!;
+  const ss = run('ab', 'sample-size', '--baseline', String(size.p1), '--target', String(size.p2), '--alpha', String(size.alpha), '--power', String(size.power), '--json');
+  assert.equal(ss.code, 0, ss.err);
+  assert.equal((JSON.parse(ss.out) as { perArm: number }).perArm, size.n);
+  assert.equal(run('ab', 'sample-size', '--baseline', '1.5', '--target', '0.2').code, 2);
 });
 
 void test('a large file is streamed: 300,000 rows × 4 features', async () => {

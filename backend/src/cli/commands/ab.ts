@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { AB_DEFAULTS, StatsInputError, analyzeAb, parseCell } from '../../services/stats';
+import { AB_DEFAULTS, StatsInputError, analyzeAb, parseCell, sampleSizeTwoProportions } from '../../services/stats';
 import type { AbReport, Comparison, MetricData, MetricKind } from '../../services/stats';
 import { CliError, emit, formatNumber, formatTable } from '../output';
 import { streamCsv } from './drift';
@@ -167,5 +167,21 @@ export function registerAb(program: Command): void {
         throw new CliError((e as Error).message);
       }
       emit(o.json ?? false, report, () => table(report));
+    });
+  ab.command('sample-size')
+    .description('observations per arm for a two-sided two-proportion z-test (equal arms)')
+    .requiredOption('--baseline <p>', 'control conversion rate, e.g. 0.10')
+    .requiredOption('--target <p>', 'treatment conversion rate to detect, e.g. 0.12')
+    .option('--alpha <a>', 'significance level (default 0.05)')
+    .option('--power <p>', 'power (default 0.8)')
+    .option('--json', 'machine-readable output')
+    .action((o: { baseline: string; target: string; alpha?: string; power?: string; json?: boolean }) => {
+      const p1 = number('--baseline', o.baseline, 0, 1)!;
+      const p2 = number('--target', o.target, 0, 1)!;
+      const alpha = number('--alpha', o.alpha, 0, 1) ?? 0.05;
+      const power = number('--power', o.power, 0, 1) ?? 0.8;
+      if (p1 === p2) throw new CliError('--baseline and --target must differ', 2);
+      const perArm = sampleSizeTwoProportions(p1, p2, alpha, power);
+      emit(o.json ?? false, { baseline: p1, target: p2, alpha, power, perArm, total: 2 * perArm }, () => `${perArm} per arm (${2 * perArm} in total) to detect ${p1} → ${p2} at α = ${alpha} with power ${power}`);
     });
 }
