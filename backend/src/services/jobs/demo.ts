@@ -15,7 +15,8 @@ export interface DemoTrainOptions {
 
 /**
  * Trains the example model through a launcher, exactly as `mlops train` would: its own MLflow run, live logs,
- * lineage. For `mlops demo`: `trainDemoModel(app.server.mlopsJobs, {...})` resolves when the job ends.
+ * lineage. For `mlops demo`: `trainDemoModel(jobServiceOf(app.ctx)!, {...})` once the app is listening (jobs log to
+ * it over HTTP); resolves when the job ends.
  */
 export async function trainDemoModel(jobs: JobService, o: DemoTrainOptions): Promise<Job> {
   const dir = resolve(o.exampleDir);

@@ -43,6 +43,10 @@ interface Active {
   gpus: string[];
 }
 
+/** The job service of a running app, by its core context: for code outside the /api/v1/jobs plugin (mlops demo). */
+const services = new WeakMap<CoreContext, JobService>();
+export const jobServiceOf = (ctx: CoreContext): JobService | undefined => services.get(ctx);
+
 const RUN_STATUS = { finished: 'FINISHED', failed: 'FAILED', cancelled: 'KILLED' } as const;
 const RETRYABLE: ReadonlySet<EndReason> = new Set(['exit', 'oom', 'lost']);
 
@@ -70,6 +74,7 @@ export class JobService {
     const homeLabel = createHash('sha256').update(ctx.home).digest('hex').slice(0, 16);
     this.launchers = { docker: new DockerLauncher(this.docker, homeLabel), local: new LocalLauncher() };
     this.concurrency = opts.concurrency ?? (Number(process.env.MLOPS_JOB_CONCURRENCY) || 2);
+    services.set(ctx, this);
   }
 
   /** Finds the GPUs, reattaches jobs that were running before a restart (or marks them lost), starts the queue. */
