@@ -71,6 +71,11 @@ async function main(): Promise<void> {
   const points = RUNS * METRICS * STEPS;
   console.log(`store: ${RUNS} runs × ${METRICS} metrics × ${STEPS} steps = ${points} points, built in ${((performance.now() - tb) / 1000).toFixed(1)} s`);
   const server = await startMlflow();
+  const bail = (): void => {
+    void server.stop().then(() => process.exit(130));
+  };
+  process.once('SIGTERM', bail);
+  process.once('SIGINT', bail);
   try {
     addRemote(new SyncRepo(ctx.db), { name: 'bench', url: server.url });
     let peak = 0;
@@ -78,15 +83,19 @@ async function main(): Promise<void> {
     const timer = setInterval(() => {
       peak = Math.max(peak, process.memoryUsage().rss);
     }, 50);
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     const full = await syncPush(ctx, 'bench', {});
     const fullS = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
     clearInterval(timer);
     if (full.metricPoints !== points) throw new Error(`pushed ${full.metricPoints} points, expected ${points}`);
+    console.log(`full push: ${fullS.toFixed(1)} s, ${Math.round(points / fullS)} points/s, client CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s, peak RSS ${Math.round(peak / 1e6)} MB`);
     const t1 = performance.now();
     const noop = await syncPush(ctx, 'bench', {});
     const noopS = (performance.now() - t1) / 1000;
     if (noop.writes !== 0) throw new Error(`the second push wrote ${noop.writes} times`);
+    console.log(`no-op push: ${noopS.toFixed(3)} s (${(fullS / noopS).toFixed(0)}× faster than the full push)`);
     // Forget what was sent: the next push re-sends every run in full (the remote de-duplicates the points).
     ctx.db.exec("DELETE FROM sync_run_state WHERE remote = 'bench'; DELETE FROM sync_metric_state WHERE remote = 'bench'");
     const t2 = performance.now();
@@ -106,6 +115,8 @@ async function main(): Promise<void> {
           noop_push_s: Number(noopS.toFixed(3)),
           resend_everything_s: Number(resendS.toFixed(2)),
           resend_points: resend.metricPoints,
+          client_cpu_s: Number(((cpu.user + cpu.system) / 1e6).toFixed(1)),
+          noop_vs_full_push: `${(fullS / noopS).toFixed(0)}× faster`,
           noop_vs_resend: `${(resendS / noopS).toFixed(0)}× faster`,
           local_metric_inserts_per_s_without_sync_triggers: Math.round(trig.without),
           local_metric_inserts_per_s_with_sync_triggers: Math.round(trig.with),
