@@ -198,3 +198,15 @@ void test('docker jobs survive a backend restart: reattached when the container 
   assert.match(log, /reattached[\s\S]*tick 15/);
   assert.deepEqual(containersOf(keep.body.job_id), []);
 });
+
+void test('with no Docker daemon reachable, a Docker job fails at once and says where it looked', { timeout: 30_000 }, async (t) => {
+  const old = process.env.DOCKER_HOST;
+  process.env.DOCKER_HOST = 'unix:///tmp/mlops-no-docker.sock';
+  t.after(() => (old === undefined ? delete process.env.DOCKER_HOST : (process.env.DOCKER_HOST = old)));
+  const b = await backend(tempHome(t));
+  t.after(() => b.close());
+  const { body } = await b.api<Job>('POST', '/api/v1/jobs', { image: BUSYBOX, command: ['true'] });
+  const job = await until(b, body.job_id, ended, 10_000);
+  assert.deepEqual([job.status, job.reason], ['failed', 'launch_error']);
+  assert.match(job.message ?? '', /Cannot reach the Docker daemon.*mlops-no-docker\.sock.*is dockerd running, or is DOCKER_HOST set right\?/);
+});

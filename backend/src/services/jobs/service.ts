@@ -239,7 +239,10 @@ export class JobService {
     }, Math.min(left, 2 ** 31 - 1));
     running.done
       .then(
-        (exit) => {
+        async (exit) => {
+          if (this.closed || this.active.get(job.job_id) !== a) return;
+          // Remove the container before the job reads as ended: whoever sees the end sees nothing left behind.
+          await this.launchers[job.launcher].cleanup(running.handle);
           if (this.closed || this.active.get(job.job_id) !== a) return;
           this.finish(this.repo.get(job.job_id), this.outcome(job, a, exit));
         },
