@@ -41,7 +41,7 @@ export function chartConfig(m: MetricChartData, runs: Map<string, UiCompareRun>,
       },
       plugins: {
         legend: { display: false },
-        decimation: { enabled: true, algorithm: 'lttb' as const, samples: 500 },
+        decimation: { enabled: true, algorithm: 'min-max' as const },
         tooltip: { enabled: true },
       },
     },

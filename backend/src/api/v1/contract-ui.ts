@@ -4,7 +4,17 @@
  */
 import { Type, type Static } from 'typebox';
 
-const Nullable = <T extends ReturnType<typeof Type.String | typeof Type.Number | typeof Type.Integer>>(t: T) => Type.Union([t, Type.Null()]);
+/**
+ * `type: [T, 'null']` rather than anyOf: fast-json-stringify serialises anyOf by validating each branch per value,
+ * which made a 5,000-run page several times slower to send.
+ */
+const NullableInt = Type.Unsafe<number | null>({ type: ['integer', 'null'] });
+const NullableString = Type.Unsafe<string | null>({ type: ['string', 'null'] });
+const RunMetric = Type.Unsafe<{ key: string; value: number } | null>({
+  type: ['object', 'null'],
+  properties: { key: { type: 'string' }, value: { type: 'number' } },
+  required: ['key', 'value'],
+});
 
 export const UiPrimaryMetric = Type.Object({
   key: Type.String(),
@@ -32,20 +42,20 @@ export const UiRun = Type.Object({
   name: Type.String(),
   status: Type.String(),
   start_time: Type.Integer(),
-  end_time: Nullable(Type.Integer()),
+  end_time: NullableInt,
   /** The experiment's primary metric for this run; null when the run has not logged it. */
-  metric: Type.Union([Type.Object({ key: Type.String(), value: Type.Number() }), Type.Null()]),
+  metric: RunMetric,
 });
 export const UiRunPage = Type.Object({
   runs: Type.Array(UiRun),
   total: Type.Integer(),
   /** Offset of the next page; null on the last one. */
-  next_offset: Nullable(Type.Integer()),
+  next_offset: NullableInt,
 });
 
 export const UiModelVersion = Type.Object({
   version: Type.String(),
-  run_id: Nullable(Type.String()),
+  run_id: NullableString,
   status: Type.String(),
   creation_time: Type.Integer(),
   aliases: Type.Array(Type.String()),
@@ -98,7 +108,7 @@ export const UiAuditEvent = Type.Object({
   action: Type.String(),
   object_type: Type.String(),
   object_id: Type.String(),
-  reason: Nullable(Type.String()),
+  reason: NullableString,
 });
 export const UiAuditList = Type.Object({ events: Type.Array(UiAuditEvent) });
 
