@@ -88,8 +88,31 @@ void test('mlops train / jobs / runs reproduce', { timeout: 300_000 }, async (t)
     const job = await until(b, id, ended);
     assert.equal(job.status, 'cancelled');
     assert.match((await mlopsAsync(home2, ['jobs', 'logs', id])).out, /begun/);
+    const slow = (await mlopsAsync(home2, ['train', '-d', '--local', '--', 'sh', '-c', 'sleep 1; echo late-line'])).out.trim();
+    const followed = await mlopsAsync(home2, ['jobs', 'logs', '-f', slow]);
+    assert.equal(followed.code, 0, followed.err);
+    assert.match(followed.out, /late-line/, 'logs -f follows the job to its end');
     const missing = await mlopsAsync(home2, ['jobs', 'logs', 'ffffffffff']);
     assert.equal(missing.code, 1);
     assert.match(missing.err, /Job 'ffffffffff' not found/);
+  });
+
+  await t.test('pipeline run prints each step and exits 1 when a step failed', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mlops-cli-pipe-'));
+    writeFileSync(join(dir, 'd.csv'), 'x\n1\n2\n');
+    writeFileSync(
+      join(dir, 'mlops.yaml'),
+      'params: { rows: 2 }\nsteps:\n  check:\n    validate: { data: d.csv, schema: { rows: { min: 2 }, columns: { x: { type: integer, max: 5 } } } }\n  say:\n    needs: [check]\n    command: [sh, -c, "echo rows=${{ params.rows }}"]\n',
+    );
+    const ok = mlops(home, ['pipeline', 'run', '--local'], dir);
+    assert.equal(ok.code, 0, ok.err);
+    assert.match(ok.err, /✓ check: finished — 2 rows passed 1 column check/);
+    assert.match(ok.out, /say\s+finished/);
+    writeFileSync(join(dir, 'd.csv'), 'x\n1\n9\n');
+    const bad = mlops(home, ['pipeline', 'run', join(dir, 'mlops.yaml')], dir);
+    assert.equal(bad.code, 1);
+    assert.match(bad.err, /✗ check: failed — data validation failed \(1 problem\(s\)\): column 'x': 1 value\(s\) above the maximum 5/);
+    assert.match(bad.err, /pipeline .* failed: step 'check' failed/);
+    assert.equal(mlops(home, ['pipeline', 'run'], tmpdir()).code, 2, 'no mlops.yaml here: usage error');
   });
 });
