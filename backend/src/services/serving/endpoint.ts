@@ -73,7 +73,9 @@ export class Endpoint {
   guardrails: Guardrails = { ...DEFAULT_GUARDRAILS };
   lastRollback: RollbackRecord | null = null;
   updatedAt = Date.now();
-  /** Deploys and rollbacks on one endpoint run one at a time. */
+  /** Deploys waiting for or running on this endpoint. */
+  pending = 0;
+  /** Deploys on one endpoint run one at a time; rollbacks never wait (one synchronous routing change). */
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(readonly name: string) {}

@@ -77,10 +77,13 @@ export class ServingEngine {
     let ep = this.endpoints.get(name);
     if (!ep) this.endpoints.set(name, (ep = new Endpoint(name)));
     const target = ep;
+    target.pending++;
     try {
       return await target.exclusive(() => this.deployLocked(target, ref, settings, actor));
     } finally {
-      if (target.variants.length === 0 && this.endpoints.get(name) === target) this.endpoints.delete(name);
+      // A first deploy that failed leaves no empty endpoint behind (unless another deploy to it is queued).
+      target.pending--;
+      if (target.pending === 0 && target.variants.length === 0 && this.endpoints.get(name) === target) this.endpoints.delete(name);
     }
   }
 
