@@ -34,7 +34,7 @@ async function waitFor(b: Backend, name: string, pred: (v: EndpointView) => bool
   }
 }
 
-void test('under 500 req/s from another process: deploy, full canary ramp, manual and automatic rollback drop no request', { timeout: 300_000 }, async (t) => {
+void test('under 500 req/s from another process: deploy, full canary ramp, manual and automatic rollback drop no request', { timeout: 600_000 }, async (t) => {
   ensureBuilt();
   const home = mkdtempSync(join(tmpdir(), 'mlops-rollout-'));
   const ctx = openCore(home);
@@ -52,9 +52,10 @@ void test('under 500 req/s from another process: deploy, full canary ramp, manua
   const first = await cli(home, 'deploy', `iris/${v1}`, '--endpoint', 'iris');
   assert.equal(first.code, 0, first.stderr);
 
-  const load = startLoad({ url: b.url, token: b.token, path: '/endpoints/iris/invocations', rate: RATE, seconds: 120, bodies: bodies(512) });
+  const load = startLoad({ url: b.url, token: b.token, path: '/endpoints/iris/invocations', rate: RATE, seconds: 600, bodies: bodies(512) });
   await sleep(1500);
   const steps: Record<string, number> = {};
+  const phase = (name: string) => process.stderr.write(`rollout: ${name} (${JSON.stringify(steps)})\n`);
 
   // 1. Replace: v2 loads and warms while v1 serves, then takes all traffic at once.
   let t0 = Date.now();
@@ -63,6 +64,7 @@ void test('under 500 req/s from another process: deploy, full canary ramp, manua
   steps.replace_ms = Date.now() - t0;
   await sleep(1000);
 
+  phase('replaced');
   // 2. A full canary ramp 1 → 5 → 10 → 25 → 50 → 100 % (0.5 s steps), ending with v3 stable.
   t0 = Date.now();
   const canary = await cli(home, 'deploy', `iris/${v3}`, '--endpoint', 'iris', '--strategy', 'canary', '--interval', '0.5');
@@ -71,6 +73,7 @@ void test('under 500 req/s from another process: deploy, full canary ramp, manua
   steps.canary_ms = Date.now() - t0;
   assert.equal(ramped.variants.find((v) => v.role === 'previous')?.id, `iris/${v2}`);
 
+  phase('canary ramp done');
   // 3. Manual rollback: back to the warm previous (v2).
   t0 = Date.now();
   const rb = await cli(home, 'rollback', 'iris', '--json');
@@ -80,6 +83,7 @@ void test('under 500 req/s from another process: deploy, full canary ramp, manua
   assert.equal(rec.to, `iris/${v2}`);
   steps.manual_rollback_server_ms = rec.durationMs;
 
+  phase('manual rollback done');
   // 4. Automatic rollback: a canary that fails on a quarter of inputs; callers get the stable answer meanwhile.
   t0 = Date.now();
   const faulty = await cli(home, 'deploy', `iris/${bad}`, '--endpoint', 'iris', '--strategy', 'canary', '--steps', '10,50,100', '--interval', '5');
@@ -89,6 +93,7 @@ void test('under 500 req/s from another process: deploy, full canary ramp, manua
   assert.match(rolled.last_rollback!.reason, /error rate/);
   assert.deepEqual(rolled.weights, { [`iris/${v2}`]: 100 });
 
+  phase('automatic rollback done');
   // 5. A corrupt model is refused; the endpoint keeps serving v2.
   const refused = await cli(home, 'deploy', `iris/${corrupt}`, '--endpoint', 'iris');
   assert.equal(refused.code, 1);
