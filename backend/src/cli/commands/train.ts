@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import Docker from 'dockerode';
 import { resolve } from 'node:path';
 import { CliError } from '../output';
 import { connectBackend, followJobLogs, type BackendClient } from '../../services/jobs/client';
 import { buildImage } from '../../services/jobs/images';
+import { newDocker } from '../../services/jobs/execa';
 import type { Job } from '../../services/jobs/types';
 import type { ReproducePlan } from '../../services/jobs/reproduce';
 
@@ -103,7 +103,7 @@ export function registerTrain(program: Command): void {
       let image = o.image;
       const tags: Record<string, string> = {};
       if (o.build) {
-        const built = await buildImage(new Docker(), o.build, { buildArgs: keyValues(o.buildArg, '--build-arg'), onOutput: (l) => process.stderr.write(l) }).catch((err: Error) => {
+        const built = await buildImage(await newDocker(), o.build, { buildArgs: keyValues(o.buildArg, '--build-arg'), onOutput: (l) => process.stderr.write(l) }).catch((err: Error) => {
           throw new CliError(err.message);
         });
         image = built.tag;

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
+import { newDocker } from './execa';
 import type { CoreContext } from '../../context';
 import { ApiError, invalid } from '../../util/errors';
 import { DockerLauncher, dockerMessage } from './launchers/docker';
@@ -57,8 +58,9 @@ const RETRYABLE: ReadonlySet<EndReason> = new Set(['exit', 'oom', 'lost']);
 export class JobService {
   readonly repo: JobRepo;
   readonly logs = new JobLogs();
-  readonly docker: Docker;
-  private readonly launchers: Record<LauncherKind, Launcher>;
+  /** Set by init(). */
+  docker!: Docker;
+  private launchers!: Record<LauncherKind, Launcher>;
   private readonly active = new Map<string, Active>();
   private readonly waiters = new Map<string, ((j: Job) => void)[]>();
   private gpus = new GpuPool([]);
@@ -70,15 +72,15 @@ export class JobService {
     private readonly opts: JobServiceOptions,
   ) {
     this.repo = new JobRepo(ctx.db);
-    this.docker = opts.docker ?? new Docker();
-    const homeLabel = createHash('sha256').update(ctx.home).digest('hex').slice(0, 16);
-    this.launchers = { docker: new DockerLauncher(this.docker, homeLabel), local: new LocalLauncher() };
     this.concurrency = opts.concurrency ?? (Number(process.env.MLOPS_JOB_CONCURRENCY) || 2);
     services.set(ctx, this);
   }
 
   /** Finds the GPUs, reattaches jobs that were running before a restart (or marks them lost), starts the queue. */
   async init(): Promise<void> {
+    this.docker = this.opts.docker ?? (await newDocker());
+    const homeLabel = createHash('sha256').update(this.ctx.home).digest('hex').slice(0, 16);
+    this.launchers = { docker: new DockerLauncher(this.docker, homeLabel), local: new LocalLauncher() };
     this.gpus = new GpuPool(this.opts.gpus ?? (await detectGpus()), this.opts.allowGpuSharing ?? false);
     for (const job of this.repo.running()) await this.reattach(job);
     await this.removeOrphans();
