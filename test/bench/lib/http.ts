@@ -19,8 +19,22 @@ function agentFor(url: string): Agent {
   return a;
 }
 
-/** Sends one request and resolves with the parsed JSON body; a non-2xx status rejects with the body. */
-export function call<T = Record<string, unknown>>(t: Target, method: 'GET' | 'POST', path: string, body?: string): Promise<T> {
+class StaleSocket extends Error {}
+
+/**
+ * Sends one request and resolves with the parsed JSON body; a non-2xx status rejects with the body. A kept-alive
+ * socket the server closed while idle (uvicorn drops them after 5 s) is retried once on a fresh one.
+ */
+export async function call<T = Record<string, unknown>>(t: Target, method: 'GET' | 'POST', path: string, body?: string): Promise<T> {
+  try {
+    return await send<T>(t, method, path, body);
+  } catch (e) {
+    if (!(e instanceof StaleSocket)) throw e;
+    return send<T>(t, method, path, body);
+  }
+}
+
+function send<T>(t: Target, method: 'GET' | 'POST', path: string, body?: string): Promise<T> {
   const u = new URL(t.url + path);
   return new Promise((resolve, reject) => {
     const headers: Record<string, string | number> = { ...t.headers };
@@ -38,7 +52,8 @@ export function call<T = Record<string, unknown>>(t: Target, method: 'GET' | 'PO
       });
       res.on('error', reject);
     });
-    req.on('error', reject);
+    // Node's documented keep-alive race: only a reused socket reset before any response is safe to retry.
+    req.on('error', (e: NodeJS.ErrnoException) => reject(req.reusedSocket && (e.code === 'ECONNRESET' || e.code === 'EPIPE') ? new StaleSocket(e.message) : e));
     req.end(body);
   });
 }

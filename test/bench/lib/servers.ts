@@ -12,19 +12,29 @@ import type { Target } from './http';
 export interface BenchServer extends Target {
   pid: number;
   dir: string;
+  /** The server's own database file. */
+  dbFile: string;
+  /** The tail of its stderr, for error messages. */
+  log(): string;
   stop(): Promise<void>;
 }
 
-export async function startOurs(): Promise<BenchServer> {
+export const benchHome = (): string => mkdtempSync(join(tmpdir(), 'mlops-bench-'));
+
+/** Our backend on `home` (a fresh one unless given; it is removed on stop). */
+export async function startOurs(home = benchHome()): Promise<BenchServer> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
-  const home = mkdtempSync(join(tmpdir(), 'mlops-bench-'));
   const b = await startBackend(home);
+  let log = '';
+  b.proc.stderr!.on('data', (c: Buffer) => (log = (log + c.toString()).slice(-4000)));
   return {
     name: 'mlops',
     url: b.url,
     headers: { authorization: `Bearer ${b.token}` },
     pid: b.pid,
     dir: home,
+    dbFile: join(home, 'mlops.db'),
+    log: () => log,
     stop: async () => {
       await b.stop();
       rmSync(home, { recursive: true, force: true });
@@ -32,12 +42,8 @@ export async function startOurs(): Promise<BenchServer> {
   };
 }
 
-export interface MlflowBenchServer extends BenchServer {
-  dbFile: string;
-}
-
 /** `workers` as `mlflow server --workers` (its default is 4). */
-export async function startMlflowServer(workers: number): Promise<MlflowBenchServer> {
+export async function startMlflowServer(workers: number): Promise<BenchServer> {
   const venv = testVenv();
   const dir = mkdtempSync(join(tmpdir(), 'mlflow-bench-'));
   const dbFile = join(dir, 'mlflow.db');
@@ -68,7 +74,7 @@ export async function startMlflowServer(workers: number): Promise<MlflowBenchSer
   const deadline = Date.now() + 240_000;
   while (Date.now() < deadline && child.exitCode === null) {
     try {
-      if ((await fetch(`${url}/health`)).ok) return { name: `mlflow (${workers} worker${workers > 1 ? 's' : ''})`, url, headers: {}, pid: child.pid!, dir, dbFile, stop };
+      if ((await fetch(`${url}/health`)).ok) return { name: `mlflow (${workers} worker${workers > 1 ? 's' : ''})`, url, headers: {}, pid: child.pid!, dir, dbFile, log: () => log, stop };
     } catch {
       // not listening yet
     }
