@@ -96,6 +96,23 @@ void describe('sync with a real mlflow server', { timeout: 900_000 }, () => {
       await assertRunsMirrored(a, client, new SyncRepo(a.db).storeId(), sc.runIds);
     });
 
+    void it('own runs: local wins by default; --prefer remote keeps a tag changed remotely and reports it', async () => {
+      const id = sc.runIds[3]!;
+      const remoteId = new SyncRepo(a.db).remoteId('team', 'run', id)!;
+      const setRemote = (v: string) => client.http.request({ method: 'POST', path: 'api/2.0/mlflow/runs/set-tag', body: { json: { run_id: remoteId, key: 'note', value: v } } });
+      const remoteNote = async () => (await client.getRun(remoteId)).data!.tags!.find((t) => t.key === 'note')!.value;
+      await setRemote('edited remotely');
+      a.tracking.runs.logBatch(id, [], [], [{ key: 'note', value: 'edited locally' }]);
+      const s1 = await syncPush(a, 'team', { retry: FAST });
+      assert.deepEqual(s1.objects, []);
+      assert.equal(await remoteNote(), 'edited locally');
+      await setRemote('edited remotely again');
+      a.tracking.runs.logBatch(id, [], [], [{ key: 'note', value: 'edited locally again' }]);
+      const s2 = await syncPush(a, 'team', { retry: FAST, prefer: 'remote' });
+      assert.equal(s2.objects.find((o) => o.kind === 'run' && o.id === id)?.outcome, 'conflict');
+      assert.equal(await remoteNote(), 'edited remotely again');
+    });
+
     void it('a fresh store pulls the registry with its source runs, logged model and files', async () => {
       const b = store('b');
       addRemote(new SyncRepo(b.db), { name: 'team', url: server.url });
@@ -113,6 +130,7 @@ void describe('sync with a real mlflow server', { timeout: 900_000 }, () => {
         const origin = bRun.data.tags!.find((t) => t.key === 'mlops.origin.run_id')!.value;
         const aRun = a.tracking.runs.get(origin);
         assert.deepEqual(bRun.data.params, aRun.data.params);
+        assert.deepEqual(b.tracking.runs.lineage(bRun.info.run_id), a.tracking.runs.lineage(origin));
         assert.deepEqual(localPoints(b, bRun.info.run_id), localPoints(a, origin).map((p) => p.replace(/\|Infinity$/, '|1.7976931348623157e+308').replace(/\|-Infinity$/, '|-1.7976931348623157e+308')));
         for (const t of aRun.data.tags ?? []) if (t.key !== 'mlflow.parentRunId') assert.equal(bRun.data.tags!.find((x) => x.key === t.key)?.value, t.value);
         assert.deepEqual(await localFileHashes(b, bRun.info.artifact_uri), await localFileHashes(a, aRun.info.artifact_uri));
@@ -164,7 +182,7 @@ void describe('sync with a real mlflow server', { timeout: 900_000 }, () => {
     // Besides the random faults: the first answer to each kind of create is lost after the server applied it.
     const creates = new Set<string>();
     const proxy = await startFaultProxy(server.url, (r) => {
-      const kind = /\/(runs\/create|logged-models|model-versions\/create|registered-models\/create|experiments\/create)$/.exec(r.path.split('?')[0]!)?.[1];
+      const kind = /\/(runs\/create|runs\/outputs|logged-models|model-versions\/create|registered-models\/create|experiments\/create)$/.exec(r.path.split('?')[0]!)?.[1];
       if (kind && r.method === 'POST' && !creates.has(kind)) {
         creates.add(kind);
         return 'drop-after';
@@ -176,7 +194,7 @@ void describe('sync with a real mlflow server', { timeout: 900_000 }, () => {
       const s = await syncPush(c, 'flaky', { retry: FAST });
       assert.ok((proxy.stats.injected['drop-after'] ?? 0) > 3 && (proxy.stats.injected['503'] ?? 0) > 3, JSON.stringify(proxy.stats.injected));
       assert.ok(s.retries > 0);
-      assert.equal(creates.size, 5, 'every kind of create lost its first answer');
+      assert.equal(creates.size, 6, 'every kind of create, and the run-to-model link, lost its first answer');
       const storeId = new SyncRepo(c.db).storeId();
       await assertRunsMirrored(c, client, storeId, sc.runIds);
       const versions = (await client.searchModelVersions(`name = '${sc.model}'`)).model_versions ?? [];

@@ -1,7 +1,7 @@
 import type { CoreContext } from '../../context';
 import { artifactPathOf } from '../../artifacts/store';
 import type { Actor } from '../../store/registry';
-import type { KV, Metric } from '../../store/types';
+import type { KV, Lineage, Metric } from '../../store/types';
 import type { MlflowRemote } from './client';
 import { downloadTree, remoteArtifactPath } from './artifacts';
 import { ORIGIN_MODEL, ORIGIN_RUN, ORIGIN_STORE, ORIGIN_VERSION } from './push';
@@ -214,7 +214,9 @@ export class Puller {
   private async copyRunData(r: Run, local: string): Promise<void> {
     const runs = this.ctx.tracking.runs;
     const params = r.data?.params ?? [];
-    const tags = (r.data?.tags ?? []).filter((t) => t.key !== 'mlflow.runName');
+    const tags = (r.data?.tags ?? [])
+      .filter((t) => t.key !== 'mlflow.runName')
+      .map((t) => (t.key === 'mlflow.parentRunId' ? { key: t.key, value: this.repo.localId(this.remote, 'run', t.value) ?? t.value } : t));
     for (let i = 0; i < Math.max(params.length, tags.length); i += 100) {
       runs.logBatch(local, [], params.slice(i, i + 100), tags.slice(i, i + 100));
     }
@@ -231,6 +233,8 @@ export class Puller {
         token = page.next_page_token;
       } while (token);
     }
+    const lineage = lineageOf(tags);
+    if (lineage) runs.setLineage(local, lineage);
     const inputs = r.inputs?.dataset_inputs ?? [];
     if (inputs.length) runs.logInputs(local, inputs, []);
     const remoteArt = remoteArtifactPath(r.info.artifact_uri);
@@ -270,4 +274,24 @@ export class Puller {
     this.report.count('logged_model', 'created');
     return created.info.model_id;
   }
+}
+
+/** The lineage a push wrote as `mlops.lineage.*` tags, back into its structured form. */
+function lineageOf(tags: KV[]): Lineage | null {
+  const l: Lineage = {};
+  let any = false;
+  for (const t of tags) {
+    if (!t.key.startsWith('mlops.lineage.')) continue;
+    const k = t.key.slice('mlops.lineage.'.length);
+    any = true;
+    if (k === 'code_dirty') l.code_dirty = t.value === 'true';
+    else if (k === 'environment') {
+      try {
+        l.environment = JSON.parse(t.value) as Record<string, string>;
+      } catch {
+        // A hand-edited tag that is not JSON: keep the rest of the lineage.
+      }
+    } else if (k === 'code_commit' || k === 'code_diff_digest' || k === 'image_digest' || k === 'command') l[k] = t.value;
+  }
+  return any ? l : null;
 }

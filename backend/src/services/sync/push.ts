@@ -342,12 +342,24 @@ export class Pusher {
       this.report.summary.writes++;
       this.repo.setMapping(this.remote, 'run_inputs', run.info.run_id, sig, 'local');
     }
+    // LogOutputs is not idempotent remotely (a second identical call fails on a unique key), so when the marker
+    // is missing (a push died, or an answer was lost) the remote run is asked first.
+    let present: Set<string> | undefined;
+    const remoteOutputs = async (): Promise<Set<string>> =>
+      new Set(((await this.client.getRun(runId)).outputs?.model_outputs ?? []).map((o) => o.model_id));
     for (const o of run.outputs.model_outputs ?? []) {
       const key = `${run.info.run_id}/${o.model_id}`;
       const mid = this.repo.remoteId(this.remote, 'logged_model', o.model_id);
       if (!mid || this.repo.remoteId(this.remote, 'run_output', key)) continue;
-      await this.client.logOutputs(runId, [{ model_id: mid, step: o.step ?? 0 }]);
-      this.report.summary.writes++;
+      present ??= await remoteOutputs();
+      if (!present.has(mid)) {
+        try {
+          await this.client.logOutputs(runId, [{ model_id: mid, step: o.step ?? 0 }]);
+        } catch (e) {
+          if (!(e instanceof RemoteError) || !(await remoteOutputs()).has(mid)) throw e;
+        }
+        this.report.summary.writes++;
+      }
       this.repo.setMapping(this.remote, 'run_output', key, mid, 'local');
     }
   }
