@@ -1,17 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { CLI, tempHome } from '../helpers/backend';
+import { CLI, python, tempHome } from '../helpers/backend';
 
 const mlops = (args: string[], env: NodeJS.ProcessEnv = {}) => {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 120_000 });
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 300_000 });
   return { code: r.status, out: r.stdout, err: r.stderr };
 };
 
-void test('mlops demo walks the loop and leaves a store the other commands read', { timeout: 180_000 }, () => {
+void test('mlops demo walks the loop and leaves a store the other commands read', { timeout: 400_000 }, () => {
   const home = tempHome('mlops-cli-');
-  const demo = mlops(['--home', home, 'demo']);
+  const demo = mlops(['--home', home, 'demo'], { MLOPS_PYTHON: python() });
   assert.equal(demo.code, 0, demo.err);
+  assert.match(demo.out, /job [0-9a-f]+ finished: run [0-9a-f]{32} train_accuracy 0\.\d+/);
   assert.match(demo.out, /1\. Track/);
   assert.match(demo.out, /@champion/);
   assert.match(demo.out, /3\. Serve/);
@@ -23,7 +24,7 @@ void test('mlops demo walks the loop and leaves a store the other commands read'
   const exps = mlops(['--home', home, 'experiments', 'list', '--json']);
   assert.equal(exps.code, 0);
   const names = (JSON.parse(exps.out) as { name: string }[]).map((e) => e.name);
-  assert.deepEqual(names.sort(), ['Default', 'churn-demo']);
+  assert.deepEqual(names.sort(), ['Default', 'churn-demo', 'iris-demo']);
 
   const table = mlops(['--home', home, 'runs', 'list', '--experiment', 'churn-demo', '--order-by', 'metrics.val_loss ASC']);
   assert.equal(table.code, 0);

@@ -7,6 +7,13 @@ import { logisticRegressionOnnx, onnxMlModel } from './onnx';
 import { runServingDemo } from '../serving/demo';
 import { buildReferenceProfile, currentColumns, driftReport, type RawColumn } from '../stats';
 import type { Dataset } from './train';
+import type { App } from '../../app';
+import { trainDemoModel } from '../jobs/demo';
+import { jobServiceOf } from '../jobs/service';
+import { cpSync, existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export interface DemoOptions {
   home: string;
@@ -36,6 +43,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     o.log(`MLOps Studio demo: backend at ${handshake.url}, store ${o.home}`);
     const results = await trackExperiment(api, o.log);
     await registerBest(api, results, o.log);
+    await trainThroughLauncher(app, o.log);
     await serve(handshake, o.log);
     watchDrift(o.log);
     o.log('');
@@ -179,4 +187,35 @@ function watchDrift(log: (s: string) => void): void {
     const drifted = report.features.filter((f) => f.drift).map((f) => f.feature);
     log(`   ${label.padEnd(26)} dataset drift: ${report.drift ? 'YES' : 'no '}  drifted features: ${drifted.length ? drifted.join(', ') : 'none'}`);
   }
+}
+
+/** examples/iris of this package, found upwards from this module (bundled or not). */
+function exampleDir(): string | null {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(dir, 'examples', 'iris', 'train.py'))) return join(dir, 'examples', 'iris');
+    dir = dirname(dir);
+  }
+  return null;
+}
+
+/** The scikit-learn example trained as a job (its own run, live logs, lineage), when a Python with mlflow is given. */
+async function trainThroughLauncher(app: App, log: (s: string) => void): Promise<void> {
+  log('');
+  log('2b. Train: examples/iris (scikit-learn) as a job through the local launcher');
+  const python = process.env.MLOPS_PYTHON;
+  const src = exampleDir();
+  const jobs = jobServiceOf(app.ctx);
+  if (!python || !src || !jobs) {
+    log('   skipped: set MLOPS_PYTHON to a Python that has mlflow, scikit-learn and pandas to include this step');
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'mlops-demo-iris-'));
+  cpSync(src, dir, { recursive: true });
+  const job = await trainDemoModel(jobs, { python, exampleDir: dir, experiment: 'iris-demo' });
+  if (job.status !== 'finished') throw new Error(`the training job ended ${job.status}: ${job.message ?? ''}`);
+  const run = app.ctx.tracking.runs.get(job.run_id!);
+  const acc = run.data.metrics?.find((m) => m.key === 'train_accuracy')?.value;
+  const lineage = app.ctx.tracking.runs.lineage(job.run_id!);
+  log(`   job ${job.job_id} finished: run ${job.run_id} train_accuracy ${acc?.toFixed(4) ?? '?'}; lineage: commit ${lineage.code_commit ?? 'none'}, command ${lineage.command ?? '?'}`);
 }
