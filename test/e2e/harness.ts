@@ -72,18 +72,24 @@ function findFile(dir: string, test: (name: string) => boolean): string | undefi
 }
 
 /** Starts code-server on `workspace` with the extension, opens it in Chromium and waits for the workbench. */
-export async function openWorkbench(name: string, workspace: string, settings: Record<string, unknown> = {}): Promise<Workbench> {
+export async function openWorkbench(name: string, workspace: string, settings: Record<string, unknown> = {}, vsix?: string): Promise<Workbench> {
   const bin = codeServerBin();
   const run = join(OUT, `e2e-${name}`);
   rmSync(run, { recursive: true, force: true });
   mkdirSync(OUT, { recursive: true });
   for (const f of readdirSync(OUT)) if (f.startsWith(`e2e-${name}-`) && f.endsWith('.png')) rmSync(join(OUT, f));
   for (const d of ['udd/User', 'exts', 'xdg/config', 'xdg/data', 'xdg/cache', 'chrome']) mkdirSync(join(run, d), { recursive: true });
-  // The extension folder: links to this checkout's manifest, bundles, media and node_modules (native modules included).
-  const ext = join(run, 'exts', 'mlops-studio.mlops-studio-0.1.0');
-  mkdirSync(ext);
-  for (const f of ['package.json', 'dist', 'media', 'node_modules']) symlinkSync(join(ROOT, f), join(ext, f));
   writeFileSync(join(run, 'config.yaml'), 'auth: none\ncert: false\n');
+  const env = { ...process.env, XDG_CONFIG_HOME: join(run, 'xdg/config'), XDG_DATA_HOME: join(run, 'xdg/data'), XDG_CACHE_HOME: join(run, 'xdg/cache') };
+  if (vsix) {
+    // The packaged extension, installed the way a user installs it.
+    execFileSync(bin, ['--config', join(run, 'config.yaml'), '--user-data-dir', join(run, 'udd'), '--extensions-dir', join(run, 'exts'), '--install-extension', vsix], { env, stdio: 'pipe' });
+  } else {
+    // The extension folder: links to this checkout's manifest, bundles, media and node_modules (native modules included).
+    const ext = join(run, 'exts', 'mlops-studio.mlops-studio-0.1.0');
+    mkdirSync(ext);
+    for (const f of ['package.json', 'dist', 'media', 'node_modules']) symlinkSync(join(ROOT, f), join(ext, f));
+  }
   writeFileSync(
     join(run, 'udd/User/settings.json'),
     JSON.stringify({
@@ -99,7 +105,6 @@ export async function openWorkbench(name: string, workspace: string, settings: R
       ...settings,
     }),
   );
-  const env = { ...process.env, XDG_CONFIG_HOME: join(run, 'xdg/config'), XDG_DATA_HOME: join(run, 'xdg/data'), XDG_CACHE_HOME: join(run, 'xdg/cache') };
   const port = await freePort();
   const server = spawn(
     bin,

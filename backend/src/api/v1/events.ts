@@ -83,23 +83,43 @@ declare module 'fastify' {
   }
 }
 
+/** Cheap per-topic signatures; a topic is published when its signature changes. Tables a backend lacks are skipped. */
+const SIGNATURES: [EventTopic, string, string][] = [
+  ['experiments', 'experiments', "SELECT COUNT(*) || ':' || IFNULL(MAX(last_update_time), 0) FROM experiments"],
+  ['runs', 'runs', "SELECT COUNT(*) || ':' || IFNULL(MAX(start_time), 0) || ':' || IFNULL(MAX(end_time), 0) || ':' || SUM(status = 'RUNNING') || ':' || SUM(lifecycle_stage = 'deleted') FROM runs"],
+  ['models', 'model_versions', "SELECT (SELECT COUNT(*) || ':' || IFNULL(MAX(last_updated_time), 0) FROM registered_models) || ':' || COUNT(*) || ':' || IFNULL(MAX(last_updated_time), 0) FROM model_versions"],
+  ['audit', 'audit_log', 'SELECT IFNULL(MAX(id), 0) FROM audit_log'],
+  ['endpoints', 'serving_endpoints', "SELECT COUNT(*) || ':' || IFNULL(MAX(updated_at), 0) FROM serving_endpoints"],
+  ['jobs', 'jobs', "SELECT COUNT(*) || ':' || SUM(status = 'running') || ':' || SUM(status = 'queued') || ':' || IFNULL(MAX(ended_at), 0) || ':' || IFNULL(MAX(started_at), 0) FROM jobs"],
+];
+
 /**
- * Writes by other processes (the `mlops` CLI, job containers logging through the store) do not pass through this
- * server's HTTP hooks. SQLite's data_version, read on a second connection, changes on every commit by any connection,
- * so one cheap pragma per second (only while someone listens) catches them.
+ * Writes by other processes (the `mlops` CLI, job containers, the backend's own background work) do not pass through
+ * this server's HTTP hooks. While someone listens, a second read-only connection checks SQLite's data_version once a
+ * second (it changes on every commit by any other connection) and, when it moved, compares cheap per-topic
+ * signatures, so a flushed prediction log (frequent, shown in no view) publishes nothing.
  */
 function watchStore(file: string, hub: EventHub): () => void {
   if (file === ':memory:' || file === '') return () => undefined;
   const reader = new Database(file, { readonly: true, fileMustExist: true });
   const version = reader.prepare('PRAGMA data_version').pluck();
-  let last = version.get();
+  const exists = reader.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").pluck();
+  const signatures = () => {
+    const out = new Map<EventTopic, unknown>();
+    for (const [topic, table, sql] of SIGNATURES) if (exists.get(table)) out.set(topic, reader.prepare(sql).pluck().get());
+    return out;
+  };
+  let lastVersion = version.get();
+  let last = signatures();
   const tick = setInterval(() => {
     if (hub.listeners === 0) return;
     const v = version.get();
-    if (v !== last) {
-      last = v;
-      hub.publish(EVENT_TOPICS);
-    }
+    if (v === lastVersion) return;
+    lastVersion = v;
+    const now = signatures();
+    const changed = [...now.keys()].filter((t) => now.get(t) !== last.get(t));
+    last = now;
+    hub.publish(changed);
   }, WATCH_MS);
   tick.unref();
   return () => {

@@ -1,0 +1,29 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { lstatSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { openContainer, openWorkbench, OUT, ROOT } from './harness';
+
+void test('the packaged linux-x64 VSIX installs, starts its own backend (native modules load) and shows the views', { timeout: 400_000 }, async () => {
+  execFileSync('npm', ['run', '--silent', 'package'], { cwd: ROOT, stdio: 'pipe' });
+  const vsix = join(ROOT, 'mlops-studio-linux-x64.vsix');
+  const mb = statSync(vsix).size / 1e6;
+  assert.ok(mb > 5 && mb < 60, `VSIX is ${mb.toFixed(1)} MB`);
+  const ws = join(OUT, 'e2e-vsix-workspace');
+  rmSync(ws, { recursive: true, force: true });
+  mkdirSync(ws, { recursive: true });
+  const wb = await openWorkbench('vsix', ws, {}, vsix);
+  try {
+    await openContainer(wb.page);
+    await wb.page.locator('.part.statusbar [aria-label^="MLOps backend running"]').first().waitFor({ timeout: 90_000 });
+    await wb.page.getByRole('treeitem', { name: /^Default 0 runs/ }).waitFor({ timeout: 30_000 });
+    const log = wb.outputLog();
+    const spawned = /\[spawn\] \S+ (\S+exts\/mlops-studio\.mlops-studio-0\.1\.0[^/]*)\/dist\/backend\/cli\.mjs/.exec(log);
+    assert.ok(spawned, `the backend runs from the installed extension:\n${log}`);
+    assert.ok(!lstatSync(spawned[1]!).isSymbolicLink() && lstatSync(join(spawned[1]!, 'node_modules/better-sqlite3/build/Release/better_sqlite3.node')).isFile(), 'a real install with its own native module');
+    await wb.screenshot('installed');
+  } finally {
+    await wb.close();
+  }
+});
