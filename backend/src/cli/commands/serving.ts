@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { backendCaller, ClientError } from '../../util/http-client';
 import { resolve } from 'node:path';
 import { SingleBar, Presets } from 'cli-progress';
 import { readHandshake } from '../../server';
@@ -189,18 +190,10 @@ function cliErrorsSync<T>(fn: () => T): T {
 async function backend<T>(home: string, method: string, path: string, body?: unknown): Promise<T> {
   const h = readHandshake(home);
   if (!h) throw new CliError(`no backend is running for ${resolve(home)}; start one with 'mlops serve' (endpoints live in the backend)`);
-  let res: Response;
   try {
-    res = await fetch(h.url + path, {
-      method,
-      headers: { authorization: `Bearer ${h.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
+    return await backendCaller(h.url, h.token)<T>(method, path, body);
   } catch (err) {
-    throw new CliError(`cannot reach the backend at ${h.url}: ${(err as Error).message}`);
+    if (err instanceof ClientError) throw new CliError(err.message);
+    throw err;
   }
-  const text = await res.text();
-  const data = text ? (JSON.parse(text) as unknown) : {};
-  if (!res.ok) throw new CliError((data as { message?: string }).message ?? `backend answered ${res.status}`);
-  return data as T;
 }

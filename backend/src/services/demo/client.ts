@@ -1,37 +1,19 @@
 import { invalid } from '../../util/errors';
+import { backendCaller, type Caller } from '../../util/http-client';
 
-/** A minimal typed caller of our own backend's HTTP API (MLflow REST + /api/v1), used by the demo and tools. */
+/** The demo's view of its backend: MLflow RPCs and artifact uploads over the shared caller. */
 export class BackendClient {
   constructor(
     readonly url: string,
     private readonly token: string,
-  ) {}
+  ) {
+    this.caller = backendCaller(url, token);
+  }
 
-  async call<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<T> {
-    let url = this.url + path;
-    const init: RequestInit = { method, headers: { authorization: `Bearer ${this.token}` } };
-    if (method === 'GET' && body) {
-      const qs = new URLSearchParams();
-      for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
-        for (const x of Array.isArray(v) ? v : [v]) if (x !== undefined) qs.append(k, String(x));
-      }
-      url += '?' + qs.toString();
-    } else if (body !== undefined) {
-      init.body = JSON.stringify(body);
-      (init.headers as Record<string, string>)['content-type'] = 'application/json';
-    }
-    const res = await fetch(url, init);
-    const text = await res.text();
-    if (!res.ok) {
-      let msg = text;
-      try {
-        msg = (JSON.parse(text) as { message?: string }).message ?? text;
-      } catch {
-        // not JSON: keep the text
-      }
-      throw invalid(`${method} ${path} failed (${res.status}): ${msg}`);
-    }
-    return (text ? JSON.parse(text) : {}) as T;
+  private readonly caller: Caller;
+
+  call<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<T> {
+    return this.caller<T>(method, path, body);
   }
 
   mlflow<T = Record<string, unknown>>(method: string, rpc: string, body?: unknown): Promise<T> {

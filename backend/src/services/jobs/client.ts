@@ -1,4 +1,7 @@
 import { readHandshake, startServer } from '../../server';
+import { backendCaller, ClientError } from '../../util/http-client';
+
+export { ClientError };
 
 export interface BackendClient {
   url: string;
@@ -7,15 +10,6 @@ export interface BackendClient {
   embedded: boolean;
   call<T>(method: string, path: string, body?: unknown): Promise<T>;
   close(): Promise<void>;
-}
-
-export class ClientError extends Error {
-  constructor(
-    message: string,
-    readonly status: number,
-  ) {
-    super(message);
-  }
 }
 
 /**
@@ -33,24 +27,7 @@ export async function connectBackend(home: string): Promise<BackendClient> {
     token = started.handshake.token;
     close = () => started.app.server.close();
   }
-  const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    const res = await fetch(url + path, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    if (!res.ok) {
-      let msg = text;
-      try {
-        msg = (JSON.parse(text) as { message?: string }).message ?? text;
-      } catch {
-        // Not JSON: keep the text.
-      }
-      throw new ClientError(msg, res.status);
-    }
-    return (res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text) as T;
-  };
+  const call = backendCaller(url, token);
   return { url, token, embedded: !h, call, close };
 }
 

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { EndpointView, RollbackRecord } from './endpoint';
+import { backendCaller } from '../../util/http-client';
 
 export interface ServingDemoOptions {
   url: string;
@@ -35,16 +36,7 @@ export interface ServingDemoResult {
 export async function runServingDemo(o: ServingDemoOptions): Promise<ServingDemoResult> {
   const endpoint = o.endpoint ?? 'demo';
   const log = o.log ?? (() => undefined);
-  const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    const res = await fetch(o.url + path, {
-      method,
-      headers: { authorization: `Bearer ${o.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const data = (await res.json()) as T & { message?: string };
-    if (!res.ok) throw new Error(`${method} ${path}: ${data.message ?? res.status}`);
-    return data;
-  };
+  const call = backendCaller(o.url, o.token);
   const first = await call<EndpointView>('POST', `/endpoints/${endpoint}/deploy`, { model: o.champion });
   log(`serving: ${o.champion} deployed to endpoint '${endpoint}' (${first.variants[0]!.id})`);
   const features = first.variants[0]!.features;
