@@ -6,6 +6,7 @@
 import { chi2Contingency } from './chisquare';
 import { clippedHistogramSorted, countsBetweenEdges, jensenShannon, ksAndWasserstein, psiFromCounts } from './distances';
 import { ksPValue } from './ks';
+import { jsNullQuantile, psiNullQuantile, wassersteinNullQuantile } from './nullscale';
 import type { CategoricalProfile, FeatureProfile, NumericProfile, ReferenceProfile } from './profile';
 
 export interface DriftThresholds {
@@ -22,6 +23,11 @@ export interface DriftThresholds {
   /** The dataset drifts when the share of drifted features is at least this. */
   datasetShare: number;
   bonferroni: boolean;
+  /**
+   * Raise the PSI, Wasserstein and JS thresholds to their no-change 99th percentile at the batch's sizes when that
+   * is larger (small batches); the values above are then floors. See nullscale.ts.
+   */
+  sampleSizeAware: boolean;
 }
 
 export const DEFAULT_THRESHOLDS: DriftThresholds = {
@@ -32,6 +38,7 @@ export const DEFAULT_THRESHOLDS: DriftThresholds = {
   minVotes: 2,
   datasetShare: 0.5,
   bonferroni: false,
+  sampleSizeAware: true,
 };
 
 /** Evidently's floor for the normalising std, so a constant reference gives a finite score. */
@@ -44,8 +51,13 @@ export interface MethodResult {
   /** PSI, KS D, normalised Wasserstein, JS distance or chi-square statistic. */
   score: number;
   pValue?: number;
-  /** The threshold the verdict used: a p-value for ks/chi2, a score otherwise. */
+  /**
+   * The threshold the verdict used: a p-value for ks/chi2, a score otherwise; for the distances the larger of the
+   * configured floor and the no-change 99th percentile at these sample sizes.
+   */
   threshold: number;
+  /** Distances only: the configured threshold (effect size) that `threshold` never goes below. */
+  floor?: number;
   drift: boolean;
   note?: string;
 }
@@ -96,11 +108,17 @@ export function compareNumeric(name: string, ref: NumericProfile, cur: Float64Ar
   const wn = ks.wasserstein / Math.max(ref.std, MIN_NORM_STD);
   const js = jensenShannon(ref.histogram.counts, clippedHistogramSorted(cur, ref.histogram.edges));
   const sketchNote = ref.sketch.exact ? undefined : `from a ${points.length}-point sketch (D error < ${(1 / points.length).toPrecision(2)})`;
+  const n = ref.count;
+  const m = cur.length;
+  const aware = t.sampleSizeAware;
+  const psiT = aware ? Math.max(t.psi, psiNullQuantile(ref.decileCounts.length, n, m)) : t.psi;
+  const wnT = aware ? Math.max(t.wassersteinNorm, wassersteinNullQuantile(points, Math.max(ref.std, MIN_NORM_STD), n, m)) : t.wassersteinNorm;
+  const jsT = aware ? Math.max(t.jensenShannon, jsNullQuantile(ref.histogram.counts.length, n, m)) : t.jensenShannon;
   const methods: MethodResult[] = [
-    { method: 'psi', score: psi, threshold: t.psi, drift: psi > t.psi },
+    { method: 'psi', score: psi, threshold: psiT, floor: t.psi, drift: psi > psiT },
     { method: 'ks', score: ks.d, pValue, threshold: alpha, drift: pValue < alpha, ...(sketchNote ? { note: sketchNote } : {}) },
-    { method: 'wasserstein_norm', score: wn, threshold: t.wassersteinNorm, drift: wn >= t.wassersteinNorm },
-    { method: 'jensen_shannon', score: js, threshold: t.jensenShannon, drift: js >= t.jensenShannon },
+    { method: 'wasserstein_norm', score: wn, threshold: wnT, floor: t.wassersteinNorm, drift: wn >= wnT },
+    { method: 'jensen_shannon', score: js, threshold: jsT, floor: t.jensenShannon, drift: js >= jsT },
   ];
   return verdict(name, 'numeric', ref.count, cur.length, missing, methods, t, psi);
 }
@@ -114,10 +132,14 @@ export function compareCategorical(name: string, ref: CategoricalProfile, cur: R
   const chi = chi2Contingency([r, c], false);
   let currentCount = 0;
   for (const v of cur.values()) currentCount += v;
+  // Categories seen on either side are the bins; one category alone carries no distance to test.
+  const bins = cats.length;
+  const psiT = t.sampleSizeAware ? Math.max(t.psi, psiNullQuantile(bins, ref.count, currentCount)) : t.psi;
+  const jsT = t.sampleSizeAware ? Math.max(t.jensenShannon, jsNullQuantile(bins, ref.count, currentCount)) : t.jensenShannon;
   const methods: MethodResult[] = [
-    { method: 'psi', score: psi, threshold: t.psi, drift: psi > t.psi },
+    { method: 'psi', score: psi, threshold: psiT, floor: t.psi, drift: psi > psiT },
     { method: 'chi2', score: chi.statistic, pValue: chi.pValue, threshold: alpha, drift: chi.pValue < alpha },
-    { method: 'jensen_shannon', score: js, threshold: t.jensenShannon, drift: js >= t.jensenShannon },
+    { method: 'jensen_shannon', score: js, threshold: jsT, floor: t.jensenShannon, drift: js >= jsT },
   ];
   const out = verdict(name, 'categorical', ref.count, currentCount, missing, methods, t, psi);
   const unseen = cats.filter((k) => ref.counts[k] === undefined);

@@ -8,6 +8,7 @@ export * from './distances';
 export * from './drift';
 export * from './ks';
 export { kstwoSf } from './kolmogorov';
+export * from './nullscale';
 export * from './pagehinkley';
 export * from './profile';
 export * from './quantiles';
