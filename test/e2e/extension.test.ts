@@ -151,7 +151,8 @@ void describe('VS Code extension in code-server', { timeout: 300_000 }, () => {
       await choose(`Version ${version}`);
       if (version === '2') await choose('iris-onnx');
       await choose('Replace');
-      await page.locator('.notifications-toasts', { hasText: /iris-onnx is serving/ }).first().waitFor({ timeout: 30_000 });
+      // The toast of this deploy (an earlier one may still be on screen): it names the version now at 100 %.
+      await page.locator('.notifications-toasts .notification-toast', { hasText: `iris-onnx/${version} 100%` }).first().waitFor({ timeout: 30_000 });
     };
     await deploy('1');
     assert.equal(await score(), 'iris-onnx/1');
@@ -165,7 +166,7 @@ void describe('VS Code extension in code-server', { timeout: 300_000 }, () => {
     await runCommand(page, 'MLOps: Roll Back');
     await choose('iris-onnx');
     await page.locator('.monaco-dialog-box .monaco-button', { hasText: 'Roll Back' }).click();
-    await page.locator('.notifications-toasts', { hasText: /rolled back/ }).first().waitFor({ timeout: 30_000 });
+    await page.locator('.notifications-toasts .notification-toast', { hasText: 'rolled back: now serving iris-onnx/1' }).first().waitFor({ timeout: 30_000 });
     assert.equal(await score(), 'iris-onnx/1');
     await page.getByRole('treeitem', { name: /^iris-onnx\/1 stable · 100%/ }).waitFor({ timeout: 15_000 });
     await wb.screenshot('rolled-back');
