@@ -25,6 +25,7 @@ export const benchHome = (): string => mkdtempSync(join(tmpdir(), 'mlops-bench-'
 export async function startOurs(home = benchHome()): Promise<BenchServer> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
   const b = await startBackend(home);
+  process.once('exit', () => b.proc.exitCode === null && b.proc.kill('SIGKILL'));
   let log = '';
   b.proc.stderr!.on('data', (c: Buffer) => (log = (log + c.toString()).slice(-4000)));
   return {
@@ -53,6 +54,16 @@ export async function startMlflowServer(workers: number): Promise<BenchServer> {
   // Job execution starts helper processes the workload never uses; they would only take CPU from the server.
   const env = { ...process.env, MLFLOW_DISABLE_TELEMETRY: 'true', DO_NOT_TRACK: 'true', MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false' };
   const child = spawn(join(venv, 'bin', 'mlflow'), args, { cwd: dir, detached: true, stdio: ['ignore', 'ignore', 'pipe'], env });
+  // Its own process group outlives this process: take it down if the benchmark is interrupted.
+  const reap = (): void => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  };
+  process.once('exit', reap);
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(130));
   let log = '';
   child.stderr!.on('data', (c: Buffer) => (log = (log + c.toString()).slice(-4000)));
   const stop = async (): Promise<void> => {
