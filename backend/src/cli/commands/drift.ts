@@ -128,7 +128,7 @@ function table(r: DriftReport): string {
   const t = r.thresholds;
   const lines = [
     rows,
-    `* = method says drift (PSI > ${t.psi}; KS/χ² p < ${t.pValue}${t.bonferroni ? ' / features (Bonferroni)' : ''}; Wass/σ ≥ ${t.wassersteinNorm}; JS ≥ ${t.jensenShannon}); a feature drifts with ≥ ${t.minVotes} votes`,
+    `* = method says drift (PSI > ${t.psi}; KS/χ² p < ${t.pValue}${t.bonferroni ? ' / features (Bonferroni)' : ''}; Wass/σ ≥ ${t.wassersteinNorm}; JS ≥ ${t.jensenShannon}${t.sampleSizeAware ? '; distance thresholds rise above these floors for small samples, see --json' : ''}); a feature drifts with ≥ ${t.minVotes} votes`,
     ...r.skipped.map((s) => `skipped ${s.feature}: ${s.reason}`),
     `dataset: ${r.drift ? 'DRIFT' : 'no drift'} (${r.driftedFeatures}/${r.features.length} features drifted, share ${formatNumber(r.driftedShare)}; threshold ${t.datasetShare})`,
   ];
