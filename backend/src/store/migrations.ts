@@ -38,7 +38,10 @@ CREATE TABLE runs (
   end_time INTEGER,
   artifact_uri TEXT NOT NULL,
   lifecycle_stage TEXT NOT NULL DEFAULT 'active',
-  deleted_time INTEGER
+  deleted_time INTEGER,
+  -- Bumped once per logged batch that wrote metric points: one row write per batch tells watchers (sync) the run
+  -- changed, where a per-row trigger on metrics would cost a write per point.
+  data_version INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX runs_by_experiment ON runs (experiment_id, start_time DESC, run_uuid);
 CREATE TABLE params (

@@ -45,6 +45,7 @@ export class RunRepo {
   private readonly getParam;
   private readonly insParam;
   private readonly setTagStmt;
+  private readonly touch;
 
   constructor(
     private readonly db: Db,
@@ -65,6 +66,7 @@ export class RunRepo {
     this.getParam = db.prepare('SELECT value FROM params WHERE run_uuid = ? AND key = ?');
     this.insParam = db.prepare('INSERT OR IGNORE INTO params (run_uuid, key, value) VALUES (?, ?, ?)');
     this.setTagStmt = db.prepare('INSERT OR REPLACE INTO tags (run_uuid, key, value) VALUES (?, ?, ?)');
+    this.touch = db.prepare('UPDATE runs SET data_version = data_version + 1 WHERE run_uuid = ?');
   }
 
   create(o: { experimentId?: unknown; userId?: string; runName?: string; startTime?: number; tags?: KV[] }): Run {
@@ -243,6 +245,7 @@ export class RunRepo {
         const nan = Number.isNaN(m.value);
         this.upLatest.run(id, m.key, nan ? 0 : m.value, nan ? 1 : 0, m.timestamp, m.step);
       }
+      if (metrics.length) this.touch.run(id);
     })();
   }
 

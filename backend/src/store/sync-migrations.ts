@@ -96,7 +96,7 @@ ${bump('params', 'UPDATE')}
 ${bump('tags', 'INSERT')}
 ${bump('tags', 'UPDATE')}
 ${bump('tags', 'DELETE')}
-${bump('metrics', 'INSERT')}
+-- Metric points bump the run through runs.data_version (one UPDATE of runs per batch, caught above), not per row.
 ${bump('run_inputs', 'INSERT')}
 ${bump('run_model_io', 'INSERT')}
 ${bump('run_lineage', 'INSERT')}
