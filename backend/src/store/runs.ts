@@ -218,7 +218,13 @@ export class RunRepo {
       validateKey(t.key, 'Tag');
       validateValue(t.value, LIMITS.maxTagValueLength, 'Tag');
     }
-    for (const m of metrics) validateKey(m.key, 'Metric');
+    // A batch repeats few keys over many steps: validate each key once.
+    const keys = new Set<string>();
+    for (const m of metrics) {
+      if (keys.has(m.key)) continue;
+      validateKey(m.key, 'Metric');
+      keys.add(m.key);
+    }
     this.db.transaction(() => {
       const r = this.activeRow(runId);
       const id = r.run_uuid;

@@ -90,17 +90,23 @@ export function kvList(a: Args, field: string): KV[] {
   });
 }
 
-export function metricOf(o: Args, where: string): Metric {
+/** One metric of a request; `index` (its place in a batch) prefixes field names in errors: `metrics[3].value`. */
+export function metricOf(o: Args, index?: number): Metric {
+  const where = (): string => (index === undefined ? '' : `metrics[${index}].`);
   const key = o.key;
-  if (typeof key !== 'string' || !key) throw invalid(`Missing value for required parameter '${where}key'`);
+  if (typeof key !== 'string' || !key) throw invalid(`Missing value for required parameter '${where()}key'`);
+  // The common case (numbers where numbers belong) skips the general parsers and their error-label strings.
+  const { value, timestamp, step } = o;
   const m: Metric = {
     key,
-    value: parseMetricValue(o.value, `${where}value`),
-    timestamp: parseInt64(o.timestamp, `${where}timestamp`, { required: true, min: 0 })!,
-    step: parseInt64(o.step, `${where}step`) ?? 0,
+    value: typeof value === 'number' ? value : parseMetricValue(value, `${where()}value`),
+    timestamp: typeof timestamp === 'number' && Number.isSafeInteger(timestamp) && timestamp >= 0 ? timestamp : parseInt64(timestamp, `${where()}timestamp`, { required: true, min: 0 })!,
+    step: typeof step === 'number' && Number.isSafeInteger(step) ? step : (parseInt64(step, `${where()}step`) ?? 0),
   };
-  for (const f of ['model_id', 'dataset_name', 'dataset_digest'] as const) {
-    if (typeof o[f] === 'string' && o[f]) m[f] = o[f];
+  if (o.model_id !== undefined || o.dataset_name !== undefined || o.dataset_digest !== undefined) {
+    for (const f of ['model_id', 'dataset_name', 'dataset_digest'] as const) {
+      if (typeof o[f] === 'string' && o[f]) m[f] = o[f];
+    }
   }
   return m;
 }

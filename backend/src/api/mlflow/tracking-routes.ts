@@ -57,7 +57,7 @@ export function trackingRoutes(app: FastifyInstance, ctx: CoreContext): void {
   rpc(app, 'POST', '/runs/update', (a) => ({ run_info: runs.update(runIdOf(a), { status: a.status, endTime: optInt(a, 'end_time', 0), runName: a.run_name }) }));
   rpc(app, 'POST', '/runs/delete', (a) => runs.setLifecycle(runIdOf(a), 'deleted'));
   rpc(app, 'POST', '/runs/restore', (a) => runs.setLifecycle(runIdOf(a), 'active'));
-  rpc(app, 'POST', '/runs/log-metric', (a) => runs.logBatch(runIdOf(a), [metricOf(a, '')], [], []));
+  rpc(app, 'POST', '/runs/log-metric', (a) => runs.logBatch(runIdOf(a), [metricOf(a)], [], []));
   rpc(app, 'POST', '/runs/log-parameter', (a) => runs.logBatch(runIdOf(a), [], [{ key: reqStr(a, 'key'), value: reqValue(a) }], []));
   rpc(app, 'POST', '/runs/set-tag', (a) => runs.logBatch(runIdOf(a), [], [], [{ key: reqStr(a, 'key'), value: reqValue(a) }]));
   rpc(app, 'POST', '/runs/delete-tag', (a) => runs.deleteTag(runIdOf(a), reqStr(a, 'key')));
@@ -66,7 +66,7 @@ export function trackingRoutes(app: FastifyInstance, ctx: CoreContext): void {
     if (!Array.isArray(list)) throw invalid("Invalid value for parameter 'metrics': expected a list");
     const metrics: Metric[] = list.map((m: unknown, i) => {
       if (!m || typeof m !== 'object') throw invalid(`Invalid value for parameter 'metrics[${i}]': expected an object`);
-      return metricOf(m as Args, `metrics[${i}].`);
+      return metricOf(m as Args, i);
     });
     return runs.logBatch(runIdOf(a), metrics, kvList(a, 'params'), kvList(a, 'tags'));
   });
