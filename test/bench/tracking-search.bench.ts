@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import { call, closeAgents, mlflowApi, pool, type Target } from './lib/http';
 import { fmt, header, percentile } from './lib/report';
 import { startMlflowServer, startOurs, treeCpuSeconds, type BenchServer } from './lib/servers';
+import { mulberry32 } from '../../backend/src/util/random';
 
 const env = (k: string, d: number): number => Number(process.env[`TRACKING_BENCH_${k}`] ?? d);
 const RUNS = env('RUNS', 100_000);
@@ -21,17 +22,8 @@ const T0 = 1_767_225_600_000;
 const FILTER = 'metrics.rmse < 0.5';
 const ORDER = 'metrics.rmse ASC';
 
-/** mulberry32: the same pseudo-random runs for both stores. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The same pseudo-random runs for both stores. */
+const rng = mulberry32;
 
 interface KV {
   key: string;

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { mulberry32 } from '../../../backend/src/util/random';
 
 /**
  * What the proxy does with one request: pass it on; answer 503 without passing it on; cut the connection before
@@ -23,17 +24,8 @@ export interface FaultProxy {
   close(): Promise<void>;
 }
 
-/** A deterministic PRNG (mulberry32) so a failing fault schedule can be replayed. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A deterministic PRNG so a failing fault schedule can be replayed. */
+export const seeded = mulberry32;
 
 /** A plan that injects each fault with its probability, from a seeded PRNG. */
 export function randomFaults(seed: number, p: { s503?: number; s429?: number; dropBefore?: number; dropAfter?: number; delay?: number; delayMs?: number }): (r: ProxyRequest) => Fault {

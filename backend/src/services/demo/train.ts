@@ -1,3 +1,5 @@
+import { mulberry32 } from '../../util/random';
+
 /**
  * A small, real training job for the demo: logistic regression by gradient descent on a synthetic
  * two-class problem, evaluated on a held-out split. Deterministic for a given seed.
@@ -6,17 +8,6 @@ export interface Dataset {
   x: Float64Array[];
   y: number[];
   features: string[];
-}
-
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function gaussian(rand: () => number): number {
