@@ -1,9 +1,8 @@
 /** The JSON shapes of MLflow's REST API that sync reads and writes (proto field names, snake_case). */
 
-export interface KV {
-  key: string;
-  value: string;
-}
+import type { KV } from '../../store/types';
+
+export type { KV };
 
 export interface Experiment {
   experiment_id: string;
