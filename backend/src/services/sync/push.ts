@@ -29,6 +29,9 @@ class Adopt<T> extends Error {
 
 const quote = (s: string): string => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
+/** How long an interrupted create may still take to land on the remote before a resume looks for it again. */
+const SETTLE_MS = 2000;
+
 /**
  * Creates something remotely exactly once. A journal entry is written before the create; when a create's answer
  * may have been lost (dropped connection, 5xx) or a previous push died mid-create, `find` looks for the object
@@ -43,7 +46,13 @@ export async function createOnce<T>(
   create: (hooks: RetryHooks) => Promise<T>,
 ): Promise<T> {
   if (repo.hasIntent(remote, kind, localId)) {
-    const found = await find();
+    let found = await find();
+    // A push killed mid-create may have left its request still running on the server: look again once that
+    // request has had time to land, or the resumed push would create a second copy beside it.
+    if (!found) {
+      await new Promise((r) => setTimeout(r, SETTLE_MS));
+      found = await find();
+    }
     if (found) return found;
   }
   repo.addIntent(remote, kind, localId);
