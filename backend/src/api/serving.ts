@@ -6,6 +6,7 @@ import { ApiError, invalid } from '../util/errors';
 import { ServingEngine } from '../services/serving/engine';
 import { RegistryResolver, type ModelResolver } from '../services/serving/resolver';
 import { ServingRepository } from '../services/serving/repository';
+import { driftServiceOf } from '../services/drift/service';
 
 export interface ServingRouteOptions {
   ctx: CoreContext;
@@ -50,6 +51,7 @@ export async function servingRoutes(app: FastifyInstance, opts: ServingRouteOpti
   app.addHook('onClose', async () => {
     await engine.close();
   });
+  engine.metrics.driftSource = () => driftServiceOf(ctx).metricSamples();
   const problems = await engine.restore(ctx.defaultActor);
   for (const p of problems) app.log.warn(`serving: could not restore ${p}`);
   const actor = (req: FastifyRequest): string => {

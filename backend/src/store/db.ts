@@ -5,6 +5,7 @@ import { coreMigrations, type Migration } from './migrations';
 import { jobsMigrations } from './jobs-migrations';
 import { servingMigrations } from './serving-migrations';
 import { syncMigrations } from './sync-migrations';
+import { driftMigrations } from './drift-migrations';
 import { likeToRegex } from './search/filter';
 
 export type Db = Database.Database;
@@ -26,7 +27,7 @@ export function openDb(file: string): Db {
 }
 
 /** Every feature's migrations, in the order they apply. Features append their own list here. */
-const ALL_MIGRATIONS: readonly Migration[] = [...coreMigrations, ...jobsMigrations, ...servingMigrations, ...syncMigrations];
+const ALL_MIGRATIONS: readonly Migration[] = [...coreMigrations, ...jobsMigrations, ...servingMigrations, ...syncMigrations, ...driftMigrations];
 
 export function migrate(db: Db): void {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)');

@@ -18,6 +18,13 @@ export interface VariantRecorder {
   outcome(o: 'ok' | 'error' | 'fallback'): void;
 }
 
+export interface DriftSample {
+  model_name: string;
+  feature_name: string;
+  drift_method: string;
+  value: number;
+}
+
 export interface AccuracyRow {
   model_name: string;
   model_version: string;
@@ -39,6 +46,8 @@ export class ServingMetrics {
   private readonly shadowCompared;
   private readonly shadowDisagreed;
   private readonly models = new Map<string, ModelSeries>();
+  /** Where ml_drift_score comes from (the drift service, computed at scrape time and cached, never per request). */
+  driftSource: () => Promise<readonly DriftSample[]> = () => Promise.resolve([]);
 
   constructor(accuracy: () => AccuracyRow[]) {
     const registers = [this.registry];
@@ -65,19 +74,16 @@ export class ServingMetrics {
         }
       },
     });
+    const drift = () => this.driftSource;
     new Gauge({
       name: 'ml_drift_score',
-      help: 'Drift of recent feature values against those seen when the model started serving.',
+      help: 'Drift of recent served inputs against the served version\'s reference profile, per method (psi, ks, wasserstein_norm, jensen_shannon, chi2; ensemble = share of methods voting drift, drift at >= 0.5). Methods ending in _vs_first_window compare with the version\'s first served rows instead (the version has no training profile).',
       labelNames: ['model_name', 'feature_name', 'drift_method'],
       registers,
-      collect() {
+      async collect() {
+        const samples = await drift()();
         this.reset();
-        for (const m of models.values()) {
-          m.features.features.forEach((f, i) => {
-            const psi = m.features.psi(i);
-            if (psi !== null) this.set({ model_name: m.modelName, feature_name: f, drift_method: 'psi' }, psi);
-          });
-        }
+        for (const d of samples) this.set({ model_name: d.model_name, feature_name: d.feature_name, drift_method: d.drift_method }, d.value);
       },
     });
     new Gauge({
