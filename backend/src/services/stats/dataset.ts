@@ -12,13 +12,22 @@ export class StatsInputError extends Error {}
 
 /** Sorted copy of a numeric column; NaN and ±Infinity are errors here (callers map blanks to `missing`). */
 export function sortedFinite(feature: string, values: ArrayLike<number>): Float64Array {
-  const out = new Float64Array(values.length);
+  return finite(feature, values, true).sort();
+}
+
+/**
+ * The column as a Float64Array after checking that every value is finite: the caller's own array when it is one
+ * (the engine never modifies it) unless `copy`, else a copy.
+ */
+export function finite(feature: string, values: ArrayLike<number>, copy = false): Float64Array {
+  const reuse = !copy && values instanceof Float64Array;
+  const out = reuse ? values : new Float64Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
-    if (!Number.isFinite(v)) throw new StatsInputError(`feature '${feature}': value ${v} at index ${i} is not a finite number`);
-    out[i] = v;
+    if (v - v !== 0) throw new StatsInputError(`feature '${feature}': value ${v} at index ${i} is not a finite number`);
+    if (!reuse) out[i] = v;
   }
-  return out.sort();
+  return out;
 }
 
 /**
@@ -44,7 +53,7 @@ export function buildReferenceProfile(columns: ReadonlyMap<string, RawColumn>, s
 export function currentColumns(columns: ReadonlyMap<string, RawColumn>): Map<string, CurrentColumn> {
   const out = new Map<string, CurrentColumn>();
   for (const [name, col] of columns) {
-    out.set(name, col.kind === 'numeric' ? { kind: 'numeric', sorted: sortedFinite(name, col.values), missing: col.missing } : col);
+    out.set(name, col.kind === 'numeric' ? { kind: 'numeric', values: finite(name, col.values), missing: col.missing } : col);
   }
   return out;
 }

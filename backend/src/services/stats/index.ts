@@ -2,6 +2,7 @@
 export * from './abreport';
 export * from './abtest';
 export * from './adwin';
+export * from './bucketed';
 export * from './chisquare';
 export * from './dataset';
 export * from './distances';
