@@ -67,6 +67,24 @@ void test('drift profile, then check against the profile', () => {
   assert.deepEqual(drifts(exact.out), [['s', true], ['k', false]]);
 });
 
+void test('drift check --no-size-aware keeps the configured distance thresholds on a small batch', () => {
+  const rows = Array.from({ length: 100 }, (_, i) => [Math.sin(i * 1.7) * 3]);
+  const refFile = csv('small-ref.csv', ['v'], rows);
+  const curFile = csv('small-cur.csv', ['v'], rows.map(([v]) => [v! * 1.05 + 0.1]));
+  const thresholds = (args: string[]) => {
+    const r = run('drift', 'check', '--reference', refFile, '--current', curFile, '--json', ...args);
+    assert.equal(r.code, 0, r.err);
+    const rep = JSON.parse(r.out) as { features: { methods: { method: string; threshold: number }[] }[]; thresholds: { sampleSizeAware: boolean } };
+    return { aware: rep.thresholds.sampleSizeAware, used: Object.fromEntries(rep.features[0]!.methods.map((m) => [m.method, m.threshold])) };
+  };
+  const on = thresholds([]);
+  const off = thresholds(['--no-size-aware', '--psi', '0.15']);
+  assert.equal(on.aware, true);
+  assert.ok(on.used.psi! > 0.2 && on.used.jensen_shannon! > 0.1 && on.used.wasserstein_norm! > 0.1, JSON.stringify(on.used));
+  assert.equal(off.aware, false);
+  assert.deepEqual([off.used.psi, off.used.jensen_shannon, off.used.wasserstein_norm], [0.15, 0.1, 0.1]);
+});
+
 void test('drift check: bad input gets one clear message and exit 1 (usage errors exit 2)', () => {
   const good = csv('good.csv', ['a', 'b'], [[1, 2], [3, 4]]);
   const cases: [string[], number, RegExp][] = [

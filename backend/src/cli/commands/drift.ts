@@ -54,6 +54,8 @@ interface CheckOptions {
   minVotes?: string;
   driftShare?: string;
   bonferroni?: boolean;
+  /** false with --no-size-aware. */
+  sizeAware?: boolean;
 }
 
 function num(flag: string, v: string | undefined, lo: number, hi: number): number | undefined {
@@ -75,6 +77,7 @@ function thresholdsFrom(o: CheckOptions): Partial<DriftThresholds> {
   set('minVotes', num('--min-votes', o.minVotes, 1, 4));
   set('datasetShare', num('--drift-share', o.driftShare, 0, 1));
   if (o.bonferroni) t.bonferroni = true;
+  if (o.sizeAware === false) t.sampleSizeAware = false;
   return t;
 }
 
@@ -151,6 +154,7 @@ export function registerDrift(program: Command): void {
     .option('--min-votes <n>', `methods that must agree for a feature to drift (default ${DEFAULT_THRESHOLDS.minVotes})`)
     .option('--drift-share <x>', `share of drifted features for dataset drift (default ${DEFAULT_THRESHOLDS.datasetShare})`)
     .option('--bonferroni', 'divide the p-value threshold by the number of features')
+    .option('--no-size-aware', 'keep the PSI, Wasserstein and JS thresholds fixed instead of raising them to their no-change 99th percentile on small samples (on by default)')
     .option('--json', 'machine-readable output')
     .action(async (o: CheckOptions) => {
       const report = await check(o);
