@@ -67,4 +67,9 @@ CREATE TABLE step_cache (
 ) WITHOUT ROWID;
 `,
   },
+  {
+    name: 'jobs/002-job-limits',
+    // How the launcher applied the job's CPU and memory limits (JSON): cgroup, CPU affinity, watchdog or Docker.
+    sql: 'ALTER TABLE jobs ADD COLUMN limits TEXT;',
+  },
 ];

@@ -86,16 +86,20 @@ with mlflow.start_run() as run:
 
   await t.test('timeout and the memory watchdog end local jobs with the right reason', async () => {
     const slow = await b.api<Job>('POST', '/api/v1/jobs', { launcher: 'local', command: ['sleep', '60'], timeout: 1, stop_grace_s: 1 });
+    // The watchdog is the fallback where the backend cannot make a memory cgroup (limits.test.ts covers cgroups).
+    process.env.MLOPS_LOCAL_CGROUPS = 'off';
     const hog = await b.api<Job>('POST', '/api/v1/jobs', {
       launcher: 'local',
       command: [py, '-c', 'import time\nb = b"x" * (400 * 2**20)\ntime.sleep(30)'],
       memory: '100m',
     });
+    await until(b, hog.body.job_id, (j) => j.status !== 'queued').finally(() => delete process.env.MLOPS_LOCAL_CGROUPS);
     const s = await until(b, slow.body.job_id, ended, 15_000);
     assert.deepEqual([s.status, s.reason], ['failed', 'timeout']);
     const h = await until(b, hog.body.job_id, ended, 30_000);
     assert.deepEqual([h.status, h.reason, h.exit_code], ['failed', 'oom', 137]);
     assert.match(h.message ?? '', /Out of memory: the job used \d+ MiB, over its 100 MiB limit/);
+    assert.equal(h.limits?.memory?.how, 'watchdog');
   });
 
   await t.test('a missing command, a GPU request and a bad working folder fail with clear messages', async () => {

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
-import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { CoreContext } from '../../context';
@@ -12,6 +12,7 @@ import type { LogEvent } from '../../services/jobs/logs';
 import { PipelineService } from '../../services/pipelines/service';
 import { reproduceRun } from '../../services/jobs/reproduce';
 import { invalid } from '../../util/errors';
+import { PipelineCancelBody, PipelineRunView } from './contract';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -128,7 +129,11 @@ export const jobRoutes: FastifyPluginAsync<{ ctx: CoreContext; token?: string }>
     jobs: jobs.list({ ...(req.query.status ? { status: req.query.status as JobStatus } : {}), ...(req.query.limit ? { limit: req.query.limit } : {}) }).map(publicJob),
   }));
   app.get('/api/v1/jobs/:id', { schema: { params: IdParams } }, async (req) => publicJob(jobs.get(req.params.id)));
-  app.post('/api/v1/jobs/:id/cancel', { schema: { params: IdParams } }, async (req) => publicJob(await jobs.cancel(req.params.id)));
+  const actor = (req: FastifyRequest): string => {
+    const h = req.headers['x-mlops-actor'];
+    return typeof h === 'string' && h ? h : ctx.defaultActor;
+  };
+  app.post('/api/v1/jobs/:id/cancel', { schema: { params: IdParams } }, async (req) => publicJob(await jobs.cancel(req.params.id, { actor: actor(req) })));
   app.get('/api/v1/jobs/:id/logs', { schema: { params: IdParams, querystring: LogQuery } }, async (req, reply) => {
     const job = jobs.get(req.params.id);
     const follow = req.query.follow ?? (req.headers.accept ?? '').includes('text/event-stream');
@@ -152,9 +157,12 @@ export const jobRoutes: FastifyPluginAsync<{ ctx: CoreContext; token?: string }>
     const run = await pipelines.start(req.body.file, { params: req.body.params ?? {}, ...(req.body.launcher ? { launcher: req.body.launcher } : {}) });
     return reply.code(201).send(run);
   });
-  app.get('/api/v1/pipelines/runs', async () => ({ runs: pipelines.list() }));
-  app.get('/api/v1/pipelines/runs/:id', { schema: { params: IdParams } }, async (req) => {
+  app.get('/api/v1/pipelines/runs', { schema: { response: { 200: Type.Object({ runs: Type.Array(PipelineRunView) }) } } }, async () => ({ runs: pipelines.list() }));
+  app.get('/api/v1/pipelines/runs/:id', { schema: { params: IdParams, response: { 200: PipelineRunView } } }, async (req) => {
     if (!/^[0-9a-f]+$/.test(req.params.id)) throw invalid(`Invalid pipeline run id '${req.params.id}'`);
     return pipelines.get(req.params.id);
+  });
+  app.post('/api/v1/pipelines/runs/:id/cancel', { schema: { params: IdParams, body: Type.Optional(PipelineCancelBody), response: { 200: PipelineRunView } } }, async (req) => {
+    return pipelines.cancel(req.params.id, req.body?.reason, actor(req));
   });
 };

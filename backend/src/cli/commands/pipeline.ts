@@ -6,7 +6,7 @@ import { connectBackend } from '../../services/jobs/client';
 import type { PipelineRun, StepRecord } from '../../services/pipelines/repository';
 import { keyValues } from './train';
 
-const MARK: Record<string, string> = { finished: '✓', cached: '↺', skipped: '–', failed: '✗', running: '…', pending: ' ' };
+const MARK: Record<string, string> = { finished: '✓', cached: '↺', skipped: '–', failed: '✗', cancelled: '⊘', running: '…', pending: ' ' };
 
 const stepTable = (steps: StepRecord[]): string =>
   formatTable(steps, [
@@ -37,6 +37,12 @@ export function registerPipeline(program: Command): void {
           throw new CliError(err.message);
         });
         process.stderr.write(`mlops: pipeline ${run.name} run ${run.pipeline_run_id} (MLflow run ${run.run_id})\n`);
+        const id = run.pipeline_run_id;
+        const onInt = () => {
+          process.stderr.write(`\nmlops: cancelling pipeline run ${id}...\n`);
+          c.call('POST', `/api/v1/pipelines/runs/${id}/cancel`, { reason: 'interrupted (Ctrl-C) in mlops pipeline run' }).catch(() => undefined);
+        };
+        process.on('SIGINT', onInt);
         const reported = new Set<string>();
         for (;;) {
           run = await c.call<PipelineRun>('GET', `/api/v1/pipelines/runs/${run.pipeline_run_id}`);
@@ -49,8 +55,31 @@ export function registerPipeline(program: Command): void {
           if (run.status !== 'running') break;
           await new Promise((r) => setTimeout(r, 300));
         }
+        process.off('SIGINT', onInt);
         emit(o.json ?? false, run, () => stepTable(run.steps));
-        if (run.status !== 'finished') throw new CliError(`pipeline ${run.name} failed: ${run.message}`);
+        if (run.status !== 'finished') throw new CliError(`pipeline ${run.name} ${run.status === 'cancelled' ? 'was cancelled' : 'failed'}: ${run.message}`);
+      } finally {
+        await c.close();
+      }
+    });
+  p.command('cancel <run>')
+    .description('cancel a running pipeline run (id or unique prefix): running steps are stopped (SIGTERM, then SIGKILL), steps not started never start')
+    .option('--reason <text>', 'why (kept with the run and in the audit log)')
+    .option('--json', 'print the pipeline run as JSON once it has ended')
+    .action(async (id: string, o: { reason?: string; json?: boolean }) => {
+      const c = await connectBackend(program.opts<{ home: string }>().home);
+      try {
+        let run = await c.call<PipelineRun>('POST', `/api/v1/pipelines/runs/${encodeURIComponent(id)}/cancel`, o.reason ? { reason: o.reason } : {}).catch((err: Error) => {
+          throw new CliError(err.message);
+        });
+        process.stderr.write(`mlops: cancelling pipeline ${run.name} run ${run.pipeline_run_id}...\n`);
+        // Steps get their jobs' grace period (10 s by default) to stop; wait a little longer than that for the end.
+        for (let i = 0; run.status === 'running' && i < 600; i++) {
+          await new Promise((r) => setTimeout(r, 100));
+          run = await c.call<PipelineRun>('GET', `/api/v1/pipelines/runs/${run.pipeline_run_id}`);
+        }
+        emit(o.json ?? false, run, () => stepTable(run.steps));
+        process.stderr.write(`mlops: pipeline run ${run.pipeline_run_id} ${run.status === 'running' ? 'is still stopping' : run.status}${run.message ? `: ${run.message}` : ''}\n`);
       } finally {
         await c.close();
       }

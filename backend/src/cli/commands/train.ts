@@ -54,6 +54,12 @@ const number = (v: string | undefined, flag: string): number | undefined => {
   return n;
 };
 
+function cpuCount(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new CliError(`--cpus expects a positive number of CPUs such as 2 or 0.5, got '${v}'`, 2);
+  return n;
+}
+
 /** Streams the job's output to this terminal and returns the exit code `mlops train` ends with. */
 export async function attach(c: BackendClient, job: Job): Promise<number> {
   const onInt = () => {
@@ -83,7 +89,7 @@ export function registerTrain(program: Command): void {
     .option('--build-arg <k=v>', 'a build argument for --build (repeatable)', collect, [])
     .option('--local', 'run as a local process (the default without --image/--build)')
     .option('--gpus <n>', "GPUs: a count or 'all'")
-    .option('--cpus <n>', 'CPU limit (Docker)')
+    .option('--cpus <n>', 'CPU limit, e.g. 2 or 0.5 (local jobs: a cgroup, else whole CPUs pinned; recorded with the job)')
     .option('--memory <size>', 'memory limit, e.g. 4g')
     .option('--experiment <name>', 'MLflow experiment (default: Default)')
     .option('--name <run>', 'run name')
@@ -118,7 +124,7 @@ export function registerTrain(program: Command): void {
         command,
         env: keyValues(o.env, '--env'),
         mounts: mounts(o.mount),
-        ...(o.cpus ? { cpus: number(o.cpus, '--cpus') } : {}),
+        ...(o.cpus !== undefined ? { cpus: cpuCount(o.cpus) } : {}),
         ...(o.memory ? { memory: o.memory } : {}),
         ...(gpus !== undefined ? { gpus } : {}),
         ...(o.timeout ? { timeout: o.timeout } : {}),

@@ -1,6 +1,6 @@
 import type { Db } from '../../store/db';
 import { notFound } from '../../util/errors';
-import type { EndReason, Job, JobSpec, JobStatus, LauncherKind } from './types';
+import type { AppliedLimits, EndReason, Job, JobSpec, JobStatus, LauncherKind } from './types';
 
 interface Row {
   job_id: string;
@@ -14,6 +14,7 @@ interface Row {
   attempt: number;
   handle: string | null;
   gpus: string | null;
+  limits: string | null;
   log_file: string;
   pipeline_run_id: string | null;
   created_at: number;
@@ -33,6 +34,7 @@ const toJob = (r: Row): Job => ({
   attempt: r.attempt,
   handle: r.handle,
   gpus: r.gpus ? (JSON.parse(r.gpus) as string[]) : null,
+  limits: r.limits ? (JSON.parse(r.limits) as AppliedLimits) : null,
   log_file: r.log_file,
   pipeline_run_id: r.pipeline_run_id,
   created_at: r.created_at,
@@ -42,6 +44,7 @@ const toJob = (r: Row): Job => ({
 
 export type JobPatch = Partial<Pick<Row, 'status' | 'reason' | 'message' | 'exit_code' | 'attempt' | 'handle' | 'started_at' | 'ended_at'>> & {
   gpus?: string[] | null;
+  limits?: AppliedLimits | null;
 };
 
 /** SQL for the jobs table. */
@@ -108,7 +111,7 @@ export class JobRepo {
     const args: (string | number | null)[] = [];
     for (const [k, v] of Object.entries(p)) {
       sets.push(`${k} = ?`);
-      args.push(k === 'gpus' ? (v === null ? null : JSON.stringify(v)) : (v as string | number | null));
+      args.push(k === 'gpus' || k === 'limits' ? (v === null ? null : JSON.stringify(v)) : (v as string | number | null));
     }
     if (sets.length) this.db.prepare(`UPDATE jobs SET ${sets.join(', ')} WHERE job_id = ?`).run(...args, id);
   }

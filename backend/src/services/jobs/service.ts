@@ -12,7 +12,7 @@ import { JobRepo } from './repository';
 import { codeState, dataDigests } from './lineage';
 import { maskEnv } from './spec';
 import { createJobRun, logDataInputs, logFileIn, runArtifactDir, setLineage, setRunStatus, setRunTags } from './runs';
-import type { EndReason, ExitInfo, Job, JobSpec, JobStatus, Launcher, LauncherKind, Running } from './types';
+import type { AppliedLimits, EndReason, ExitInfo, Job, JobSpec, JobStatus, Launcher, LauncherKind, Running } from './types';
 import { LaunchError } from './types';
 
 export interface JobServiceOptions {
@@ -47,6 +47,16 @@ interface Active {
 /** The job service of a running app, by its core context: for code outside the /api/v1/jobs plugin (mlops demo). */
 const services = new WeakMap<CoreContext, JobService>();
 export const jobServiceOf = (ctx: CoreContext): JobService | undefined => services.get(ctx);
+
+/** Docker applies what it is given (its daemon refuses what it cannot do), so the record is the request. */
+function dockerLimits(job: Job): AppliedLimits | null {
+  const r = job.spec.resources;
+  if (job.launcher !== 'docker' || (!r.cpus && !r.memoryBytes)) return null;
+  const out: AppliedLimits = {};
+  if (r.cpus) out.cpus = { requested: r.cpus, how: 'docker', detail: `HostConfig.NanoCpus=${Math.round(r.cpus * 1e9)}` };
+  if (r.memoryBytes) out.memory = { requested: r.memoryBytes, how: 'docker', detail: `HostConfig.Memory=MemorySwap=${r.memoryBytes}` };
+  return out;
+}
 
 const RUN_STATUS = { finished: 'FINISHED', failed: 'FAILED', cancelled: 'KILLED' } as const;
 const RETRYABLE: ReadonlySet<EndReason> = new Set(['exit', 'oom', 'lost']);
@@ -123,15 +133,19 @@ export class JobService {
     return this.repo.list(o);
   }
 
-  /** Queued: ends at once. Running: SIGTERM, then SIGKILL after the job's grace period. */
-  async cancel(idOrPrefix: string): Promise<Job> {
+  /** Queued: ends at once. Running: SIGTERM, then SIGKILL after the job's grace period. Recorded in the audit log. */
+  async cancel(idOrPrefix: string, who: { actor?: string; reason?: string } = {}): Promise<Job> {
     const job = this.repo.find(idOrPrefix);
+    const audit = () =>
+      this.ctx.audit.append({ actor: who.actor ?? this.ctx.defaultActor, action: 'job.cancel', objectType: 'job', objectId: job.job_id, before: { status: job.status }, after: { status: 'cancelled' }, reason: who.reason ?? null });
     if (job.status === 'queued' && !this.active.has(job.job_id)) {
+      audit();
       this.finish(job, { status: 'cancelled', reason: 'cancelled', message: 'Cancelled while queued', exitCode: null });
       return this.repo.get(job.job_id);
     }
     const a = this.active.get(job.job_id);
     if (!a) throw new ApiError('INVALID_STATE', `Job ${job.job_id} already ended (${job.status})`);
+    if (!a.cancel) audit();
     a.cancel = true;
     await a.running?.stop(job.spec.stopGraceS);
     return this.repo.get(job.job_id);
@@ -226,7 +240,7 @@ export class JobService {
       this.finish(this.repo.get(job.job_id), { status: 'failed', reason: e.reason, message: e.message, exitCode: null });
       return;
     }
-    this.repo.update(job.job_id, { handle: running.handle });
+    this.repo.update(job.job_id, { handle: running.handle, limits: running.limits ?? dockerLimits(job) });
     this.follow(this.repo.get(job.job_id), a, running, started);
     if (a.cancel) await running.stop(job.spec.stopGraceS);
   }

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { invalid } from '../../util/errors';
 import type { JobSpec, LauncherKind, MountSpec, Resources } from './types';
@@ -68,10 +69,13 @@ const stringList = (v: unknown, what: string): string[] => {
   return v as string[];
 };
 
-function resources(i: JobInput): Resources {
+function resources(i: JobInput, launcher: LauncherKind): Resources {
   const r: Resources = {};
   if (i.cpus !== undefined) {
     if (typeof i.cpus !== 'number' || !(i.cpus > 0) || i.cpus > 1024) throw invalid(`Invalid cpus '${String(i.cpus)}': use a positive number such as 2 or 0.5`);
+    // A Docker daemon (maybe remote) checks against its own host; a local job can only have the CPUs the backend has.
+    const here = availableParallelism();
+    if (launcher === 'local' && i.cpus > here) throw invalid(`Invalid cpus ${i.cpus}: this machine has only ${here} CPU(s) available to the backend`);
     r.cpus = i.cpus;
   }
   if (i.memory !== undefined) r.memoryBytes = parseMemory(i.memory);
@@ -114,7 +118,7 @@ export function normalizeSpec(i: JobInput, base: string): { launcher: LauncherKi
     command,
     env: stringMap(i.env, 'env'),
     mounts: mounts(i, base),
-    resources: resources(i),
+    resources: resources(i, launcher),
     timeoutMs: i.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseDuration(i.timeout),
     retries,
     experiment: typeof i.experiment === 'string' && i.experiment ? i.experiment : 'Default',

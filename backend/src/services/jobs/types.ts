@@ -42,6 +42,18 @@ export interface Resources {
   gpuIds?: string[];
 }
 
+/** How one resource limit was applied, recorded with the job (never silently dropped). */
+export interface AppliedLimit {
+  requested: number;
+  how: 'docker' | 'cgroup-v1' | 'cgroup-v2' | 'cpu-affinity' | 'watchdog';
+  detail: string;
+}
+
+export interface AppliedLimits {
+  cpus?: AppliedLimit;
+  memory?: AppliedLimit;
+}
+
 export type JobStatus = 'queued' | 'running' | 'finished' | 'failed' | 'cancelled';
 export type EndReason = 'exit' | 'oom' | 'timeout' | 'cancelled' | 'no_gpu' | 'lost' | 'launch_error';
 export type LauncherKind = 'docker' | 'local';
@@ -58,6 +70,8 @@ export interface Job {
   attempt: number;
   handle: string | null;
   gpus: string[] | null;
+  /** What the launcher applied for the requested CPU and memory limits; null before the start or when none asked. */
+  limits: AppliedLimits | null;
   log_file: string;
   pipeline_run_id: string | null;
   created_at: number;
@@ -84,6 +98,8 @@ export interface ExitInfo {
 export interface Running {
   /** Container id or pid, persisted so a restarted backend can find it again. */
   readonly handle: string;
+  /** How CPU and memory limits were applied (launchers that decide this themselves). */
+  readonly limits?: AppliedLimits;
   readonly done: Promise<ExitInfo>;
   /** SIGTERM, then SIGKILL after `graceS`. Resolves when the stop was requested, not when it ended. */
   stop(graceS: number): Promise<void>;

@@ -1,8 +1,8 @@
 import type { Db } from '../../store/db';
 import { notFound } from '../../util/errors';
 
-export type StepStatus = 'pending' | 'running' | 'finished' | 'failed' | 'skipped' | 'cached';
-export type PipelineStatus = 'running' | 'finished' | 'failed';
+export type StepStatus = 'pending' | 'running' | 'finished' | 'failed' | 'skipped' | 'cached' | 'cancelled';
+export type PipelineStatus = 'running' | 'finished' | 'failed' | 'cancelled';
 
 export interface StepRecord {
   step: string;
@@ -70,6 +70,16 @@ export class PipelineRepo {
     return { ...rest, run_id: run_uuid, params: JSON.parse(params) as Record<string, unknown>, steps };
   }
 
+  /** A pipeline run by id or unique id prefix, like jobs. */
+  find(idOrPrefix: string): PipelineRun {
+    if (!/^[0-9a-f]{1,64}$/.test(idOrPrefix)) throw notFound(`Pipeline run '${idOrPrefix}' not found (ids are hexadecimal)`);
+    const ids = this.db.prepare('SELECT pipeline_run_id FROM pipeline_runs WHERE pipeline_run_id LIKE ? LIMIT 2').pluck().all(`${idOrPrefix}%`) as string[];
+    if (ids.includes(idOrPrefix)) return this.get(idOrPrefix);
+    if (ids.length > 1) throw notFound(`Pipeline run id '${idOrPrefix}' is ambiguous; give more characters`);
+    if (!ids.length) throw notFound(`Pipeline run '${idOrPrefix}' not found`);
+    return this.get(ids[0]!);
+  }
+
   list(limit = 50): PipelineRun[] {
     const ids = this.db.prepare('SELECT pipeline_run_id FROM pipeline_runs ORDER BY created_at DESC LIMIT ?').pluck().all(limit) as string[];
     return ids.map((id) => this.get(id));
@@ -77,6 +87,10 @@ export class PipelineRepo {
 
   finish(id: string, status: PipelineStatus, message: string): void {
     this.db.prepare('UPDATE pipeline_runs SET status = ?, message = ?, ended_at = ? WHERE pipeline_run_id = ?').run(status, message, Date.now(), id);
+  }
+
+  setMessage(id: string, message: string): void {
+    this.db.prepare('UPDATE pipeline_runs SET message = ? WHERE pipeline_run_id = ?').run(message, id);
   }
 
   /** Pipeline runs a previous backend left running: they cannot resume, so they end as failed. */

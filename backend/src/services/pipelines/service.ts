@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { CoreContext } from '../../context';
-import { invalid } from '../../util/errors';
+import { ApiError, invalid } from '../../util/errors';
 import type { JobService } from '../jobs/service';
 import { buildImage } from '../jobs/images';
 import { createJobRun, latestMetrics, runArtifactDir, setRunStatus } from '../jobs/runs';
@@ -22,17 +22,25 @@ interface StepState {
   cacheKey: string | null;
 }
 
+/** A pipeline run in progress: the jobs of its running steps, and why it is being cancelled (null: it is not). */
+interface Execution {
+  done: Promise<void>;
+  cancelled: string | null;
+  jobs: Set<string>;
+}
+
+const RUN_STATUS = { finished: 'FINISHED', failed: 'FAILED', cancelled: 'KILLED' } as const;
 const CONTAINER_OUT = '/mlops/outputs';
 const WORKSPACE = '/workspace';
 
 /**
- * Runs mlops.yaml pipelines: steps in dependency order as jobs (or the built-in data validation), `when` gates,
+ * Runs mlops.yaml pipelines: independent steps at once, each after what it needs, as jobs (or the built-in data validation), `when` gates,
  * outputs passed on through folders and outputs.json, and a cache keyed by each step's inputs, code and image.
  * A pipeline run is an MLflow run; each step's run is nested under it.
  */
 export class PipelineService {
   readonly repo: PipelineRepo;
-  private readonly active = new Map<string, Promise<void>>();
+  private readonly active = new Map<string, Execution>();
   private closed = false;
 
   constructor(
@@ -69,17 +77,18 @@ export class PipelineService {
     });
     setRunStatus(this.ctx, run.runId, 'RUNNING', false);
     this.repo.insert({ id, name: def.name, file: def.file, runId: run.runId, params, steps: def.steps.map((s) => s.name) });
-    const done = this.execute(id, def, params, run.runId).catch((err: unknown) => {
+    const ex: Execution = { done: Promise.resolve(), cancelled: null, jobs: new Set() };
+    ex.done = this.execute(id, def, params, run.runId, ex).catch((err: unknown) => {
       if (!this.closed) this.end(id, run.runId, 'failed', `Internal error: ${String(err)}`);
     });
-    this.active.set(id, done);
-    void done.finally(() => this.active.delete(id));
+    this.active.set(id, ex);
+    void ex.done.finally(() => this.active.delete(id));
     return this.repo.get(id);
   }
 
   /** Resolves once the pipeline run has ended. */
   async waitFor(id: string): Promise<PipelineRun> {
-    await this.active.get(id);
+    await this.active.get(id)?.done;
     return this.repo.get(id);
   }
 
@@ -91,68 +100,117 @@ export class PipelineService {
     return this.repo.list();
   }
 
+  /**
+   * Cancels a running pipeline: steps not started yet end `cancelled` at once, running steps' jobs are cancelled
+   * (SIGTERM, then SIGKILL after the grace period; queued jobs never start). The run ends `cancelled` once they have.
+   */
+  async cancel(idOrPrefix: string, reason: string | undefined, actor: string): Promise<PipelineRun> {
+    const run = this.repo.find(idOrPrefix);
+    const ex = this.active.get(run.pipeline_run_id);
+    if (run.status !== 'running' || !ex) throw new ApiError('INVALID_STATE', `Pipeline run ${run.pipeline_run_id} already ended (${run.status}${run.message ? `: ${run.message}` : ''})`);
+    if (ex.cancelled !== null) return run;
+    ex.cancelled = reason?.trim() || `cancelled by ${actor}`;
+    this.ctx.audit.append({
+      actor,
+      action: 'pipeline.cancel',
+      objectType: 'pipeline_run',
+      objectId: run.pipeline_run_id,
+      before: { status: run.status, steps: Object.fromEntries(run.steps.map((s) => [s.step, s.status])) },
+      after: { status: 'cancelled' },
+      reason: ex.cancelled,
+    });
+    this.repo.setMessage(run.pipeline_run_id, `cancelling: ${ex.cancelled}`);
+    for (const s of run.steps) if (s.status === 'pending') this.repo.updateStep(run.pipeline_run_id, s.step, { status: 'cancelled', message: `not started: pipeline cancelled (${ex.cancelled})` });
+    await Promise.all([...ex.jobs].map((j) => this.jobs.cancel(j, { actor, reason: `pipeline run ${run.pipeline_run_id} cancelled: ${ex.cancelled}` }).catch(() => undefined)));
+    return this.repo.get(run.pipeline_run_id);
+  }
+
   close(): void {
     this.closed = true;
   }
 
-  private end(id: string, runId: string, status: 'finished' | 'failed', message: string): void {
+  private end(id: string, runId: string, status: 'finished' | 'failed' | 'cancelled', message: string): void {
     this.repo.finish(id, status, message);
     try {
-      setRunStatus(this.ctx, runId, status === 'finished' ? 'FINISHED' : 'FAILED', true);
+      setRunStatus(this.ctx, runId, RUN_STATUS[status], true);
     } catch {
       // The run was deleted; the pipeline record still holds the outcome.
     }
   }
 
-  private async execute(id: string, def: PipelineDef, params: Record<string, Param>, parentRun: string): Promise<void> {
+  /**
+   * Starts every step whose needs have ended, up to max_parallel at once (the job queue bounds jobs too). A failed
+   * step's dependants are skipped; with fail_fast (the default) no new step starts after a failure while steps
+   * already running finish, as Argo's failFast does.
+   */
+  private async execute(id: string, def: PipelineDef, params: Record<string, Param>, parentRun: string, ex: Execution): Promise<void> {
     const root = join(this.ctx.home, 'pipelines', id);
     const code = await folderDigest(def.dir);
     let builtImage: string | undefined;
     if (def.build && def.steps.some((s) => s.launcher === 'docker' && !s.image)) {
       builtImage = (await buildImage(this.jobs.docker, def.build)).tag;
     }
-    const states = new Map<string, StepState>();
+    const states = new Map<string, StepState>(def.steps.map((s) => [s.name, { status: 'pending', outputs: {}, metrics: {}, dir: null, cacheKey: null }]));
+    const running = new Map<string, Promise<void>>();
     let failed: string | null = null;
-    for (const step of def.steps) {
+    const stopped = () => ex.cancelled !== null || (failed !== null && def.failFast);
+    for (;;) {
       if (this.closed) return;
-      const st: StepState = { status: 'pending', outputs: {}, metrics: {}, dir: null, cacheKey: null };
-      states.set(step.name, st);
-      const skip = (message: string) => {
-        st.status = 'skipped';
-        this.repo.updateStep(id, step.name, { status: 'skipped', message });
-      };
-      if (failed) {
-        skip(`not run: step '${failed}' failed`);
-        continue;
-      }
-      const blocked = step.needs.find((n) => states.get(n)?.status === 'skipped');
-      if (blocked) {
-        skip(`not run: it needs '${blocked}', which was skipped`);
-        continue;
-      }
-      const scope: Scope = { params, steps: Object.fromEntries([...states].map(([n, s]) => [n, { status: s.status, outputs: s.outputs, metrics: s.metrics }])) };
-      if (step.when) {
-        let open: boolean;
-        try {
-          open = truthy(evaluate(step.when.expr, scope));
-        } catch (err) {
-          if (!(err instanceof ExprError)) throw err;
-          this.repo.updateStep(id, step.name, { status: 'failed', message: `when '${step.when.src}': ${err.message}` });
-          st.status = 'failed';
-          failed = step.name;
+      for (const step of def.steps) {
+        if (stopped() || running.size >= (def.maxParallel ?? Infinity)) break;
+        const st = states.get(step.name)!;
+        if (st.status !== 'pending' || step.needs.some((n) => ['pending', 'running'].includes(states.get(n)!.status))) continue;
+        const skip = (message: string) => {
+          st.status = 'skipped';
+          this.repo.updateStep(id, step.name, { status: 'skipped', message });
+        };
+        const blocked = step.needs.find((n) => states.get(n)!.status !== 'finished' && states.get(n)!.status !== 'cached');
+        if (blocked) {
+          skip(`not run: it needs '${blocked}', which ${({ skipped: 'was skipped', cancelled: 'was cancelled' } as Record<string, string>)[states.get(blocked)!.status] ?? 'failed'}`);
           continue;
         }
-        if (!open) {
-          skip(`gate closed: when '${step.when.src}' is false`);
+        const ended = [...states].filter(([, s]) => s.status !== 'pending' && s.status !== 'running');
+        const scope: Scope = { params, steps: Object.fromEntries(ended.map(([n, s]) => [n, { status: s.status, outputs: s.outputs, metrics: s.metrics }])) };
+        if (step.when) {
+          let open: boolean;
+          try {
+            open = truthy(evaluate(step.when.expr, scope));
+          } catch (err) {
+            if (!(err instanceof ExprError)) throw err;
+            this.repo.updateStep(id, step.name, { status: 'failed', message: `when '${step.when.src}': ${err.message}` });
+            st.status = 'failed';
+            failed ??= step.name;
+            continue;
+          }
+          if (!open) {
+            skip(`gate closed: when '${step.when.src}' is false`);
+            continue;
+          }
+        }
+        if (step.validate) {
+          if (!this.runValidation(id, def, step, st, root, parentRun)) failed ??= step.name;
           continue;
         }
+        st.status = 'running';
+        const image = step.image ?? builtImage;
+        const p = this.runStep(id, def, step, st, { root, code, parentRun, scope, states, params, image, ex })
+          .then((ok) => {
+            if (!ok && ex.cancelled === null) failed ??= step.name;
+          })
+          .finally(() => running.delete(step.name));
+        running.set(step.name, p);
       }
-      const ok = step.validate
-        ? this.runValidation(id, def, step, st, root, parentRun)
-        : await this.runStep(id, def, step, st, { root, code, parentRun, scope, states, params, image: step.image ?? builtImage });
-      if (!ok) failed = step.name;
+      if (running.size === 0) break;
+      await Promise.race(running.values());
     }
-    this.end(id, parentRun, failed ? 'failed' : 'finished', failed ? `step '${failed}' failed` : `${def.steps.length} step(s) done`);
+    for (const [name, st] of states) {
+      if (st.status !== 'pending') continue;
+      const message = ex.cancelled !== null ? `not started: pipeline cancelled (${ex.cancelled})` : `not run: step '${failed}' failed`;
+      this.repo.updateStep(id, name, { status: ex.cancelled !== null ? 'cancelled' : 'skipped', message });
+    }
+    if (ex.cancelled !== null) this.end(id, parentRun, 'cancelled', `cancelled: ${ex.cancelled}`);
+    else if (failed) this.end(id, parentRun, 'failed', `step '${failed}' ${states.get(failed)!.status === 'cancelled' ? 'was cancelled' : 'failed'}`);
+    else this.end(id, parentRun, 'finished', `${def.steps.length} step(s) done`);
   }
 
   private runValidation(id: string, def: PipelineDef, step: StepDef, st: StepState, root: string, parentRun: string): boolean {
@@ -186,7 +244,7 @@ export class PipelineService {
     def: PipelineDef,
     step: StepDef,
     st: StepState,
-    c: { root: string; code: string; parentRun: string; scope: Scope; states: Map<string, StepState>; params: Record<string, Param>; image: string | undefined },
+    c: { root: string; code: string; parentRun: string; scope: Scope; states: Map<string, StepState>; params: Record<string, Param>; image: string | undefined; ex: Execution },
   ): Promise<boolean> {
     const docker = step.launcher === 'docker';
     const outDir = join(c.root, step.name);
@@ -250,8 +308,12 @@ export class PipelineService {
     if (docker) spec.image = c.image!;
     const started = Date.now();
     let job = await this.jobs.submit(step.launcher, spec, { pipelineRunId: id });
+    c.ex.jobs.add(job.job_id);
     this.repo.updateStep(id, step.name, { status: 'running', job_id: job.job_id, run_id: job.run_id, cache_key: st.cacheKey, output_dir: outDir, started_at: started });
+    // Cancelled while this step was being prepared: its job must not start.
+    if (c.ex.cancelled !== null) await this.jobs.cancel(job.job_id, { reason: `pipeline run ${id} cancelled: ${c.ex.cancelled}` }).catch(() => undefined);
     job = await this.jobs.waitFor(job.job_id);
+    c.ex.jobs.delete(job.job_id);
     st.dir = outDir;
     let message = job.message ?? '';
     let ok = job.status === 'finished';
@@ -262,8 +324,14 @@ export class PipelineService {
     }
     st.outputs = ok ? readOutputs(outDir) : {};
     st.metrics = job.run_id ? safeMetrics(this.ctx, job.run_id) : {};
-    st.status = ok ? 'finished' : 'failed';
-    this.repo.updateStep(id, step.name, { status: st.status, outputs: st.outputs, message: ok ? message : `job ${job.job_id} ${job.status}: ${message}`, ended_at: Date.now() });
+    st.status = ok ? 'finished' : job.status === 'cancelled' ? 'cancelled' : 'failed';
+    if (st.status === 'cancelled') {
+      const why = c.ex.cancelled !== null ? `pipeline cancelled (${c.ex.cancelled})` : `job ${job.job_id} was cancelled`;
+      message = job.started_at ? `cancelled: ${why}; ${message}` : `not started: ${why}`;
+    } else if (!ok) {
+      message = `job ${job.job_id} ${job.status}: ${message}`;
+    }
+    this.repo.updateStep(id, step.name, { status: st.status, outputs: st.outputs, message, ended_at: Date.now() });
     if (ok && step.cache) this.repo.remember(st.cacheKey, def.name, step.name, { run_uuid: job.run_id, outputs: st.outputs, output_dir: outDir });
     return ok;
   }

@@ -41,12 +41,16 @@ export interface PipelineDef {
   steps: StepDef[];
   /** Folder whose Dockerfile is built once per pipeline run (its image is the default for docker steps). */
   build?: string;
+  /** Steps running at once (the job queue's concurrency bounds it too); absent: no pipeline-level bound. */
+  maxParallel?: number;
+  /** After a failure start no new step (the default, like Argo's failFast); false: only its dependants are skipped. */
+  failFast: boolean;
 }
 
 export class PipelineError extends Error {}
 
 const STEP_KEYS = new Set(['mounts', 'needs', 'command', 'run', 'launcher', 'image', 'env', 'params', 'when', 'outputs', 'retries', 'cache', 'timeout', 'memory', 'cpus', 'gpus', 'validate']);
-const TOP_KEYS = new Set(['name', 'experiment', 'params', 'steps', 'image', 'build', 'launcher']);
+const TOP_KEYS = new Set(['name', 'experiment', 'params', 'steps', 'image', 'build', 'launcher', 'max_parallel', 'fail_fast']);
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -202,7 +206,12 @@ export function parsePipeline(text: string, file: string): PipelineDef {
     }
   }
   const name = typeof doc.name === 'string' && doc.name ? doc.name : dir.split('/').pop() || 'pipeline';
-  const def: PipelineDef = { name, file: resolve(file), dir, experiment: typeof doc.experiment === 'string' ? doc.experiment : name, params: pipelineParams, steps: order };
+  if (doc.fail_fast !== undefined && typeof doc.fail_fast !== 'boolean') throw new PipelineError(`${file}: fail_fast must be true or false`);
+  const def: PipelineDef = { name, file: resolve(file), dir, experiment: typeof doc.experiment === 'string' ? doc.experiment : name, params: pipelineParams, steps: order, failFast: doc.fail_fast !== false };
   if (typeof doc.build === 'string') def.build = resolve(dir, doc.build);
+  if (doc.max_parallel !== undefined) {
+    if (!Number.isInteger(doc.max_parallel) || (doc.max_parallel as number) < 1) throw new PipelineError(`${file}: max_parallel must be a whole number ≥ 1, got '${String(doc.max_parallel)}'`);
+    def.maxParallel = doc.max_parallel as number;
+  }
   return def;
 }

@@ -2,6 +2,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { loadExeca } from '../execa';
 import type { ExitInfo, Job, Launcher, LaunchRequest, LogSink, Running } from '../types';
 import { LaunchError } from '../types';
+import { applyLocalLimits, findCommand } from './limits';
 
 const PAGE = 4096;
 const WATCH_MS = 200;
@@ -41,8 +42,9 @@ const killGroup = (pgid: number, signal: NodeJS.Signals): void => {
 
 /**
  * Runs jobs as child processes of the backend, each in its own process group so cancel reaches everything it
- * spawned. Memory is enforced by a watchdog on the group's resident size (no cgroups without Docker); CPU
- * limits are not enforced locally. Local jobs end with the backend: a restart marks them lost.
+ * spawned. CPU and memory limits go into a child cgroup where the backend may make one, else whole CPUs by affinity
+ * and memory by a watchdog on the group's resident size (see limits.ts). Local jobs end with the backend: a
+ * restart marks them lost.
  */
 export class LocalLauncher implements Launcher {
   readonly kind = 'local' as const;
@@ -52,7 +54,12 @@ export class LocalLauncher implements Launcher {
     const env = { ...req.env };
     if (req.gpuIds) env.CUDA_VISIBLE_DEVICES = req.gpuIds.join(',');
     if (spec.cwd && !existsSync(spec.cwd)) throw new LaunchError('launch_error', `Cannot start the job: its working folder '${spec.cwd}' does not exist`);
-    const [file, ...args] = spec.command;
+    const limited = spec.resources.cpus !== undefined || spec.resources.memoryBytes !== undefined;
+    if (limited && !findCommand(spec.command[0]!, spec.cwd, env.PATH ?? process.env.PATH)) {
+      throw new LaunchError('launch_error', `Cannot start the job: command not found: '${spec.command[0]}'${spec.cwd ? ` (in ${spec.cwd})` : ''}`);
+    }
+    const limits = applyLocalLimits(req.jobId, spec.resources, { cgroups: process.env.MLOPS_LOCAL_CGROUPS !== 'off' });
+    const [file, ...args] = limits.wrap(spec.command);
     const { execa } = await loadExeca();
     const child = execa(file!, args, {
       cwd: spec.cwd,
@@ -68,6 +75,7 @@ export class LocalLauncher implements Launcher {
     child.stderr?.on('data', (c: Buffer) => sink.write('stderr', c));
     if (child.pid === undefined) {
       const r = await child;
+      await limits.release();
       const code = (r as { code?: string }).code;
       const why = code === 'ENOENT' ? `command not found: '${file}'` : code === 'EACCES' ? `'${file}' is not executable` : r.message;
       throw new LaunchError('launch_error', `Cannot start the job: ${why}${spec.cwd ? ` (in ${spec.cwd})` : ''}`);
@@ -76,8 +84,9 @@ export class LocalLauncher implements Launcher {
     let oom: string | null = null;
     let killTimer: NodeJS.Timeout | undefined;
     const limit = spec.resources.memoryBytes;
-    const watchdog = limit
-      ? setInterval(() => {
+    const watchdog =
+      limit && !limits.memoryEnforced
+        ? setInterval(() => {
           const rss = groupRss(pid);
           if (rss > limit && !oom) {
             oom = `Out of memory: the job used ${(rss / 2 ** 20).toFixed(0)} MiB, over its ${(limit / 2 ** 20).toFixed(0)} MiB limit; the local launcher killed it`;
@@ -85,17 +94,20 @@ export class LocalLauncher implements Launcher {
           }
         }, WATCH_MS)
       : undefined;
-    const done = child.then((r): ExitInfo => {
+    const done = child.then(async (r): Promise<ExitInfo> => {
       if (watchdog) clearInterval(watchdog);
       if (killTimer) clearTimeout(killTimer);
       // Anything the job left behind in its group goes with it.
       killGroup(pid, 'SIGKILL');
+      if (!oom && limits.oomKilled()) oom = `Out of memory: the kernel killed the job at its ${((limit ?? 0) / 2 ** 20).toFixed(0)} MiB cgroup memory limit`;
+      await limits.release();
       const signal = r.signal ? (({ SIGTERM: 15, SIGKILL: 9, SIGINT: 2 }) as Record<string, number>)[r.signal] : undefined;
       const exitCode = r.exitCode ?? (signal ? 128 + signal : null);
       return oom ? { exitCode, oomKilled: true, reason: 'oom', message: oom } : { exitCode, oomKilled: false };
     });
     return {
       handle: `${pid}:${startTicks(pid) ?? ''}`,
+      limits: limits.applied,
       done,
       stop: async (graceS) => {
         killGroup(pid, 'SIGTERM');
