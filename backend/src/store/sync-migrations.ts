@@ -107,4 +107,18 @@ CREATE TRIGGER sync_bump_logged_models_update AFTER UPDATE OF status ON logged_m
 END;
 `,
   },
+  {
+    // Creates whose answer was lost or that a killed push left in flight: until their window passes, every push
+    // looks for a late duplicate of each and removes it (services/sync/once.ts).
+    name: 'sync/002-unsettled-creates',
+    sql: `
+CREATE TABLE sync_unsettled (
+  remote TEXT NOT NULL REFERENCES sync_remotes(name) ON DELETE CASCADE,
+  kind TEXT NOT NULL,
+  local_id TEXT NOT NULL,
+  since INTEGER NOT NULL,
+  PRIMARY KEY (remote, kind, local_id)
+) WITHOUT ROWID;
+`,
+  },
 ];

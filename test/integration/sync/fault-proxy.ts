@@ -6,9 +6,10 @@ import { mulberry32 } from '../../../backend/src/util/random';
 /**
  * What the proxy does with one request: pass it on; answer 503 without passing it on; cut the connection before
  * passing it on; pass it on and cut the connection once the remote has answered (the remote applied it, the
- * client never hears); delay it; or answer with a fixed status (auth failures, missing endpoints).
+ * client never hears); delay it by a time or until a promise settles (it reaches the remote then, even if the client
+ * gave up on it meanwhile); or answer with a fixed status (auth failures, missing endpoints).
  */
-export type Fault = 'pass' | '503' | '429' | 'drop-before' | 'drop-after' | { delayMs: number } | { status: number; body: string };
+export type Fault = 'pass' | '503' | '429' | 'drop-before' | 'drop-after' | { delayMs: number } | { until: Promise<unknown> } | { status: number; body: string };
 
 export interface ProxyRequest {
   method: string;
@@ -20,7 +21,8 @@ export interface ProxyRequest {
 
 export interface FaultProxy {
   url: string;
-  stats: { requests: number; injected: Record<string, number>; byPath: Record<string, number> };
+  /** `landed`: the remote's status for each request, by its number `n`, once the remote answered it. */
+  stats: { requests: number; injected: Record<string, number>; byPath: Record<string, number>; landed: Map<number, number> };
   close(): Promise<void>;
 }
 
@@ -51,14 +53,14 @@ export function randomFaults(seed: number, p: { s503?: number; s429?: number; dr
 export async function startFaultProxy(target: string, plan: (r: ProxyRequest) => Fault): Promise<FaultProxy> {
   const up = new URL(target);
   const agent = new http.Agent({ keepAlive: true });
-  const stats = { requests: 0, injected: {} as Record<string, number>, byPath: {} as Record<string, number> };
+  const stats = { requests: 0, injected: {} as Record<string, number>, byPath: {} as Record<string, number>, landed: new Map<number, number>() };
   const server = http.createServer((req, res) => {
     const n = ++stats.requests;
     const path = req.url ?? '/';
     const route = path.split('?')[0]!.replace(/\/api\/2\.0\/mlflow-artifacts\/artifacts\/.*/, '/api/2.0/mlflow-artifacts/artifacts/*');
     stats.byPath[`${req.method} ${route}`] = (stats.byPath[`${req.method} ${route}`] ?? 0) + 1;
     const fault = plan({ method: req.method ?? 'GET', path, headers: req.headers, n });
-    const name = typeof fault === 'string' ? fault : 'delayMs' in fault ? 'delay' : `status-${fault.status}`;
+    const name = typeof fault === 'string' ? fault : 'delayMs' in fault ? 'delay' : 'until' in fault ? 'hold' : `status-${fault.status}`;
     if (name !== 'pass') stats.injected[name] = (stats.injected[name] ?? 0) + 1;
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -78,14 +80,16 @@ export async function startFaultProxy(target: string, plan: (r: ProxyRequest) =>
           res.end(fault.body);
           return;
         }
-        if (typeof fault === 'object') await sleep(fault.delayMs);
+        if (typeof fault === 'object' && 'delayMs' in fault) await sleep(fault.delayMs);
+        if (typeof fault === 'object' && 'until' in fault) await fault.until;
         const body = Buffer.concat(chunks);
         const headers = { ...req.headers, host: up.host };
         const preq = http.request({ host: up.hostname, port: up.port, method: req.method, path, headers, agent }, (pres) => {
           const out: Buffer[] = [];
           pres.on('data', (c: Buffer) => out.push(c));
           pres.on('end', () => {
-            if (fault === 'drop-after') {
+            stats.landed.set(n, pres.statusCode ?? 0);
+            if (fault === 'drop-after' || res.destroyed) {
               req.socket.destroy();
               return;
             }

@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import type { CoreContext } from '../../../backend/src/context';
 import { artifactPathOf } from '../../../backend/src/artifacts/store';
 import { MlflowRemote } from '../../../backend/src/services/sync/client';
+import type { Run } from '../../../backend/src/services/sync/wire';
 import { addRemote } from '../../../backend/src/services/sync/remotes';
 import { SyncRepo } from '../../../backend/src/services/sync/repository';
 import { syncPull, syncPush } from '../../../backend/src/services/sync/service';
@@ -206,6 +207,95 @@ void describe('sync with a real mlflow server', { timeout: 900_000 }, () => {
     } finally {
       await proxy.close();
     }
+  });
+
+  void it('a create answered after the client gave up, landing only after its retry, leaves one copy (run, logged model, version)', async () => {
+    const c = store('late');
+    const sc = await buildScenario(c, { prefix: 'late', runs: 2, steps: 300 });
+    // The first create of each kind is held at the proxy past the client's timeout, until the client has sent it
+    // again and heard the answer (its next request shows that); only then does the held request reach the server.
+    const kinds = /\/(runs\/create|logged-models|model-versions\/create)$/;
+    const held = new Map<string, { n: number; release: () => void; retryN?: number }>();
+    const proxy = await startFaultProxy(server.url, (r) => {
+      for (const h of held.values()) if (h.retryN !== undefined && r.n > h.retryN) h.release();
+      const kind = r.method === 'POST' ? kinds.exec(r.path.split('?')[0]!)?.[1] : undefined;
+      if (!kind) return 'pass';
+      const h = held.get(kind);
+      if (h) {
+        h.retryN ??= r.n;
+        return 'pass';
+      }
+      let release = (): void => undefined;
+      const until = new Promise<void>((res) => (release = res));
+      held.set(kind, { n: r.n, release });
+      return { until };
+    });
+    try {
+      addRemote(new SyncRepo(c.db), { name: 'late', url: proxy.url });
+      const s = await syncPush(c, 'late', { retry: { ...FAST, timeoutMs: 3000 }, concurrency: 1 });
+      assert.deepEqual(s.objects, []);
+      assert.deepEqual([...held.keys()].sort(), ['logged-models', 'model-versions/create', 'runs/create']);
+      for (const [kind, h] of held) assert.equal(proxy.stats.landed.get(h.n), 200, `the held ${kind} reached the server and was applied`);
+      assert.equal(s.counts.run?.deduplicated, 1, JSON.stringify(s.counts));
+      assert.equal(s.counts.logged_model?.deduplicated, 1, JSON.stringify(s.counts));
+      assert.equal(s.counts.model_version?.deduplicated, 1, JSON.stringify(s.counts));
+      const repo = new SyncRepo(c.db);
+      const storeId = repo.storeId();
+      const discarded: Run[] = [];
+      await remoteRunsByOrigin(client, storeId, discarded);
+      assert.equal(discarded.length, 1);
+      await assertRunsMirrored(c, client, storeId, sc.runIds);
+      const live = (await client.searchModelVersions(`name = '${sc.model}'`)).model_versions ?? [];
+      assert.deepEqual(live.map((v) => v.tags?.find((t) => t.key === 'mlops.origin.version')?.value).sort(), [`${storeId}:${sc.model}/1`, `${storeId}:${sc.model}/2`]);
+      const champion = repo.remoteId('late', 'model_version', `${sc.model}/2`)!.split('/').pop();
+      assert.equal((await client.getRegisteredModel(sc.model))!.aliases!.find((a) => a.alias === 'champion')?.version, champion);
+      const exps = [...new Set([...(await remoteRunsByOrigin(client, storeId)).values()].map((r) => r.info.experiment_id))];
+      assert.equal((await client.searchLoggedModels(exps, `tags.\`mlops.origin.model_id\` = '${sc.loggedModelId}'`)).models?.length, 1);
+      assert.equal((await syncPush(c, 'late', { retry: FAST })).writes, 0);
+    } finally {
+      for (const h of held.values()) h.release();
+      await proxy.close();
+    }
+  });
+
+  void it('a resumed push that finds two remote copies of the run it was creating keeps one; a copy landing later is removed by the next push', async () => {
+    const d = store('dup');
+    const sc = await buildScenario(d, { prefix: 'dup', runs: 2, steps: 100 });
+    const repo = new SyncRepo(d.db);
+    addRemote(repo, { name: 'team', url: server.url });
+    const storeId = repo.storeId();
+    const target = sc.runIds[1]!;
+    const run = d.tracking.runs.get(target);
+    // What a push killed mid-create leaves: the create journaled, and both its request and a retry of it landed.
+    const expId = await client.createExperiment('dup-exp', []);
+    repo.addIntent('team', 'run', target);
+    const tags = [
+      { key: 'mlops.origin.store', value: storeId },
+      { key: 'mlops.origin.run_id', value: target },
+    ];
+    const copy = async (): Promise<string> => (await client.createRun({ experiment_id: expId, user_id: 'alice', run_name: run.info.run_name, start_time: run.info.start_time, tags })).info.run_id;
+    const copies = [await copy(), await copy()].sort();
+    const s = await syncPush(d, 'team', { retry: FAST });
+    assert.deepEqual(s.objects, []);
+    assert.equal(s.counts.run?.deduplicated, 1);
+    assert.equal(repo.remoteId('team', 'run', target), copies[0], 'the copy with the smallest id is kept');
+    const discarded: Run[] = [];
+    await remoteRunsByOrigin(client, storeId, discarded);
+    assert.deepEqual(discarded.map((r) => r.info.run_id), [copies[1]]);
+    assert.equal(discarded[0]!.data!.tags!.find((t) => t.key === 'mlops.duplicate_of')?.value, copies[0]);
+    await assertRunsMirrored(d, client, storeId, sc.runIds);
+    assert.equal(d.audit.list({ action: 'sync.deduplicate', objectId: target }).length, 1);
+    // The killed push's request may land even later, after the resumed push ended: the next push removes it.
+    const late = await copy();
+    const s2 = await syncPush(d, 'team', { retry: FAST });
+    assert.equal(s2.counts.run?.deduplicated, 1);
+    assert.equal(s2.writes, 2, 'marked, then deleted; nothing else sent');
+    assert.equal((await client.getRun(late)).info.lifecycle_stage, 'deleted');
+    await assertRunsMirrored(d, client, storeId, sc.runIds);
+    // Once the window has passed, the object is no longer looked after.
+    d.db.prepare('UPDATE sync_unsettled SET since = 0').run();
+    assert.equal((await syncPush(d, 'team', { retry: FAST })).writes, 0);
+    assert.deepEqual(repo.unsettled('team'), []);
   });
 
   void it('a push killed with SIGKILL halfway and resumed leaves exactly one copy of everything', async () => {

@@ -65,8 +65,12 @@ export async function localFileHashes(ctx: CoreContext, uri: string): Promise<Ma
   return out;
 }
 
-/** All remote runs this store pushed, by local run id; fails on any duplicate. */
-export async function remoteRunsByOrigin(client: MlflowRemote, storeId: string): Promise<Map<string, Run>> {
+/**
+ * All remote runs this store pushed, by local run id; fails on any duplicate. A copy that sync discarded as a
+ * duplicate (MLflow only soft-deletes runs over REST) must be deleted and marked with the copy kept; it is
+ * collected in `discarded` instead.
+ */
+export async function remoteRunsByOrigin(client: MlflowRemote, storeId: string, discarded: Run[] = []): Promise<Map<string, Run>> {
   const exps: string[] = [];
   let token: string | undefined;
   do {
@@ -82,6 +86,11 @@ export async function remoteRunsByOrigin(client: MlflowRemote, storeId: string):
     for (const r of res.runs ?? []) {
       const local = r.data?.tags?.find((t) => t.key === 'mlops.origin.run_id')?.value;
       assert.ok(local, `remote run ${r.info.run_id} lacks its origin tag`);
+      if (r.data?.tags?.some((t) => t.key === 'mlops.duplicate_of')) {
+        assert.equal(r.info.lifecycle_stage, 'deleted', `discarded duplicate ${r.info.run_id} is deleted`);
+        discarded.push(r);
+        continue;
+      }
       assert.ok(!out.has(local), `local run ${local} has two copies on the remote (${out.get(local)?.info.run_id}, ${r.info.run_id})`);
       out.set(local, r);
     }

@@ -44,6 +44,8 @@ function summaryText(s: SyncSummary): string {
         { header: 'CONFLICTS', get: (k) => s.counts[k]!.conflict ?? 0, align: 'right' },
         { header: 'FAILED', get: (k) => s.counts[k]!.failed ?? 0, align: 'right' },
         { header: 'SKIPPED', get: (k) => s.counts[k]!.skipped ?? 0, align: 'right' },
+        // Surplus remote copies of a create sent twice (an interrupted push, a lost answer), removed.
+        { header: 'DEDUPLICATED', get: (k) => s.counts[k]!.deduplicated ?? 0, align: 'right' },
       ]),
     );
   } else out.push('  nothing to send: everything is in sync');

@@ -101,6 +101,12 @@ export class MlflowRemote {
   async deleteRun(runId: string): Promise<void> {
     await this.call('POST', 'runs/delete', { run_id: runId });
   }
+  async restoreRun(runId: string): Promise<void> {
+    await this.call('POST', 'runs/restore', { run_id: runId });
+  }
+  async setRunTag(runId: string, key: string, value: string): Promise<void> {
+    await this.call('POST', 'runs/set-tag', { run_id: runId, key, value });
+  }
   async metricHistoryPage(runId: string, key: string, pageToken?: string): Promise<{ metrics?: W.Metric[]; next_page_token?: string }> {
     return this.call('GET', 'metrics/get-history', { run_id: runId, metric_key: key, max_results: 25000, page_token: pageToken });
   }
@@ -117,6 +123,12 @@ export class MlflowRemote {
   }
   async searchLoggedModels(experimentIds: string[], filter: string, pageToken?: string): Promise<{ models?: W.LoggedModel[]; next_page_token?: string }> {
     return this.call('POST', 'logged-models/search', { experiment_ids: experimentIds, filter, max_results: 100, page_token: pageToken });
+  }
+  async setLoggedModelTags(id: string, tags: W.KV[]): Promise<void> {
+    await this.call('PATCH', `logged-models/${encodeURIComponent(id)}/tags`, { model_id: id, tags });
+  }
+  async deleteLoggedModel(id: string): Promise<void> {
+    await this.call('DELETE', `logged-models/${encodeURIComponent(id)}`);
   }
   async logLoggedModelParams(id: string, params: W.KV[]): Promise<void> {
     await this.call('POST', `logged-models/${encodeURIComponent(id)}/params`, { model_id: id, params });
@@ -150,6 +162,12 @@ export class MlflowRemote {
       if (isMissing(e)) return null;
       throw e;
     }
+  }
+  async setModelVersionTag(name: string, version: string, key: string, value: string): Promise<void> {
+    await this.call('POST', 'model-versions/set-tag', { name, version, key, value });
+  }
+  async deleteModelVersion(name: string, version: string): Promise<void> {
+    await this.call('DELETE', 'model-versions/delete', { name, version });
   }
   async downloadUri(name: string, version: string): Promise<string> {
     return (await this.call<{ artifact_uri: string }>('GET', 'model-versions/get-download-uri', { name, version })).artifact_uri;

@@ -1,16 +1,13 @@
-import type { CoreContext } from '../../context';
 import { artifactPathOf } from '../../artifacts/store';
 import type { Actor } from '../../store/registry';
 import type { KV, Lineage, Metric } from '../../store/types';
-import type { MlflowRemote } from './client';
 import { downloadTree, remoteArtifactPath } from './artifacts';
-import { ORIGIN_MODEL, ORIGIN_RUN, ORIGIN_STORE, ORIGIN_VERSION } from './push';
+import { ORIGIN_MODEL, ORIGIN_RUN, ORIGIN_STORE, ORIGIN_VERSION, quote } from './copies';
+import { SyncEngine } from './engine';
 import { conflict } from './push-registry';
-import type { RemoteRow, SyncRepo } from './repository';
-import { errorText, isObjectError, Report, type SyncOptions } from './report';
+import { errorText, isObjectError, Report } from './report';
 import { numberOf, type LoggedModel, type ModelVersion, type RegisteredModel, type Run } from './wire';
 
-const quote = (s: string): string => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 const tagOf = (tags: KV[] | undefined, key: string): string | undefined => tags?.find((t) => t.key === key)?.value;
 
 /**
@@ -19,30 +16,9 @@ const tagOf = (tags: KV[] | undefined, key: string): string | undefined => tags?
  * locally. Default policy: the remote wins for the registry; every overwrite of a local choice is reported and
  * audited. Objects this store pushed itself are recognised by their origin tags and never copied twice.
  */
-export class Puller {
-  readonly report: Report;
-  private readonly remote: string;
-  private readonly storeId: string;
-  private readonly who: Actor;
-
-  constructor(
-    readonly ctx: CoreContext,
-    readonly repo: SyncRepo,
-    readonly remoteRow: RemoteRow,
-    readonly client: MlflowRemote,
-    readonly opts: SyncOptions = {},
-  ) {
-    this.remote = remoteRow.name;
-    this.report = new Report(remoteRow.name, 'pull');
-    this.storeId = repo.storeId();
-    this.who = { actor: ctx.defaultActor, reason: `sync pull from ${remoteRow.name}` };
-    client.http.onRetry = () => this.report.summary.retries++;
-  }
-
-  private progress(phase: string, done: number, total: number): void {
-    const s = this.report.summary;
-    this.opts.onProgress?.({ phase, done, total, metricPoints: s.metricPoints, bytes: s.artifactBytes });
-  }
+export class Puller extends SyncEngine {
+  readonly report = new Report(this.remote, 'pull');
+  private readonly who: Actor = { actor: this.ctx.defaultActor, reason: `sync pull from ${this.remoteRow.name}` };
 
   async run(): Promise<Report> {
     const models: RegisteredModel[] = [];
@@ -60,8 +36,8 @@ export class Puller {
     }
     let done = 0;
     for (const rm of models) {
-      if (this.opts.signal?.aborted) throw new Error('sync interrupted');
-      this.progress('models', done++, models.length);
+      this.checkAbort();
+      this.emitProgress('models', done++, models.length);
       try {
         await this.pullModel(rm);
       } catch (e) {
@@ -69,7 +45,7 @@ export class Puller {
         this.report.object('registered_model', rm.name, 'failed', errorText(e));
       }
     }
-    this.progress('models', done, models.length);
+    this.emitProgress('models', done, models.length);
     return this.report;
   }
 

@@ -1,13 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isTaken } from './client';
-import { createOnce, ORIGIN_STORE, ORIGIN_VERSION, type Pusher } from './push';
+import { ORIGIN_STORE, ORIGIN_VERSION, versionCopies } from './copies';
+import type { SyncEngine } from './engine';
+import { createOnce } from './once';
+import type { Pusher } from './push';
 import { errorText, isObjectError } from './report';
 import type * as W from './wire';
 
-const quote = (s: string): string => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-
 /** Records a conflict in the report and the audit log: nothing is overwritten without a trace. */
-export function conflict(p: Pusher | { ctx: Pusher['ctx']; report: Pusher['report']; remoteRow: Pusher['remoteRow'] }, kind: string, id: string, detail: string, before?: unknown, after?: unknown): void {
+export function conflict(p: SyncEngine, kind: string, id: string, detail: string, before?: unknown, after?: unknown): void {
   p.report.object(kind, id, 'conflict', detail);
   p.ctx.audit.append({ actor: p.ctx.defaultActor, action: 'sync.conflict', objectType: kind, objectId: id, before, after, reason: `${p.remoteRow.name}: ${detail}` });
 }
@@ -115,11 +116,7 @@ async function pushVersion(p: Pusher, name: string, v: number): Promise<void> {
     return;
   }
   const origin = `${p.storeId}:${key}`;
-  const find = async (): Promise<W.ModelVersion | null> => {
-    const res = await p.client.searchModelVersions(`name = ${quote(name)} and tags.\`${ORIGIN_VERSION}\` = ${quote(origin)}`);
-    return res.model_versions?.[0] ?? null;
-  };
-  let created = await createOnce(p.repo, remote, 'model_version', key, find, (hooks) =>
+  let created = await createOnce(p, 'model_version', key, versionCopies(p, name, key), (hooks) =>
     p.client.createModelVersion({ name, ...src, ...(mv.description ? { description: mv.description } : {}), tags: [...(mv.tags ?? []), { key: ORIGIN_VERSION, value: origin }] }, hooks),
   );
   p.report.summary.writes++;

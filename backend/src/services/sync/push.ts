@@ -1,106 +1,33 @@
-import type { CoreContext } from '../../context';
 import { artifactPathOf } from '../../artifacts/store';
 import type { Run } from '../../store/types';
-import { isTaken, RemoteError, type MlflowRemote } from './client';
-import type { RetryHooks } from './http';
+import { isTaken, RemoteError } from './client';
 import { remoteArtifactPath, uploadTree } from './artifacts';
-import type { LoggedModelRow, MetricKeyStats, SyncRepo } from './repository';
-import type { RemoteRow } from './repository';
-import { errorText, isObjectError, Report, type SyncOptions } from './report';
+import { loggedModelCopies, ORIGIN_MODEL, ORIGIN_RUN, ORIGIN_STORE, runCopies, versionCopies } from './copies';
+import { SyncEngine } from './engine';
+import { createOnce, sweepUnsettled, type Copies } from './once';
+import type { LoggedModelRow, MapKind, MetricKeyStats } from './repository';
+import { errorText, isObjectError, Report } from './report';
 import { pushRegistry } from './push-registry';
 import { wireValue, type KV, type Metric } from './wire';
-
-/** Tags that mark what this store pushed; pulls and resumed pushes find objects by them. */
-export const ORIGIN_STORE = 'mlops.origin.store';
-export const ORIGIN_RUN = 'mlops.origin.run_id';
-export const ORIGIN_MODEL = 'mlops.origin.model_id';
-export const ORIGIN_VERSION = 'mlops.origin.version';
 
 /** MLflow's LogBatch limits (mlflow/utils/validation.py). */
 const MAX_METRICS = 1000;
 const MAX_PARAMS_TAGS = 100;
 
-/** Thrown from a retry hook when the object a lost create answer was about turns out to exist remotely. */
-class Adopt<T> extends Error {
-  constructor(readonly found: T) {
-    super('adopt');
-  }
-}
-
-const quote = (s: string): string => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-
-/** How long an interrupted create may still take to land on the remote before a resume looks for it again. */
-const SETTLE_MS = 2000;
-
 /**
- * Creates something remotely exactly once. A journal entry is written before the create; when a create's answer
- * may have been lost (dropped connection, 5xx) or a previous push died mid-create, `find` looks for the object
- * by its origin tag first.
+ * Pushes this store's runs (with their logged models, metrics, artifacts) and then its registry to one remote.
+ * Experiments and registered models are created by name, which the remote keeps unique, so a create sent twice
+ * fails the second time instead of duplicating; runs, logged models and versions go through createOnce.
  */
-export async function createOnce<T>(
-  repo: SyncRepo,
-  remote: string,
-  kind: Parameters<SyncRepo['addIntent']>[1],
-  localId: string,
-  find: () => Promise<T | null>,
-  create: (hooks: RetryHooks) => Promise<T>,
-): Promise<T> {
-  if (repo.hasIntent(remote, kind, localId)) {
-    let found = await find();
-    // A push killed mid-create may have left its request still running on the server: look again once that
-    // request has had time to land, or the resumed push would create a second copy beside it.
-    if (!found) {
-      await new Promise((r) => setTimeout(r, SETTLE_MS));
-      found = await find();
-    }
-    if (found) return found;
-  }
-  repo.addIntent(remote, kind, localId);
-  const hooks: RetryHooks = {
-    beforeRetry: async (ambiguous) => {
-      if (!ambiguous) return;
-      const found = await find();
-      if (found) throw new Adopt(found);
-    },
-  };
-  try {
-    return await create(hooks);
-  } catch (e) {
-    if (e instanceof Adopt) return e.found as T;
-    throw e;
-  }
-}
-
-/** Pushes this store's runs (with their logged models, metrics, artifacts) and then its registry to one remote. */
-export class Pusher {
-  readonly report: Report;
-  readonly storeId: string;
-  private readonly remote: string;
+export class Pusher extends SyncEngine {
+  readonly report = new Report(this.remote, 'push');
   private readonly experiments = new Map<string, Promise<string>>();
   private readonly inFlight = new Map<string, Promise<string | null>>();
   private done = 0;
   private total = 0;
 
-  constructor(
-    readonly ctx: CoreContext,
-    readonly repo: SyncRepo,
-    readonly remoteRow: RemoteRow,
-    readonly client: MlflowRemote,
-    readonly opts: SyncOptions = {},
-  ) {
-    this.remote = remoteRow.name;
-    this.report = new Report(remoteRow.name, 'push');
-    this.storeId = repo.storeId();
-    client.http.onRetry = () => this.report.summary.retries++;
-  }
-
   private progress(phase: string): void {
-    const s = this.report.summary;
-    this.opts.onProgress?.({ phase, done: this.done, total: this.total, metricPoints: s.metricPoints, bytes: s.artifactBytes });
-  }
-
-  private checkAbort(): void {
-    if (this.opts.signal?.aborted) throw new Error('sync interrupted');
+    this.emitProgress(phase, this.done, this.total);
   }
 
   async run(): Promise<Report> {
@@ -126,7 +53,24 @@ export class Pusher {
     }
     this.progress('registry');
     await pushRegistry(this);
+    await sweepUnsettled(this, (kind, id) => this.copiesOf(kind, id));
     return this.report;
+  }
+
+  /** The remote copies of a mapped local object, for a sweep of late duplicates. */
+  private async copiesOf(kind: MapKind, localId: string): Promise<{ copies: Copies<unknown>; mapped: string } | null> {
+    const mapped = this.repo.remoteId(this.remote, kind, localId);
+    if (!mapped) return null;
+    if (kind === 'run') {
+      const exp = this.ctx.tracking.runs.row(localId).experiment_id;
+      return { copies: runCopies(this, await this.remoteExperiment(String(exp)), localId), mapped };
+    }
+    if (kind === 'logged_model') {
+      const lm = this.repo.loggedModel(localId);
+      return lm ? { copies: loggedModelCopies(this, await this.remoteExperiment(String(lm.experiment_id)), localId), mapped } : null;
+    }
+    if (kind === 'model_version') return { copies: versionCopies(this, localId.slice(0, localId.lastIndexOf('/')), localId), mapped };
+    return null;
   }
 
   /** The remote run id for a local run, pushing it first if it has unpushed changes. Null if it failed. */
@@ -224,11 +168,7 @@ export class Pusher {
       return { runId: mapped, artifactUri: art, created: false };
     }
     const expId = await this.remoteExperiment(run.info.experiment_id);
-    const find = async () => {
-      const res = await this.client.searchRuns({ experiment_ids: [expId], filter: `tags.\`${ORIGIN_RUN}\` = ${quote(uuid)}`, max_results: 10 });
-      return (res.runs ?? []).find((r) => r.data?.tags?.some((t) => t.key === ORIGIN_STORE && t.value === this.storeId)) ?? null;
-    };
-    const remote = await createOnce(this.repo, this.remote, 'run', uuid, find, (hooks) =>
+    const remote = await createOnce(this, 'run', uuid, runCopies(this, expId, uuid), (hooks) =>
       this.client.createRun(
         {
           experiment_id: expId,
@@ -379,14 +319,10 @@ export class Pusher {
     if (mapped) return mapped.remote_id;
     if (lm.status !== 'LOGGED_MODEL_READY') return null;
     const expId = await this.remoteExperiment(String(lm.experiment_id));
-    const find = async () => {
-      const res = await this.client.searchLoggedModels([expId], `tags.\`${ORIGIN_MODEL}\` = ${quote(lm.model_id)}`);
-      return (res.models ?? []).find((m) => m.info.tags?.some((t) => t.key === ORIGIN_STORE && t.value === this.storeId)) ?? null;
-    };
     const params = this.repo.loggedModelKVs('logged_model_params', lm.model_id);
     const tags = this.repo.loggedModelKVs('logged_model_tags', lm.model_id).filter((t) => t.key !== 'mlflow.modelVersions');
     tags.push({ key: ORIGIN_STORE, value: this.storeId }, { key: ORIGIN_MODEL, value: lm.model_id });
-    const created = await createOnce(this.repo, this.remote, 'logged_model', lm.model_id, find, (hooks) =>
+    const created = await createOnce(this, 'logged_model', lm.model_id, loggedModelCopies(this, expId, lm.model_id), (hooks) =>
       this.client.createLoggedModel(
         {
           experiment_id: expId,

@@ -1,7 +1,8 @@
 import { ApiError } from '../../util/errors';
 import { RemoteError } from './client';
 
-export type Outcome = 'created' | 'updated' | 'unchanged' | 'skipped' | 'conflict' | 'failed';
+/** `deduplicated`: a surplus remote copy (a create sent twice by an interrupted push) that was removed. */
+export type Outcome = 'created' | 'updated' | 'unchanged' | 'skipped' | 'conflict' | 'failed' | 'deduplicated';
 
 /** One object that needs a person's attention: a conflict and how the policy settled it, or a failure. */
 export interface ObjectReport {

@@ -114,6 +114,16 @@ export class SyncRepo {
   hasIntent(remote: string, kind: MapKind, localId: string): boolean {
     return !!this.db.prepare('SELECT 1 FROM sync_intents WHERE remote = ? AND kind = ? AND local_id = ?').get(remote, kind, localId);
   }
+  /** Marks a create that may have a stray duplicate still landing remotely (the time of the mark is kept). */
+  markUnsettled(remote: string, kind: MapKind, localId: string): void {
+    this.db.prepare('INSERT OR REPLACE INTO sync_unsettled (remote, kind, local_id, since) VALUES (?, ?, ?, ?)').run(remote, kind, localId, Date.now());
+  }
+  unsettled(remote: string): { kind: MapKind; local_id: string; since: number }[] {
+    return this.db.prepare('SELECT kind, local_id, since FROM sync_unsettled WHERE remote = ? ORDER BY kind, local_id').all(remote) as { kind: MapKind; local_id: string; since: number }[];
+  }
+  clearUnsettled(remote: string, kind: MapKind, localId: string): void {
+    this.db.prepare('DELETE FROM sync_unsettled WHERE remote = ? AND kind = ? AND local_id = ?').run(remote, kind, localId);
+  }
 
   // ----- runs: change detection -----
   /** Local runs changed since their last push to `remote` (pulled runs excluded), by id after `after`. */
