@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openCore } from '../../../backend/src/core';
 import type { EndpointView } from '../../../backend/src/services/serving/endpoint';
-import { registerOnnxModel } from '../../fixtures/onnx/harness';
+import { registerOnnxModel, sampleRows } from '../../fixtures/onnx/harness';
 import { CHALLENGER, CHAMPION, FEATURES, faultyClassifier, linearClassifier } from '../../fixtures/onnx/models';
 import { cli, ensureBuilt, sleep, startBackend, startLoad, type Backend } from './proc';
 
@@ -124,6 +124,9 @@ void test('/metrics passes promtool check metrics', async (t) => {
   const ctx = openCore(home);
   const v1 = registerOnnxModel(ctx, 'iris', linearClassifier(CHAMPION));
   const v2 = registerOnnxModel(ctx, 'iris', linearClassifier(CHALLENGER));
+  // Training data beside the model: ml_drift_score compares served inputs with its profile.
+  const dir = ctx.artifacts.resolve(ctx.registry.getVersion('iris', v1).storage_location!.replace('mlflow-artifacts:/', ''));
+  writeFileSync(join(dir, 'reference_data.csv'), `${FEATURES.join(',')}\n${sampleRows(500).map((r) => r.join(',')).join('\n')}\n`);
   ctx.db.close();
   const b = await startBackend(home);
   t.after(async () => {

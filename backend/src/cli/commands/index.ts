@@ -11,6 +11,7 @@ import { registerAb } from './ab';
 import { registerTrain } from './train';
 import { registerJobs } from './jobs';
 import { registerPipeline } from './pipeline';
+import { registerDriftEndpoint } from './drift-endpoint';
 
 /** One line per command group; each feature adds its own file in this folder. */
 export function registerCommands(program: Command): void {
@@ -26,4 +27,5 @@ export function registerCommands(program: Command): void {
   registerTrain(program);
   registerJobs(program);
   registerPipeline(program);
+  registerDriftEndpoint(program);
 }
