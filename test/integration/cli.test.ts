@@ -18,8 +18,9 @@ void test('mlops demo walks the loop and leaves a store the other commands read'
   assert.match(demo.out, /3\. Serve/);
   assert.match(demo.out, /rolled back churn-classifier\/\d+ → churn-classifier\/\d+/);
   assert.match(demo.out, /\d+ synthetic requests, 0 failed/);
-  assert.match(demo.out, /same distribution\s+dataset drift: no\s+drifted features: none/);
-  assert.match(demo.out, /tenure shifted by \+0\.5 sd\s+dataset drift: no\s+drifted features: tenure\n/);
+  assert.match(demo.out, /reference profile of v\d+: ready \(artifact \S+\/reference_data\.csv, 4000 rows, features tenure, support_calls, monthly_spend, region_code\)/);
+  assert.match(demo.out, /same distribution\s+dataset drift: no\s+drifted features: none\s+\(reference: training, 1000 served rows\)/);
+  assert.match(demo.out, /tenure shifted by \+0\.5 sd\s+dataset drift: no\s+drifted features: tenure\s+\(reference: training, 1000 served rows\)\n/);
 
   const exps = mlops(['--home', home, 'experiments', 'list', '--json']);
   assert.equal(exps.code, 0);

@@ -5,8 +5,7 @@ import { makeDataset, train, type Trained } from './train';
 import { formatTable } from '../../cli/output';
 import { logisticRegressionOnnx, onnxMlModel } from './onnx';
 import { runServingDemo } from '../serving/demo';
-import { buildReferenceProfile, currentColumns, driftReport, type RawColumn } from '../stats';
-import type { Dataset } from './train';
+import type { EndpointDrift, ProfileInfo } from '../../api/v1/contract';
 import type { App } from '../../app';
 import { trainDemoModel } from '../jobs/demo';
 import { jobServiceOf } from '../jobs/service';
@@ -45,7 +44,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     await registerBest(api, results, o.log);
     await trainThroughLauncher(app, o.log);
     await serve(handshake, o.log);
-    watchDrift(o.log);
+    await watchDrift(api, o.log);
     o.log('');
     o.log(`Done in ${((Date.now() - t0) / 1000).toFixed(1)} s. Try: mlops --home ${o.home} runs list --experiment ${EXPERIMENT} --order-by "metrics.val_accuracy DESC"`);
   } finally {
@@ -63,6 +62,8 @@ async function trackExperiment(api: BackendClient, log: (s: string) => void): Pr
     .update(trainSet.x.map((r) => Array.from(r).join(',')).join('\n'))
     .digest('hex')
     .slice(0, 16);
+  // The training data beside each run: registration profiles it (reference_data.csv), so endpoint drift has a baseline.
+  const trainingCsv = `${[...trainSet.features, 'churned'].join(',')}\n${trainSet.x.map((r, i) => `${Array.from(r, (v) => v.toFixed(4)).join(',')},${trainSet.y[i]}`).join('\n')}\n`;
   const results: RunResult[] = [];
   for (const lr of [0.05, 0.2, 1.0]) {
     for (const l2 of [0, 0.05]) {
@@ -100,6 +101,7 @@ async function trackExperiment(api: BackendClient, log: (s: string) => void): Pr
       const root = run.info.artifact_uri.replace(/^mlflow-artifacts:\//, '');
       await api.upload(`${root}/model/model.onnx`, logisticRegressionOnnx(trained.weights, trained.bias));
       await api.upload(`${root}/model/MLmodel`, onnxMlModel(id, trainSet.features));
+      await api.upload(`${root}/reference_data.csv`, trainingCsv);
       await api.mlflow('POST', 'runs/update', { run_id: id, status: 'FINISHED', end_time: Date.now() });
       results.push({ runId: id, name, lr, l2, trained });
       log(`   run ${name.padEnd(14)} val_accuracy ${trained.valAccuracy.toFixed(4)}  val_loss ${trained.valLoss.toFixed(4)}`);
@@ -146,6 +148,8 @@ async function registerBest(api: BackendClient, results: RunResult[], log: (s: s
       { header: 'VAL_ACCURACY', get: (r) => r.acc.toFixed(4), align: 'right' },
     ]),
   );
+  const profile = await api.call<ProfileInfo>('GET', `/api/v1/models/${MODEL}/versions/${versions[0]}/profile`);
+  log(`   reference profile of v${versions[0]}: ${profile.status} (${profile.source}, ${profile.rows ?? 0} rows, features ${Object.keys(profile.features).join(', ')})`);
   const { events } = await api.call<{ events: { action: string; object_id: string }[] }>('GET', '/api/v1/audit?limit=10');
   log(`   audit log: ${events.length} events, newest: ${events[0]?.action} ${events[0]?.object_id}`);
 }
@@ -174,19 +178,28 @@ async function serve(h: { url: string; token: string }, log: (s: string) => void
   if (r.failed > 0) throw new Error(`${r.failed} of ${r.requests} requests failed during the rollout`);
 }
 
-function columnsOf(d: Dataset): Map<string, RawColumn> {
-  return new Map(d.features.map((f, j) => [f, { kind: 'numeric' as const, values: Float64Array.from(d.x, (row) => row[j]!), missing: 0 }]));
-}
-
-function watchDrift(log: (s: string) => void): void {
+/** Endpoint drift of the champion: traffic like the training data, then with tenure shifted, each checked over HTTP. */
+async function watchDrift(api: BackendClient, log: (s: string) => void): Promise<void> {
   log('');
-  log('4. Watch: drift of production-like data against the training profile (PSI, KS, Wasserstein, JS; 2 votes)');
-  const profile = buildReferenceProfile(columnsOf(makeDataset(4000, 1)));
-  for (const [label, shift] of [['same distribution', 0], ['tenure shifted by +0.5 sd', 0.5]] as const) {
-    const report = driftReport(profile, currentColumns(columnsOf(makeDataset(2000, 7, shift))));
-    const drifted = report.features.filter((f) => f.drift).map((f) => f.feature);
-    log(`   ${label.padEnd(26)} dataset drift: ${report.drift ? 'YES' : 'no '}  drifted features: ${drifted.length ? drifted.join(', ') : 'none'}`);
+  log(`4. Watch: drift of the 'churn' endpoint's served inputs against the champion's training profile (PSI, KS, Wasserstein, JS; 2 votes)`);
+  const steps = [
+    ['same distribution', makeDataset(1000, 7)],
+    ['tenure shifted by +0.5 sd', makeDataset(1000, 8, 0.5)],
+  ] as const;
+  for (const [label, data] of steps) {
+    for (let i = 0; i < data.x.length; i += 20) {
+      const rows = data.x.slice(i, i + 20).map((r) => Array.from(r, (v) => Math.round(v * 1000) / 1000));
+      await api.call('POST', '/endpoints/churn/invocations', { dataframe_split: { columns: data.features, data: rows } });
+    }
+    // The prediction log is written every 100 ms.
+    await new Promise((r) => setTimeout(r, 250));
+    const report = await api.call<EndpointDrift>('GET', '/api/v1/endpoints/churn/drift?window=1000');
+    const v = report.variants[0];
+    if (!v || v.status !== 'ok') throw new Error(`no drift verdict for endpoint churn: ${v?.message ?? 'it serves nothing'}`);
+    const drifted = v.features.filter((f) => f.drift).map((f) => f.feature);
+    log(`   ${label.padEnd(26)} dataset drift: ${v.drift ? 'YES' : 'no '}  drifted features: ${drifted.length ? drifted.join(', ') : 'none'}  (reference: ${v.reference?.kind}, ${v.window.rows} served rows)`);
   }
+  log(`   the same report: mlops drift endpoint churn; ml_drift_score in /metrics; the Drift view in VS Code`);
 }
 
 /** examples/iris of this package, found upwards from this module (bundled or not). */

@@ -37,9 +37,12 @@ export function logisticRegressionOnnx(weights: readonly number[], bias: number)
   }).finish();
 }
 
-/** An MLflow MLmodel file for it: onnx flavour plus a tensor signature. */
+/**
+ * An MLflow MLmodel file for it: onnx flavour plus a column signature, so requests, the prediction log and drift
+ * name the features (tenure, …) instead of f0…f3.
+ */
 export function onnxMlModel(runId: string, features: readonly string[]): string {
-  const inputs = JSON.stringify([{ type: 'tensor', name: 'X', 'tensor-spec': { dtype: 'float32', shape: [-1, features.length] } }]);
+  const inputs = JSON.stringify(features.map((name) => ({ type: 'double', name, required: true })));
   return [
     'artifact_path: model',
     'flavors:',
