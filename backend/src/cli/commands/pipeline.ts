@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { CliError, emit, formatTable } from '../output';
 import { connectBackend } from '../../services/jobs/client';
-import type { PipelineRun, StepRecord } from '../../services/pipelines/repository';
+import { outcome, type PipelineRun, type StepRecord } from '../../services/pipelines/repository';
 import { keyValues } from './train';
 
 const MARK: Record<string, string> = { finished: '✓', cached: '↺', skipped: '–', failed: '✗', cancelled: '⊘', running: '…', pending: ' ' };
@@ -57,7 +57,8 @@ export function registerPipeline(program: Command): void {
         }
         process.off('SIGINT', onInt);
         emit(o.json ?? false, run, () => stepTable(run.steps));
-        if (run.status !== 'finished') throw new CliError(`pipeline ${run.name} ${run.status === 'cancelled' ? 'was cancelled' : 'failed'}: ${run.message}`);
+        if (run.status === 'cancelled') throw new CliError(`pipeline ${run.name} was ${run.message ?? 'cancelled'}`);
+        if (run.status !== 'finished') throw new CliError(`pipeline ${run.name} failed: ${run.message}`);
       } finally {
         await c.close();
       }
@@ -79,7 +80,7 @@ export function registerPipeline(program: Command): void {
           run = await c.call<PipelineRun>('GET', `/api/v1/pipelines/runs/${run.pipeline_run_id}`);
         }
         emit(o.json ?? false, run, () => stepTable(run.steps));
-        process.stderr.write(`mlops: pipeline run ${run.pipeline_run_id} ${run.status === 'running' ? 'is still stopping' : run.status}${run.message ? `: ${run.message}` : ''}\n`);
+        process.stderr.write(`mlops: pipeline run ${run.pipeline_run_id} ${run.status === 'running' ? 'is still stopping' : outcome(run)}\n`);
       } finally {
         await c.close();
       }

@@ -30,6 +30,9 @@ export interface PipelineRun {
   steps: StepRecord[];
 }
 
+/** "failed: step 'x' failed", "cancelled: wrong data": the status, and the message unless it already says it. */
+export const outcome = (r: Pick<PipelineRun, 'status' | 'message'>): string => (r.message?.startsWith(r.status) ? r.message : `${r.status}${r.message ? `: ${r.message}` : ''}`);
+
 interface RunRow extends Omit<PipelineRun, 'params' | 'steps' | 'run_id'> {
   params: string;
   run_uuid: string | null;

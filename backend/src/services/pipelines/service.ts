@@ -9,7 +9,7 @@ import { createJobRun, latestMetrics, runArtifactDir, setRunStatus } from '../jo
 import type { JobSpec } from '../jobs/types';
 import { DEFAULT_TIMEOUT_MS, parseDuration, parseMemory } from '../jobs/spec';
 import { ExprError, evaluate, renderTemplate, truthy, type Scope } from './expr';
-import { PipelineRepo, type PipelineRun, type StepStatus } from './repository';
+import { outcome, PipelineRepo, type PipelineRun, type StepStatus } from './repository';
 import { parsePipeline, PipelineError, type Param, type PipelineDef, type StepDef } from './spec';
 import { validateCsv } from './validate';
 import { folderDigest } from './digest';
@@ -107,7 +107,7 @@ export class PipelineService {
   async cancel(idOrPrefix: string, reason: string | undefined, actor: string): Promise<PipelineRun> {
     const run = this.repo.find(idOrPrefix);
     const ex = this.active.get(run.pipeline_run_id);
-    if (run.status !== 'running' || !ex) throw new ApiError('INVALID_STATE', `Pipeline run ${run.pipeline_run_id} already ended (${run.status}${run.message ? `: ${run.message}` : ''})`);
+    if (run.status !== 'running' || !ex) throw new ApiError('INVALID_STATE', `Pipeline run ${run.pipeline_run_id} already ended (${outcome(run)})`);
     if (ex.cancelled !== null) return run;
     ex.cancelled = reason?.trim() || `cancelled by ${actor}`;
     this.ctx.audit.append({
