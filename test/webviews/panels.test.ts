@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { AbResult } from '../../webviews/src/protocol/ab';
-import type { DriftEndpoint } from '../../webviews/src/protocol/drift';
 import type { MonitoringData } from '../../webviews/src/protocol/monitoring';
+import { AB_DRIFT, IRIS_DRIFT } from '../fixtures/drift';
 import { loadWebview } from './dom';
 
 const ab: AbResult = {
@@ -64,26 +64,25 @@ void test('monitoring: three time-series charts and a drift heatmap; empty serie
   }
 });
 
-void test('drift report: features most drifted first; Run Drift Check posts drift/check; errors are shown', async () => {
+void test('drift report: per variant, reference named, features most drifted first with each method; Run Drift Check posts drift/check; errors are shown', async () => {
   const w = await loadWebview('drift');
   try {
-    const report: DriftEndpoint = {
-      endpoint: 'iris',
-      checked_at: 1_700_000_000_000,
-      features: [
-        { feature: 'a', test: 'psi', score: 0.02, severity: 'none' },
-        { feature: 'b', test: 'psi', score: 0.4, severity: 'high', p_value: 0.0001 },
-        { feature: 'c', test: 'ks', score: 0.12, severity: 'medium' },
-      ],
-    };
-    await w.receive({ type: 'drift/data', report });
+    await w.receive({ type: 'drift/data', report: IRIS_DRIFT });
     const d = w.document;
-    assert.deepEqual([...d.querySelectorAll('#features tbody tr')].map((r) => r.getAttribute('data-feature')), ['b', 'c', 'a']);
-    assert.match(d.getElementById('summary')?.textContent ?? '', /2 of 3 features drifted/);
+    assert.deepEqual([...d.querySelectorAll('section[data-variant="iris/1"] tbody tr')].map((r) => r.getAttribute('data-feature')), ['b', 'c', 'a']);
+    assert.match(d.getElementById('summary')?.textContent ?? '', /2 of 3 features drifted over the newest 1000 served rows/);
+    assert.match(d.querySelector('.reference')?.textContent ?? '', /training profile \(artifact .*reference_data\.csv, 2000 rows\)/);
+    assert.deepEqual([...d.querySelectorAll('thead th')].map((h) => h.textContent), ['Feature', 'Severity', 'PSI', 'KS p', 'Wass/σ', 'JS', 'Votes']);
+    assert.deepEqual([...d.querySelectorAll('tr[data-feature="b"] td')].map((c) => c.textContent), ['b', 'high', '0.4 *', '1.00e-4 *', '0.05 *', '0.05 *', '4/4']);
     (d.querySelector('vscode-button') as HTMLElement).click();
     assert.deepEqual(w.posted.at(-1), { type: 'drift/check' });
-    await w.receive({ type: 'drift/error', message: 'This view is not available yet' });
-    assert.match(d.getElementById('error')?.textContent ?? '', /not available yet/);
+
+    await w.receive({ type: 'drift/data', report: AB_DRIFT });
+    assert.match(d.querySelector('section[data-variant="churn/2"] .reference')?.textContent ?? '', /fallback: first served window/);
+    assert.match(d.querySelector('section[data-variant="churn/3"] .status')?.textContent ?? '', /needs at least 30/);
+
+    await w.receive({ type: 'drift/error', message: "Endpoint 'x' does not exist" });
+    assert.match(d.getElementById('error')?.textContent ?? '', /does not exist/);
     assert.deepEqual(w.errors, []);
   } finally {
     w.close();

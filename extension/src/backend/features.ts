@@ -60,12 +60,14 @@ export async function predictions(c: ApiClient, endpoint: string, limit = 10_000
   return list<LoggedPrediction>(await c.get(`/endpoints/${enc(endpoint)}/predictions`, { limit }), 'predictions');
 }
 
+/** Every endpoint's drift (its live variants' served inputs against their reference profiles). */
 export async function drift(c: ApiClient): Promise<DriftEndpoint[]> {
   return list<DriftEndpoint>(await c.get('/api/v1/drift'), 'endpoints');
 }
 
+/** One endpoint's drift, computed now over its newest logged rows. */
 export function driftCheck(c: ApiClient, endpoint: string): Promise<DriftEndpoint> {
-  return c.post(`/api/v1/endpoints/${enc(endpoint)}/drift/check`, {});
+  return c.get(`/api/v1/endpoints/${enc(endpoint)}/drift`);
 }
 
 export async function jobs(c: ApiClient): Promise<JobItem[]> {

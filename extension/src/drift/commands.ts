@@ -11,7 +11,7 @@ import type { DriftNode } from './model';
 function endpointOf(node: unknown): unknown {
   const n = node as DriftNode | undefined;
   if (n?.kind === 'endpoint') return { kind: 'endpoint', endpoint: { name: n.drift.endpoint } };
-  if (n?.kind === 'feature') return { kind: 'endpoint', endpoint: { name: n.endpoint } };
+  if (n?.kind === 'feature' || n?.kind === 'variant') return { kind: 'endpoint', endpoint: { name: n.endpoint } };
   return node;
 }
 
@@ -20,27 +20,26 @@ export function registerDriftCommands(d: Disposer, client: () => Promise<ApiClie
     new DataPanel<DriftToWebview, DriftToHost>(
       extensionUri,
       { view: 'drift', viewType: 'mlops.drift', title: `Drift: ${name}` },
-      async () => {
-        const all = await api.drift(await client());
-        const r = all.find((x) => x.endpoint === name);
-        return r ? { type: 'drift/data', report: r } : { type: 'drift/error', message: `No drift check has run on ${name} yet. Use Run Drift Check.` };
-      },
+      async () => ({ type: 'drift/data', report: await api.driftCheck(await client(), name) }),
       (message) => ({ type: 'drift/error', message }),
       async (m, reload) => {
-        if (m.type === 'drift/check') {
-          await api.driftCheck(await client(), name);
-          await reload();
-        }
+        if (m.type === 'drift/check' || m.type === 'drift/refresh') await reload();
       },
     );
   registerCommand(d, 'mlops.runDriftCheck', async (node?: unknown) => {
     const c = await client();
     const name = await pickEndpoint(c, endpointOf(node), 'Endpoint to check for drift');
     const r = await withProgress(`Checking ${name} for drift`, () => api.driftCheck(c, name));
-    const drifted = (r.features ?? []).filter((f) => f.severity !== 'none');
-    await done(drifted.length ? `${drifted.length} feature(s) drifted on ${name}: ${drifted.map((f) => f.feature).join(', ')}.` : `No drift on ${name}.`, {
-      'Show Drift Report': () => report(name),
-    });
+    const pending = r.variants.filter((v) => v.status !== 'ok');
+    const drifted = r.variants.flatMap((v) => v.features.filter((f) => f.drift).map((f) => (r.variants.length > 1 ? `${f.feature} (${v.variant})` : f.feature)));
+    const fallback = r.variants.some((v) => v.reference?.kind === 'first_window') ? ' (compared with the first served window: no training profile)' : '';
+    const text =
+      pending.length === r.variants.length
+        ? `No drift verdict for ${name} yet: ${pending.map((v) => v.message ?? v.status).join('; ') || 'it serves nothing'}.`
+        : drifted.length
+          ? `${drifted.length} feature(s) drifted on ${name}: ${drifted.join(', ')}${fallback}.`
+          : `No drift on ${name}${fallback}.`;
+    await done(text, { 'Show Drift Report': () => report(name) });
   });
   registerCommand(d, 'mlops.showDriftReport', async (node?: unknown) => {
     report(await pickEndpoint(await client(), endpointOf(node), 'Endpoint'));

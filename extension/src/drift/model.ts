@@ -1,5 +1,5 @@
 import type { EventTopic } from '../../../backend/src/api/v1/contract-ui';
-import type { DriftEndpoint, DriftFeature, Severity } from '../../../webviews/src/protocol/drift';
+import type { DriftEndpoint, DriftFeature, Severity, VariantDrift } from '../../../webviews/src/protocol/drift';
 import { Emitter } from '../util/emitter';
 import { messageFor, messageView, type MessageNode } from '../vscode/messageNode';
 import type { ItemView, TreeModel } from '../vscode/tree';
@@ -10,7 +10,11 @@ export interface DriftSource {
   drift(): Promise<DriftEndpoint[]>;
 }
 
-export type DriftNode = { kind: 'endpoint'; drift: DriftEndpoint } | { kind: 'feature'; endpoint: string; feature: DriftFeature } | MessageNode;
+export type DriftNode =
+  | { kind: 'endpoint'; drift: DriftEndpoint }
+  | { kind: 'variant'; endpoint: string; variant: VariantDrift }
+  | { kind: 'feature'; endpoint: string; variant: string; feature: DriftFeature }
+  | MessageNode;
 
 const RANK: Record<Severity, number> = { high: 0, medium: 1, low: 2, none: 3 };
 const ICON: Record<Severity, { id: string; color?: string }> = {
@@ -24,7 +28,21 @@ export function worst(features: readonly DriftFeature[]): Severity {
   return features.reduce<Severity>((w, f) => (RANK[f.severity] < RANK[w] ? f.severity : w), 'none');
 }
 
-/** Endpoints → features, most drifted first. */
+const featuresOf = (e: DriftEndpoint): DriftFeature[] => e.variants.flatMap((v) => v.features);
+
+/** The score shown beside a feature: PSI (every kind has it) and the KS or chi-square p-value. */
+function scoreText(f: DriftFeature): string {
+  const psi = f.methods.find((m) => m.method === 'psi');
+  const p = f.methods.find((m) => m.p_value !== undefined);
+  return `${psi ? `psi ${psi.score.toFixed(3)}` : ''}${p?.p_value !== undefined ? ` (${p.method} p=${p.p_value.toPrecision(2)})` : ''}`;
+}
+
+function variantChildren(endpoint: string, v: VariantDrift): DriftNode[] {
+  if (v.status !== 'ok') return [{ kind: 'message', text: v.message ?? v.status }];
+  return [...v.features].sort((a, b) => RANK[a.severity] - RANK[b.severity] || b.votes - a.votes || a.feature.localeCompare(b.feature)).map((feature) => ({ kind: 'feature', endpoint, variant: v.variant, feature }));
+}
+
+/** Endpoints → features (or → variants → features when several versions take traffic), most drifted first. */
 export class DriftModel implements TreeModel<DriftNode> {
   private readonly changed = new Emitter<DriftNode | undefined>();
   readonly onDidChange = this.changed.event;
@@ -39,11 +57,15 @@ export class DriftModel implements TreeModel<DriftNode> {
       } catch (e) {
         return [messageFor(e, 'Drift monitoring')];
       }
-      if (this.cache.length === 0) return [{ kind: 'message', text: 'No drift checks yet: run MLOps: Run Drift Check on an endpoint.' }];
+      if (this.cache.length === 0) return [{ kind: 'message', text: 'No endpoints yet: deploy a model (MLOps: Deploy) to watch its inputs for drift.' }];
       return this.cache.map((drift) => ({ kind: 'endpoint', drift }));
     }
+    if (parent.kind === 'variant') return variantChildren(parent.endpoint, parent.variant);
     if (parent.kind !== 'endpoint') return [];
-    return [...parent.drift.features].sort((a, b) => RANK[a.severity] - RANK[b.severity] || b.score - a.score).map((feature) => ({ kind: 'feature', endpoint: parent.drift.endpoint, feature }));
+    const vs = parent.drift.variants;
+    if (vs.length === 0) return [{ kind: 'message', text: 'This endpoint serves nothing.' }];
+    if (vs.length === 1) return variantChildren(parent.drift.endpoint, vs[0]!);
+    return vs.map((variant) => ({ kind: 'variant', endpoint: parent.drift.endpoint, variant }));
   }
 
   invalidate(topics: readonly EventTopic[]): void {
@@ -55,12 +77,26 @@ export class DriftModel implements TreeModel<DriftNode> {
   view(n: DriftNode): ItemView {
     switch (n.kind) {
       case 'endpoint': {
-        const w = worst(n.drift.features);
+        const fs = featuresOf(n.drift);
+        const pending = n.drift.variants.every((v) => v.status !== 'ok');
+        const fallback = n.drift.variants.some((v) => v.reference?.kind === 'first_window');
         return {
           id: `drift:${n.drift.endpoint}`,
           label: n.drift.endpoint,
-          description: `${n.drift.features.filter((f) => f.severity !== 'none').length} of ${n.drift.features.length} features drifted`,
-          icon: ICON[w],
+          description: pending ? 'no verdict yet' : `${fs.filter((f) => f.drift).length} of ${fs.length} features drifted${fallback ? ' (vs first served window)' : ''}`,
+          tooltip: n.drift.variants.map((v) => `${v.variant}: ${v.reference ? `${v.reference.kind === 'training' ? 'training profile' : 'first served window'} (${v.reference.source})` : (v.message ?? v.status)}`).join('\n'),
+          icon: pending ? { id: 'circle-outline' } : ICON[worst(fs)],
+          contextValue: 'driftEndpoint',
+          collapsible: 'collapsed',
+        };
+      }
+      case 'variant': {
+        const v = n.variant;
+        return {
+          id: `drift:${n.endpoint}:${v.variant}`,
+          label: v.variant,
+          description: v.status === 'ok' ? `${v.role} · ${v.drifted_features} of ${v.features.length} drifted` : `${v.role} · ${v.status.replace('_', ' ')}`,
+          icon: v.status === 'ok' ? ICON[worst(v.features)] : { id: 'circle-outline' },
           contextValue: 'driftEndpoint',
           collapsible: 'collapsed',
         };
@@ -68,9 +104,10 @@ export class DriftModel implements TreeModel<DriftNode> {
       case 'feature': {
         const f = n.feature;
         return {
-          id: `drift:${n.endpoint}:${f.feature}`,
+          id: `drift:${n.endpoint}:${n.variant}:${f.feature}`,
           label: f.feature,
-          description: `${f.severity} · ${f.test} ${f.score.toFixed(3)}${f.p_value != null ? ` (p=${f.p_value.toPrecision(2)})` : ''}`,
+          description: `${f.severity} · ${scoreText(f)} · ${f.votes}/${f.methods.length} votes`,
+          tooltip: f.methods.map((m) => `${m.method}: ${m.p_value !== undefined ? `p=${m.p_value.toPrecision(3)}` : m.score.toPrecision(3)} (threshold ${m.threshold.toPrecision(3)})${m.drift ? ' — drift' : ''}`).join('\n'),
           icon: ICON[f.severity],
           contextValue: 'driftFeature',
           collapsible: 'none',

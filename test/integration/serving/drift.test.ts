@@ -18,7 +18,7 @@ async function call<T>(b: Backend, method: string, path: string, body?: unknown,
   const r = await fetch(`${b.url}${path}`, {
     method,
     headers: { authorization: `Bearer ${b.token}`, 'content-type': raw === undefined ? 'application/json' : 'application/octet-stream' },
-    ...(raw !== undefined ? { body: raw } : body !== undefined ? { body: JSON.stringify(body) } : {}),
+    ...(raw !== undefined ? { body: typeof raw === 'string' ? raw : Buffer.from(raw) } : body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
   const text = await r.text();
   assert.ok(r.ok, `${method} ${path}: ${r.status} ${text}`);

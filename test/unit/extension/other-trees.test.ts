@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ApiRequestError } from '../../../extension/src/backend/http';
 import { DriftModel, worst } from '../../../extension/src/drift/model';
+import { AB_DRIFT, IRIS_DRIFT } from '../../fixtures/drift';
 import { EndpointsModel, type EndpointView } from '../../../extension/src/endpoints/model';
 import { JobsModel } from '../../../extension/src/jobs/model';
 import { ModelsModel } from '../../../extension/src/models/model';
@@ -98,25 +99,25 @@ void test('jobs: running and queued first, with progress', async () => {
   ]);
 });
 
-void test('drift: endpoints → features sorted by severity, worst severity on the endpoint', async () => {
-  const m = new DriftModel(async () => ({
-    drift: async () => [
-      {
-        endpoint: 'iris',
-        checked_at: 1,
-        features: [
-          { feature: 'a', test: 'psi', score: 0.01, severity: 'none' as const },
-          { feature: 'b', test: 'psi', score: 0.3, severity: 'high' as const, p_value: 0.001 },
-          { feature: 'c', test: 'ks', score: 0.12, severity: 'medium' as const },
-        ],
-      },
-    ],
-  }));
-  const [ep] = await m.children(undefined);
+void test('drift: endpoints → features sorted by severity, worst severity on the endpoint; A/B endpoints list variants', async () => {
+  const m = new DriftModel(async () => ({ drift: async () => [IRIS_DRIFT, AB_DRIFT] }));
+  const [ep, ab] = await m.children(undefined);
   assert.equal(m.view(ep!).description, '2 of 3 features drifted');
   assert.equal(m.view(ep!).icon?.id, 'flame');
   const fs = await m.children(ep);
   assert.deepEqual(fs.map((f) => m.view(f).label), ['b', 'c', 'a']);
-  assert.equal(m.view(fs[0]!).description, 'high · psi 0.300 (p=0.0010)');
+  assert.equal(m.view(fs[0]!).description, 'high · psi 0.400 (ks p=0.00010) · 4/4 votes');
+  assert.match(m.view(fs[0]!).tooltip ?? '', /ks: p=0\.000100 \(threshold 0\.0500\) — drift/);
+  assert.equal(m.view(ab!).description, '0 of 1 features drifted (vs first served window)');
+  assert.match(m.view(ab!).tooltip ?? '', /churn\/2: first served window/);
+  const variants = await m.children(ab);
+  assert.deepEqual(variants.map((v) => [m.view(v).label, m.view(v).description]), [
+    ['churn/2', 'stable · 0 of 1 drifted'],
+    ['churn/3', 'candidate · insufficient data'],
+  ]);
+  const pending = await m.children(variants[1]);
+  assert.deepEqual(pending.map((p) => m.view(p).label), ['12 logged rows since the reference; a check needs at least 30']);
   assert.equal(worst([]), 'none');
+  const empty = new DriftModel(async () => ({ drift: async () => [] }));
+  assert.match(String(empty.view((await empty.children(undefined))[0]!).label), /No endpoints yet/);
 });
