@@ -5,7 +5,7 @@ import { remoteArtifactPath, uploadTree } from './artifacts';
 import { loggedModelCopies, ORIGIN_MODEL, ORIGIN_RUN, ORIGIN_STORE, runCopies, versionCopies } from './copies';
 import { SyncEngine } from './engine';
 import { createOnce, sweepUnsettled, type Copies } from './once';
-import type { LoggedModelRow, MapKind, MetricKeyStats } from './repository';
+import type { LoggedModelRow, MapKind, MetricKeyStats, MetricRow } from './repository';
 import { errorText, isObjectError, Report } from './report';
 import { pushRegistry } from './push-registry';
 import { wireValue, type KV, type Metric } from './wire';
@@ -262,16 +262,16 @@ export class Pusher extends SyncEngine {
       if (prev && prev.count === s.count && prev.last_step === s.last_step && prev.last_ts === s.last_ts) continue;
       const tailOnly = prev && s.count - prev.count === this.repo.countAbove(uuid, s.key, prev.last_step, prev.last_ts);
       const above = tailOnly && prev ? { step: prev.last_step, ts: prev.last_ts } : null;
-      let cursor = null;
+      let cursor: MetricRow | null = null;
       for (;;) {
         const rows = this.repo.metricPage(uuid, s.key, cursor, above, MAX_METRICS - batch.length);
         if (!rows.length) break;
-        for (const r of rows) {
-          const m: Metric = { key: r.key, value: r.is_nan ? 'NaN' : wireValue(r.value), timestamp: r.timestamp, step: r.step };
-          const mid = r.model_id ? this.repo.remoteId(this.remote, 'logged_model', r.model_id) : undefined;
+        for (const [key, step, timestamp, value, isNan, modelId, datasetName, datasetDigest] of rows) {
+          const m: Metric = { key, value: isNan ? 'NaN' : wireValue(value), timestamp, step };
+          const mid = modelId ? this.repo.remoteId(this.remote, 'logged_model', modelId) : undefined;
           if (mid) m.model_id = mid;
-          if (r.dataset_name) m.dataset_name = r.dataset_name;
-          if (r.dataset_digest) m.dataset_digest = r.dataset_digest;
+          if (datasetName) m.dataset_name = datasetName;
+          if (datasetDigest) m.dataset_digest = datasetDigest;
           batch.push(m);
         }
         cursor = rows[rows.length - 1]!;

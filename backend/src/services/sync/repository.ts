@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Statement } from 'better-sqlite3';
 import type { Db } from '../../store/db';
 
 export type Auth = 'none' | 'bearer' | 'basic';
@@ -23,16 +24,8 @@ export interface MetricKeyStats {
   last_ts: number;
 }
 
-export interface MetricRow {
-  key: string;
-  step: number;
-  timestamp: number;
-  value: number;
-  is_nan: number;
-  model_id: string | null;
-  dataset_name: string | null;
-  dataset_digest: string | null;
-}
+/** One metric point as read for a push: a row array, which is cheaper to read than an object per point. */
+export type MetricRow = [key: string, step: number, timestamp: number, value: number, is_nan: number, model_id: string | null, dataset_name: string | null, dataset_digest: string | null];
 
 export interface LoggedModelRow {
   model_id: string;
@@ -46,14 +39,25 @@ export interface LoggedModelRow {
 
 /** Every SQL statement of sync: its own tables, and the reads over the core store that pushes need. */
 export class SyncRepo {
+  private readonly statements = new Map<string, Statement>();
   constructor(readonly db: Db) {}
+
+  /** A prepared statement, prepared once per repo (a push runs some of these once per metric page). */
+  private q(sql: string): Statement {
+    let st = this.statements.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.statements.set(sql, st);
+    }
+    return st;
+  }
 
   // ----- identity and remotes -----
   storeId(): string {
-    const row = this.db.prepare("SELECT value FROM sync_meta WHERE key = 'store_id'").get() as { value: string } | undefined;
+    const row = this.q("SELECT value FROM sync_meta WHERE key = 'store_id'").get() as { value: string } | undefined;
     if (row) return row.value;
     const id = randomBytes(8).toString('hex');
-    this.db.prepare("INSERT OR IGNORE INTO sync_meta (key, value) VALUES ('store_id', ?)").run(id);
+    this.q("INSERT OR IGNORE INTO sync_meta (key, value) VALUES ('store_id', ?)").run(id);
     return this.storeId();
   }
 
@@ -63,27 +67,27 @@ export class SyncRepo {
       .run(r.name, r.url, r.auth, r.username, r.secret_env, Date.now());
   }
   remote(name: string): RemoteRow | undefined {
-    return this.db.prepare('SELECT * FROM sync_remotes WHERE name = ?').get(name) as RemoteRow | undefined;
+    return this.q('SELECT * FROM sync_remotes WHERE name = ?').get(name) as RemoteRow | undefined;
   }
   remotes(): RemoteRow[] {
-    return this.db.prepare('SELECT * FROM sync_remotes ORDER BY name').all() as RemoteRow[];
+    return this.q('SELECT * FROM sync_remotes ORDER BY name').all() as RemoteRow[];
   }
   removeRemote(name: string): boolean {
-    return this.db.prepare('DELETE FROM sync_remotes WHERE name = ?').run(name).changes > 0;
+    return this.q('DELETE FROM sync_remotes WHERE name = ?').run(name).changes > 0;
   }
 
   // ----- id map and intents -----
   remoteId(remote: string, kind: MapKind, localId: string): string | undefined {
-    const r = this.db.prepare('SELECT remote_id FROM sync_id_map WHERE remote = ? AND kind = ? AND local_id = ?').get(remote, kind, localId) as { remote_id: string } | undefined;
+    const r = this.q('SELECT remote_id FROM sync_id_map WHERE remote = ? AND kind = ? AND local_id = ?').get(remote, kind, localId) as { remote_id: string } | undefined;
     return r?.remote_id;
   }
   mapping(remote: string, kind: MapKind, localId: string): { remote_id: string; origin: 'local' | 'remote' } | undefined {
-    return this.db.prepare('SELECT remote_id, origin FROM sync_id_map WHERE remote = ? AND kind = ? AND local_id = ?').get(remote, kind, localId) as
+    return this.q('SELECT remote_id, origin FROM sync_id_map WHERE remote = ? AND kind = ? AND local_id = ?').get(remote, kind, localId) as
       | { remote_id: string; origin: 'local' | 'remote' }
       | undefined;
   }
   localId(remote: string, kind: MapKind, remoteId: string): string | undefined {
-    const r = this.db.prepare('SELECT local_id FROM sync_id_map WHERE remote = ? AND kind = ? AND remote_id = ?').get(remote, kind, remoteId) as { local_id: string } | undefined;
+    const r = this.q('SELECT local_id FROM sync_id_map WHERE remote = ? AND kind = ? AND remote_id = ?').get(remote, kind, remoteId) as { local_id: string } | undefined;
     return r?.local_id;
   }
   /** Records the pair and clears the create journal entry, in one transaction. */
@@ -92,7 +96,7 @@ export class SyncRepo {
       this.db
         .prepare('INSERT OR REPLACE INTO sync_id_map (remote, kind, local_id, remote_id, origin, synced_at) VALUES (?, ?, ?, ?, ?, ?)')
         .run(remote, kind, localId, remoteId, origin, Date.now());
-      this.db.prepare('DELETE FROM sync_intents WHERE remote = ? AND kind = ? AND local_id = ?').run(remote, kind, localId);
+      this.q('DELETE FROM sync_intents WHERE remote = ? AND kind = ? AND local_id = ?').run(remote, kind, localId);
     })();
   }
   /** Maps without clearing the journal: the object exists but is not complete yet. */
@@ -102,27 +106,27 @@ export class SyncRepo {
       .run(remote, kind, localId, remoteId, origin, Date.now());
   }
   deleteMapping(remote: string, kind: MapKind, localId: string): void {
-    this.db.prepare('DELETE FROM sync_id_map WHERE remote = ? AND kind = ? AND local_id = ?').run(remote, kind, localId);
+    this.q('DELETE FROM sync_id_map WHERE remote = ? AND kind = ? AND local_id = ?').run(remote, kind, localId);
   }
   countMapped(remote: string, kind: MapKind, origin: 'local' | 'remote'): number {
-    return (this.db.prepare('SELECT count(*) AS n FROM sync_id_map WHERE remote = ? AND kind = ? AND origin = ?').get(remote, kind, origin) as { n: number }).n;
+    return (this.q('SELECT count(*) AS n FROM sync_id_map WHERE remote = ? AND kind = ? AND origin = ?').get(remote, kind, origin) as { n: number }).n;
   }
   /** Journals a create before it is sent: a resumed push then looks for the object remotely before creating again. */
   addIntent(remote: string, kind: MapKind, localId: string): void {
-    this.db.prepare('INSERT OR IGNORE INTO sync_intents (remote, kind, local_id, created_at) VALUES (?, ?, ?, ?)').run(remote, kind, localId, Date.now());
+    this.q('INSERT OR IGNORE INTO sync_intents (remote, kind, local_id, created_at) VALUES (?, ?, ?, ?)').run(remote, kind, localId, Date.now());
   }
   hasIntent(remote: string, kind: MapKind, localId: string): boolean {
-    return !!this.db.prepare('SELECT 1 FROM sync_intents WHERE remote = ? AND kind = ? AND local_id = ?').get(remote, kind, localId);
+    return !!this.q('SELECT 1 FROM sync_intents WHERE remote = ? AND kind = ? AND local_id = ?').get(remote, kind, localId);
   }
   /** Marks a create that may have a stray duplicate still landing remotely (the time of the mark is kept). */
   markUnsettled(remote: string, kind: MapKind, localId: string): void {
-    this.db.prepare('INSERT OR REPLACE INTO sync_unsettled (remote, kind, local_id, since) VALUES (?, ?, ?, ?)').run(remote, kind, localId, Date.now());
+    this.q('INSERT OR REPLACE INTO sync_unsettled (remote, kind, local_id, since) VALUES (?, ?, ?, ?)').run(remote, kind, localId, Date.now());
   }
   unsettled(remote: string): { kind: MapKind; local_id: string; since: number }[] {
-    return this.db.prepare('SELECT kind, local_id, since FROM sync_unsettled WHERE remote = ? ORDER BY kind, local_id').all(remote) as { kind: MapKind; local_id: string; since: number }[];
+    return this.q('SELECT kind, local_id, since FROM sync_unsettled WHERE remote = ? ORDER BY kind, local_id').all(remote) as { kind: MapKind; local_id: string; since: number }[];
   }
   clearUnsettled(remote: string, kind: MapKind, localId: string): void {
-    this.db.prepare('DELETE FROM sync_unsettled WHERE remote = ? AND kind = ? AND local_id = ?').run(remote, kind, localId);
+    this.q('DELETE FROM sync_unsettled WHERE remote = ? AND kind = ? AND local_id = ?').run(remote, kind, localId);
   }
 
   // ----- runs: change detection -----
@@ -150,88 +154,87 @@ export class SyncRepo {
     ).n;
   }
   runVersion(runUuid: string): number {
-    return (this.db.prepare('SELECT version FROM sync_run_version WHERE run_uuid = ?').get(runUuid) as { version: number } | undefined)?.version ?? 0;
+    return (this.q('SELECT version FROM sync_run_version WHERE run_uuid = ?').get(runUuid) as { version: number } | undefined)?.version ?? 0;
   }
   pushedVersion(remote: string, runUuid: string): number {
-    return (this.db.prepare('SELECT pushed_version FROM sync_run_state WHERE remote = ? AND run_uuid = ?').get(remote, runUuid) as { pushed_version: number } | undefined)?.pushed_version ?? 0;
+    return (this.q('SELECT pushed_version FROM sync_run_state WHERE remote = ? AND run_uuid = ?').get(remote, runUuid) as { pushed_version: number } | undefined)?.pushed_version ?? 0;
   }
   setPushedVersion(remote: string, runUuid: string, version: number): void {
-    this.db.prepare('INSERT OR REPLACE INTO sync_run_state (remote, run_uuid, pushed_version) VALUES (?, ?, ?)').run(remote, runUuid, version);
+    this.q('INSERT OR REPLACE INTO sync_run_state (remote, run_uuid, pushed_version) VALUES (?, ?, ?)').run(remote, runUuid, version);
   }
 
   // ----- metrics -----
-  /** Per key: how many points, and the last (step, timestamp) in key order. Reads the run's slice of the index. */
+  /**
+   * Per key: how many points, and the last (step, timestamp) in (step, timestamp) order. One pass over the run's
+   * slice of the primary key, then per key one backward probe for the latest timestamp at its last step.
+   */
   metricStats(runUuid: string): MetricKeyStats[] {
-    return this.db
-      .prepare(
-        `SELECT key, count(*) AS count,
-           (SELECT step FROM metrics m2 WHERE m2.run_uuid = m.run_uuid AND m2.key = m.key ORDER BY step DESC, timestamp DESC LIMIT 1) AS last_step,
-           (SELECT timestamp FROM metrics m2 WHERE m2.run_uuid = m.run_uuid AND m2.key = m.key ORDER BY step DESC, timestamp DESC LIMIT 1) AS last_ts
-         FROM metrics m WHERE run_uuid = ? GROUP BY key ORDER BY key`,
-      )
-      .all(runUuid) as MetricKeyStats[];
+    const rows = this.q('SELECT key, count(*) AS count, max(step) AS last_step FROM metrics WHERE run_uuid = ? GROUP BY key ORDER BY key').all(runUuid) as Omit<MetricKeyStats, 'last_ts'>[];
+    const ts = this.q('SELECT timestamp FROM metrics WHERE run_uuid = ? AND key = ? AND step = ? ORDER BY timestamp DESC LIMIT 1');
+    return rows.map((r) => ({ ...r, last_ts: (ts.get(runUuid, r.key, r.last_step) as { timestamp: number }).timestamp }));
   }
   pushedMetricStats(remote: string, runUuid: string): Map<string, MetricKeyStats> {
-    const rows = this.db.prepare('SELECT key, count, max_step AS last_step, max_ts AS last_ts FROM sync_metric_state WHERE remote = ? AND run_uuid = ?').all(remote, runUuid) as MetricKeyStats[];
+    const rows = this.q('SELECT key, count, max_step AS last_step, max_ts AS last_ts FROM sync_metric_state WHERE remote = ? AND run_uuid = ?').all(remote, runUuid) as MetricKeyStats[];
     return new Map(rows.map((r) => [r.key, r]));
   }
   setPushedMetricStats(remote: string, runUuid: string, s: MetricKeyStats): void {
-    this.db.prepare('INSERT OR REPLACE INTO sync_metric_state (remote, run_uuid, key, count, max_step, max_ts) VALUES (?, ?, ?, ?, ?, ?)').run(remote, runUuid, s.key, s.count, s.last_step, s.last_ts);
+    this.q('INSERT OR REPLACE INTO sync_metric_state (remote, run_uuid, key, count, max_step, max_ts) VALUES (?, ?, ?, ?, ?, ?)').run(remote, runUuid, s.key, s.count, s.last_step, s.last_ts);
   }
   countAbove(runUuid: string, key: string, step: number, ts: number): number {
-    return (this.db.prepare('SELECT count(*) AS n FROM metrics WHERE run_uuid = ? AND key = ? AND (step, timestamp) > (?, ?)').get(runUuid, key, step, ts) as { n: number }).n;
+    return (this.q('SELECT count(*) AS n FROM metrics WHERE run_uuid = ? AND key = ? AND (step, timestamp) > (?, ?)').get(runUuid, key, step, ts) as { n: number }).n;
   }
   /**
-   * One page of a key's points in primary-key order, after the cursor (keyset paging: memory stays bounded
-   * however long the history). `above` limits it to points after a (step, timestamp) watermark.
+   * One page of a key's points in primary-key order (timestamp, step, value, is_nan), after the cursor: keyset
+   * paging along the index, so memory and the cost of a page stay flat however long the history. `above` limits
+   * it to points after a (step, timestamp) watermark.
    */
   metricPage(runUuid: string, key: string, cursor: MetricRow | null, above: { step: number; ts: number } | null, limit: number): MetricRow[] {
     const cols = 'key, step, timestamp, value, is_nan, model_id, dataset_name, dataset_digest';
     const where = ['run_uuid = ?', 'key = ?'];
     const args: (string | number)[] = [runUuid, key];
     if (cursor) {
-      where.push('(step, timestamp, value, is_nan) > (?, ?, ?, ?)');
-      args.push(cursor.step, cursor.timestamp, cursor.value, cursor.is_nan);
+      where.push('(timestamp, step, value, is_nan) > (?, ?, ?, ?)');
+      args.push(cursor[2], cursor[1], cursor[3], cursor[4]);
     }
     if (above) {
       where.push('(step, timestamp) > (?, ?)');
       args.push(above.step, above.ts);
     }
-    return this.db.prepare(`SELECT ${cols} FROM metrics WHERE ${where.join(' AND ')} ORDER BY step, timestamp, value, is_nan LIMIT ?`).all(...args, limit) as MetricRow[];
+    return this.q(`SELECT ${cols} FROM metrics WHERE ${where.join(' AND ')} ORDER BY timestamp, step, value, is_nan LIMIT ?`).raw(true).all(...args, limit) as MetricRow[];
   }
 
   // ----- logged models and artifacts -----
   loggedModelsOfRun(runUuid: string): LoggedModelRow[] {
-    return this.db.prepare("SELECT * FROM logged_models WHERE source_run_id = ? AND lifecycle_stage = 'active' ORDER BY creation_timestamp_ms").all(runUuid) as LoggedModelRow[];
+    return this.q("SELECT * FROM logged_models WHERE source_run_id = ? AND lifecycle_stage = 'active' ORDER BY creation_timestamp_ms").all(runUuid) as LoggedModelRow[];
   }
   loggedModel(id: string): LoggedModelRow | undefined {
-    return this.db.prepare('SELECT * FROM logged_models WHERE model_id = ?').get(id) as LoggedModelRow | undefined;
+    return this.q('SELECT * FROM logged_models WHERE model_id = ?').get(id) as LoggedModelRow | undefined;
   }
   loggedModelKVs(table: 'logged_model_params' | 'logged_model_tags', id: string): { key: string; value: string }[] {
-    return this.db.prepare(`SELECT key, value FROM ${table} WHERE model_id = ? ORDER BY key`).all(id) as { key: string; value: string }[];
+    return this.q(`SELECT key, value FROM ${table} WHERE model_id = ? ORDER BY key`).all(id) as { key: string; value: string }[];
   }
   artifactState(remote: string, path: string): { size: number; mtime_ms: number } | undefined {
-    return this.db.prepare('SELECT size, mtime_ms FROM sync_artifact_state WHERE remote = ? AND path = ?').get(remote, path) as { size: number; mtime_ms: number } | undefined;
+    return this.q('SELECT size, mtime_ms FROM sync_artifact_state WHERE remote = ? AND path = ?').get(remote, path) as { size: number; mtime_ms: number } | undefined;
   }
   setArtifactState(remote: string, path: string, size: number, mtimeMs: number): void {
-    this.db.prepare('INSERT OR REPLACE INTO sync_artifact_state (remote, path, size, mtime_ms) VALUES (?, ?, ?, ?)').run(remote, path, size, mtimeMs);
+    this.q('INSERT OR REPLACE INTO sync_artifact_state (remote, path, size, mtime_ms) VALUES (?, ?, ?, ?)').run(remote, path, size, mtimeMs);
   }
 
   // ----- registry -----
   registeredModelNames(): string[] {
-    return (this.db.prepare('SELECT name FROM registered_models ORDER BY name').all() as { name: string }[]).map((r) => r.name);
+    return (this.q('SELECT name FROM registered_models ORDER BY name').all() as { name: string }[]).map((r) => r.name);
   }
   versionNumbers(name: string): number[] {
-    return (this.db.prepare('SELECT version FROM model_versions WHERE name = ? ORDER BY version').all(name) as { version: number }[]).map((r) => r.version);
+    return (this.q('SELECT version FROM model_versions WHERE name = ? ORDER BY version').all(name) as { version: number }[]).map((r) => r.version);
   }
   localAliases(name: string): { alias: string; version: number }[] {
-    return this.db.prepare('SELECT alias, version FROM registered_model_aliases WHERE name = ? ORDER BY alias').all(name) as { alias: string; version: number }[];
+    return this.q('SELECT alias, version FROM registered_model_aliases WHERE name = ? ORDER BY alias').all(name) as { alias: string; version: number }[];
   }
   aliasBase(remote: string, name: string, alias: string): string | undefined {
-    return (this.db.prepare('SELECT remote_version FROM sync_alias_base WHERE remote = ? AND name = ? AND alias = ?').get(remote, name, alias) as { remote_version: string } | undefined)?.remote_version;
+    return (this.q('SELECT remote_version FROM sync_alias_base WHERE remote = ? AND name = ? AND alias = ?').get(remote, name, alias) as { remote_version: string } | undefined)?.remote_version;
   }
   setAliasBase(remote: string, name: string, alias: string, remoteVersion: string): void {
-    this.db.prepare('INSERT OR REPLACE INTO sync_alias_base (remote, name, alias, remote_version) VALUES (?, ?, ?, ?)').run(remote, name, alias, remoteVersion);
+    this.q('INSERT OR REPLACE INTO sync_alias_base (remote, name, alias, remote_version) VALUES (?, ?, ?, ?)').run(remote, name, alias, remoteVersion);
   }
   countUnpushedVersions(remote: string): number {
     return (
@@ -246,10 +249,10 @@ export class SyncRepo {
 
   // ----- history -----
   startHistory(remote: string, direction: 'push' | 'pull'): number {
-    return Number(this.db.prepare("INSERT INTO sync_history (remote, direction, started_at, status) VALUES (?, ?, ?, 'running')").run(remote, direction, Date.now()).lastInsertRowid);
+    return Number(this.q("INSERT INTO sync_history (remote, direction, started_at, status) VALUES (?, ?, ?, 'running')").run(remote, direction, Date.now()).lastInsertRowid);
   }
   finishHistory(id: number, status: 'ok' | 'failed', summary: unknown): void {
-    this.db.prepare('UPDATE sync_history SET finished_at = ?, status = ?, summary = ? WHERE id = ?').run(Date.now(), status, JSON.stringify(summary), id);
+    this.q('UPDATE sync_history SET finished_at = ?, status = ?, summary = ? WHERE id = ?').run(Date.now(), status, JSON.stringify(summary), id);
   }
   lastHistory(remote: string): { direction: string; started_at: number; finished_at: number | null; status: string; summary: string | null }[] {
     return this.db
