@@ -1,17 +1,10 @@
-import { execSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-
-/** The test venv with the real mlflow from PyPI (CI sets MLOPS_TEST_VENV; locally the setup script prints it). */
-export function testVenv(): string {
-  if (process.env.MLOPS_TEST_VENV) return process.env.MLOPS_TEST_VENV;
-  const out = execSync('bash .ci/setup-python.sh', { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n');
-  process.env.MLOPS_TEST_VENV = out[out.length - 1]!;
-  return process.env.MLOPS_TEST_VENV;
-}
+import { testVenv } from '../../helpers/backend';
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -26,30 +19,46 @@ export function freePort(): Promise<number> {
 
 export interface MlflowServer {
   url: string;
+  /** Its working folder: the database and the artifact root (`artifacts/`) live here; removed on stop. */
   dir: string;
+  /** The server's own SQLite database file. */
+  dbFile: string;
+  pid: number;
+  /** The tail of its stderr, for error messages. */
+  log(): string;
   stop(): Promise<void>;
 }
 
 /**
- * Starts a real `mlflow server` (SQLite backend, proxied artifacts) on 127.0.0.1 and waits until /health answers.
- * One worker: the machines have 2 cores, and one process keeps the server's SQLite writes simple.
+ * Starts a real `mlflow server` from the test venv (SQLite backend, proxied artifacts) on 127.0.0.1 and waits
+ * until /health answers. One worker by default: the machines have 2 cores, and one process keeps the server's
+ * SQLite writes simple (`mlflow server`'s own default is 4). The server runs in its own process group, which is
+ * killed if this process exits first.
  */
-export async function startMlflow(): Promise<MlflowServer> {
+export async function startMlflow(o: { workers?: number } = {}): Promise<MlflowServer> {
   const venv = testVenv();
-  const dir = mkdtempSync(join(tmpdir(), 'mlops-sync-mlflow-'));
+  const dir = mkdtempSync(join(tmpdir(), 'mlops-mlflow-'));
+  const dbFile = join(dir, 'mlflow.db');
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn(
-    join(venv, 'bin', 'mlflow'),
-    ['server', '--backend-store-uri', `sqlite:///${join(dir, 'mlflow.db')}`, '--artifacts-destination', join(dir, 'artifacts'), '--host', '127.0.0.1', '--port', String(port), '--workers', '1'],
-    // Job execution spawns eight helper processes that sync never uses; on 2 cores they slow everything down.
-    { cwd: dir, detached: true, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, MLFLOW_DISABLE_TELEMETRY: 'true', DO_NOT_TRACK: 'true', MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false' } },
-  );
+  const args = ['server', '--backend-store-uri', `sqlite:///${dbFile}`, '--artifacts-destination', join(dir, 'artifacts'), '--host', '127.0.0.1', '--port', String(port), '--workers', String(o.workers ?? 1)];
+  // Job execution spawns helper processes that neither sync nor the benchmarks use; on 2 cores they slow everything down.
+  const env = { ...process.env, MLFLOW_DISABLE_TELEMETRY: 'true', DO_NOT_TRACK: 'true', MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false' };
+  const child: ChildProcess = spawn(join(venv, 'bin', 'mlflow'), args, { cwd: dir, detached: true, stdio: ['ignore', 'ignore', 'pipe'], env });
+  const reap = (): void => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  };
+  process.once('exit', reap);
   let log = '';
   child.stderr!.on('data', (c: Buffer) => {
     log = (log + c.toString()).slice(-4000);
   });
   const stop = async (): Promise<void> => {
+    process.removeListener('exit', reap);
     if (child.exitCode === null && child.pid) {
       try {
         process.kill(-child.pid, 'SIGTERM');
@@ -57,20 +66,15 @@ export async function startMlflow(): Promise<MlflowServer> {
         // already gone
       }
       for (let i = 0; i < 50 && child.exitCode === null; i++) await sleep(100);
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
+      reap();
     }
     rmSync(dir, { recursive: true, force: true });
   };
   const deadline = Date.now() + 240_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) break;
+  while (Date.now() < deadline && child.exitCode === null) {
     try {
       const res = await fetch(`${url}/health`);
-      if (res.ok) return { url, dir, stop };
+      if (res.ok) return { url, dir, dbFile, pid: child.pid!, log: () => log, stop };
     } catch {
       // not listening yet
     }
