@@ -220,8 +220,8 @@ void test('a failing candidate is rolled back automatically by the error-rate gu
   assert.match(metrics, /ml_rollbacks_total\{endpoint="iris",reason="error_rate"\} 1/);
 });
 
-void test('prediction log joins feedback by request id; accuracy per version reaches /metrics', async (t) => {
-  const app = await buildServingApp(t);
+for (const db of ['memory', 'file'] as const) void test(`prediction log joins feedback by request id; accuracy per version reaches /metrics (${db} database)`, async (t) => {
+  const app = await buildServingApp(t, db);
   await deployed(app);
   const rows = sampleRows(40, 3);
   const ids: string[] = [];

@@ -56,7 +56,7 @@ export async function exportBundle(resolved: ResolvedModel, out: string, maxByte
   return { dir: out, files, totalBytes: files.reduce((a, f) => a + f.bytes, 0) };
 }
 
-function modelCard(r: ResolvedModel, io: { features: string[]; output: string }): string {
+function modelCard(r: ResolvedModel, io: { features: readonly string[]; output: string }): string {
   return [
     `# ${r.name} version ${r.version}`,
     '',

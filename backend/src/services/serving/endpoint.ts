@@ -177,7 +177,7 @@ function variantView(v: Variant, now: number): VariantView {
     id: v.id,
     model_name: v.model.resolved.name,
     model_version: v.model.resolved.version,
-    features: v.model.featureNames,
+    features: [...v.model.featureNames],
     role: v.role,
     weight: v.weight,
     since: v.since,

@@ -400,7 +400,12 @@ function logFeatures(v: Variant, r: Prediction): unknown {
   if (!r.values) return null;
   const names = v.model.featureNames;
   const k = names.length;
-  const rows: number[][] = [];
-  for (let i = 0; i < Math.min(r.rows, LOG_ROWS); i++) rows.push(Array.from(r.values.subarray(i * k, (i + 1) * k)));
+  const n = Math.min(r.rows, LOG_ROWS);
+  const rows: number[][] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const row: number[] = new Array(k);
+    for (let c = 0; c < k; c++) row[c] = r.values[i * k + c]!;
+    rows[i] = row;
+  }
   return { columns: names, rows };
 }

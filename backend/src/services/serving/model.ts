@@ -32,15 +32,16 @@ export class LoadedModel {
     private readonly session: InferenceSession,
     readonly plan: InputPlan,
     readonly outputName: string,
-  ) {}
+  ) {
+    this.featureNames = plan.features.map((f, i) => f.name ?? `f${i}`);
+  }
 
   get id(): string {
     return `${this.resolved.name}/${this.resolved.version}`;
   }
 
-  get featureNames(): string[] {
-    return this.plan.features.map((f, i) => f.name ?? `f${i}`);
-  }
+  /** Computed once: the prediction log reads it on every request. */
+  readonly featureNames: readonly string[];
 
   /** Loads and checks the model; any failure is the deployer's problem (400), never the endpoint's. */
   static async load(resolved: ResolvedModel): Promise<LoadedModel> {

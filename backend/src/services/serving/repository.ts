@@ -1,4 +1,5 @@
 import type { Db } from '../../store/db';
+import { logWriterFor, type LogRow, type LogWriter } from './log-writer';
 import type { AccuracyRow } from './metrics';
 
 export interface LogEntry {
@@ -25,27 +26,28 @@ export interface LogOptions {
   maxPerSecond: number;
 }
 
+/** How long logged predictions wait before their batch goes to the writer. */
+const BATCH_MS = 50;
+
 /**
- * SQL of the serving engine: endpoint configurations and the prediction log. Log writes are buffered and
- * flushed in one transaction every 100 ms, so a request never waits on the disk.
+ * SQL of the serving engine: endpoint configurations and the prediction log. A logged prediction is serialised
+ * when it is queued (a few microseconds, spread over the requests) and handed to the log writer in batches every
+ * 50 ms; the writer commits them off the event loop, so a request never waits on SQLite. Reads of the log first
+ * wait until everything queued so far is committed.
  */
 export class ServingRepository {
-  private buffer: LogEntry[] = [];
+  private buffer: LogRow[] = [];
   private timer: NodeJS.Timeout | null = null;
   private second = 0;
   private loggedThisSecond = 0;
-  private readonly insert;
-  private readonly trim;
+  private readonly writer: LogWriter;
   sampledOut = 0;
 
   constructor(
     private readonly db: Db,
     readonly opts: LogOptions = { maxRows: 200_000, maxPerSecond: 2_000 },
   ) {
-    this.insert = db.prepare(
-      'INSERT INTO prediction_log (request_id, endpoint, variant, model_name, model_version, features, prediction, latency_ms, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    );
-    this.trim = db.prepare('DELETE FROM prediction_log WHERE id <= ?');
+    this.writer = logWriterFor(db, opts.maxRows);
   }
 
   saveEndpoint(name: string, config: unknown): void {
@@ -78,25 +80,25 @@ export class ServingRepository {
       return false;
     }
     this.loggedThisSecond++;
-    this.buffer.push(e);
-    this.timer ??= setTimeout(() => this.flush(), 100);
+    this.buffer.push([e.requestId, e.endpoint, e.variant, e.modelName, e.modelVersion, JSON.stringify(e.features), JSON.stringify(e.prediction), e.latencyMs, e.ts]);
+    this.timer ??= setTimeout(() => this.send(), BATCH_MS);
     return true;
   }
 
-  flush(): void {
+  /** Hands the queued rows to the writer without waiting for their commit. */
+  private send(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     if (this.buffer.length === 0 || !this.db.open) return;
     const batch = this.buffer;
     this.buffer = [];
-    this.db.transaction(() => {
-      let last = 0;
-      for (const e of batch) {
-        const r = this.insert.run(e.requestId, e.endpoint, e.variant, e.modelName, e.modelVersion, JSON.stringify(e.features), JSON.stringify(e.prediction), e.latencyMs, e.ts);
-        last = Number(r.lastInsertRowid);
-      }
-      if (last > this.opts.maxRows) this.trim.run(last - this.opts.maxRows);
-    })();
+    this.writer.write(batch);
+  }
+
+  /** Returns once every prediction logged so far is committed. */
+  flush(): void {
+    this.send();
+    this.writer.sync();
   }
 
   /** Attaches ground-truth labels by request id; returns the ids that matched a logged prediction. */
@@ -155,6 +157,7 @@ export class ServingRepository {
   }
 
   close(): void {
-    this.flush();
+    this.send();
+    this.writer.close();
   }
 }

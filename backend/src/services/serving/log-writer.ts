@@ -1,0 +1,183 @@
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import type { Db } from '../../store/db';
+
+/** One prediction-log row in column order: request_id, endpoint, variant, model_name, model_version, features (JSON), prediction (JSON), latency_ms, ts. */
+export type LogRow = [string, string, string, string, number, string, string, number, number];
+
+/** Where queued prediction-log rows go; `sync` returns once everything written so far is committed. */
+export interface LogWriter {
+  write(rows: LogRow[]): void;
+  sync(): void;
+  close(): void;
+}
+
+const INSERT = 'INSERT INTO prediction_log (request_id, endpoint, variant, model_name, model_version, features, prediction, latency_ms, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)';
+const TRIM = 'DELETE FROM prediction_log WHERE id <= ?';
+
+/** Writes on the calling thread, one transaction per batch: for in-memory databases, and the fallback. */
+export class InlineWriter implements LogWriter {
+  private readonly tx;
+
+  constructor(
+    private readonly db: Db,
+    maxRows: number,
+  ) {
+    const insert = db.prepare(INSERT);
+    const trim = db.prepare(TRIM);
+    this.tx = db.transaction((rows: LogRow[]) => {
+      let last = 0;
+      for (const r of rows) last = Number(insert.run(...r).lastInsertRowid);
+      if (last > maxRows) trim.run(last - maxRows);
+    });
+  }
+
+  write(rows: LogRow[]): void {
+    if (rows.length && this.db.open) this.tx(rows);
+  }
+
+  sync(): void {}
+
+  close(): void {}
+}
+
+// Plain CommonJS for an eval'd worker: better-sqlite3 is loaded from the path the main thread resolved, so the
+// worker uses the same native module as the backend (the packaged extension ships its own build).
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const state = new Int32Array(workerData.state);
+let db;
+try {
+  const Database = require(workerData.sqlite);
+  db = new Database(workerData.file, { fileMustExist: true });
+  db.pragma('busy_timeout = 5000');
+  db.pragma('synchronous = NORMAL');
+} catch (err) {
+  Atomics.store(state, 1, -1);
+  Atomics.notify(state, 1);
+  throw err;
+}
+const insert = db.prepare(${JSON.stringify(INSERT)});
+const trim = db.prepare(${JSON.stringify(TRIM)});
+const write = db.transaction((rows) => {
+  let last = 0;
+  for (const r of rows) last = Number(insert.run(r).lastInsertRowid);
+  if (last > workerData.maxRows) trim.run(last - workerData.maxRows);
+});
+Atomics.store(state, 1, 1);
+Atomics.notify(state, 1);
+let closed = false;
+parentPort.on('message', (m) => {
+  if (closed) return;
+  if (m.rows) {
+    try {
+      write(m.rows);
+    } catch (err) {
+      Atomics.add(state, 2, m.rows.length);
+    }
+    Atomics.store(state, 0, m.seq);
+    Atomics.notify(state, 0);
+  }
+  if (m.close) {
+    closed = true;
+    db.close();
+    Atomics.store(state, 1, 2);
+    Atomics.notify(state, 1);
+    parentPort.close();
+  }
+});
+`;
+
+/** How long a synchronous caller waits for the writer thread before writing on its own thread instead. */
+const SYNC_TIMEOUT_MS = 10_000;
+
+/**
+ * Commits prediction-log batches on a worker thread with its own SQLite connection, so that the event loop
+ * serving requests never runs an insert transaction (on two cores, a 100-row transaction held every request
+ * behind it for 2–4 ms). Batches stay queued here until the worker acknowledges them through shared memory;
+ * if the worker cannot start or dies, they are written inline and later batches too.
+ */
+export class ThreadWriter implements LogWriter {
+  private readonly worker: Worker;
+  /** [0] last committed batch, [1] worker state (0 starting, 1 ready, 2 closed, -1 failed), [2] rows lost to SQL errors. */
+  private readonly state = new Int32Array(new SharedArrayBuffer(12));
+  private seq = 0;
+  private unacked: { seq: number; rows: LogRow[] }[] = [];
+  private fallback: InlineWriter | null = null;
+
+  constructor(
+    private readonly db: Db,
+    private readonly maxRows: number,
+  ) {
+    const sqlite = createRequire(import.meta.url).resolve('better-sqlite3');
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file: db.name, sqlite, maxRows, state: this.state.buffer } });
+    this.worker.unref();
+    this.worker.on('error', () => this.failOver());
+    this.worker.on('exit', () => {
+      if (Atomics.load(this.state, 1) !== 2) this.failOver();
+    });
+  }
+
+  /** Rows the worker could not insert (an SQL error on its connection). */
+  get lostRows(): number {
+    return Atomics.load(this.state, 2);
+  }
+
+  write(rows: LogRow[]): void {
+    if (rows.length === 0) return;
+    if (this.fallback) return this.fallback.write(rows);
+    this.prune();
+    const seq = ++this.seq;
+    this.unacked.push({ seq, rows });
+    this.worker.postMessage({ seq, rows });
+  }
+
+  sync(): void {
+    if (this.fallback) return;
+    const until = Date.now() + SYNC_TIMEOUT_MS;
+    for (;;) {
+      const ready = Atomics.load(this.state, 1);
+      if (ready === 1) break;
+      // Closed or failed with batches still unacknowledged: nobody will commit them.
+      if (ready !== 0 || Date.now() >= until) return Atomics.load(this.state, 0) >= this.seq ? this.prune() : this.failOver();
+      Atomics.wait(this.state, 1, ready, until - Date.now());
+    }
+    for (;;) {
+      const done = Atomics.load(this.state, 0);
+      if (done >= this.seq) break;
+      if (Date.now() >= until || Atomics.load(this.state, 1) !== 1) return this.failOver();
+      // Short waits, so that a writer that went away is noticed without waiting for the timeout.
+      Atomics.wait(this.state, 0, done, Math.min(100, until - Date.now()));
+    }
+    this.prune();
+  }
+
+  close(): void {
+    this.sync();
+    if (this.fallback || Atomics.load(this.state, 1) !== 1) return;
+    this.worker.postMessage({ close: true });
+    const until = Date.now() + 2_000;
+    while (Atomics.load(this.state, 1) === 1 && Date.now() < until) Atomics.wait(this.state, 1, 1, until - Date.now());
+  }
+
+  private prune(): void {
+    const done = Atomics.load(this.state, 0);
+    while (this.unacked.length && this.unacked[0]!.seq <= done) this.unacked.shift();
+  }
+
+  /** The worker is gone: what it had not committed, and everything after, is written on this thread. */
+  private failOver(): void {
+    if (this.fallback) return;
+    this.prune();
+    this.fallback = new InlineWriter(this.db, this.maxRows);
+    const pending = this.unacked.flatMap((b) => b.rows);
+    this.unacked = [];
+    void this.worker.terminate();
+    this.fallback.write(pending);
+  }
+}
+
+/** A worker thread for a database file; inline for in-memory databases (another connection would not see them). */
+export function logWriterFor(db: Db, maxRows: number): LogWriter {
+  return db.memory || db.name === '' || db.name === ':memory:' ? new InlineWriter(db, maxRows) : new ThreadWriter(db, maxRows);
+}
