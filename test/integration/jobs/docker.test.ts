@@ -119,8 +119,10 @@ print("bye", flush=True)
       command: [`${venv()}/bin/python`, '-c', 'b = b"x" * (400 * 2**20); print(len(b))'],
       mounts: pyMounts(),
       memory: '64m',
+      cpus: 1,
     });
     const job = await until(b, body.job_id, ended, 60_000);
+    assert.deepEqual([job.limits?.cpus?.how, job.limits?.cpus?.detail, job.limits?.memory?.how], ['docker', 'HostConfig.NanoCpus=1000000000', 'docker'], 'the job records the limits it was given');
     assert.equal(job.status, 'failed');
     assert.equal(job.reason, 'oom', JSON.stringify(job));
     assert.equal(job.exit_code, 137);

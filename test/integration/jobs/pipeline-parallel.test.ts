@@ -94,7 +94,7 @@ void test('pipelines: parallel steps, fail-fast, and cancel', { timeout: 240_000
       await new Promise((res) => setTimeout(res, 100));
     }
     const queued = three.find((s) => before[s]?.status === 'queued');
-    assert.ok(queued, `one step's job waits in the queue: ${JSON.stringify(Object.values(before).map((j) => j.status))}`);
+    assert.equal(queued, 'd', `steps are submitted in the file's order, so d's job waits: ${JSON.stringify(Object.values(before).map((j) => j.status))}`);
     const cancel = await b.api<PipelineRun>('POST', `/api/v1/pipelines/runs/${run.pipeline_run_id.slice(0, 8)}/cancel`, { reason: 'wrong data' });
     assert.equal(cancel.status, 200, JSON.stringify(cancel.body));
     const r = await until(b, run.pipeline_run_id, done, 30_000);
@@ -117,6 +117,8 @@ void test('pipelines: parallel steps, fail-fast, and cancel', { timeout: 240_000
     assert.equal(parent.body.run.info.status, 'KILLED');
     const audit = (await b.api<{ events: { action: string; object_id: string; reason: string }[] }>('GET', '/api/v1/audit?object_type=pipeline_run')).body.events;
     assert.ok(audit.some((e) => e.action === 'pipeline.cancel' && e.object_id === r.pipeline_run_id && e.reason === 'wrong data'));
+    const jobAudit = (await b.api<{ events: { action: string; object_id: string; reason: string }[] }>('GET', '/api/v1/audit?object_type=job')).body.events;
+    for (const s of three) assert.ok(jobAudit.some((e) => e.action === 'job.cancel' && e.object_id === jobs[s]!.job_id && /pipeline run [0-9a-f]+ cancelled: wrong data/.test(e.reason)), `job.cancel for ${s}`);
 
     const again = await b.api<{ error_code: string; message: string }>('POST', `/api/v1/pipelines/runs/${r.pipeline_run_id}/cancel`, {});
     assert.equal(again.status, 400);
@@ -141,6 +143,17 @@ void test('pipelines: parallel steps, fail-fast, and cancel', { timeout: 240_000
     const c = await cli(['pipeline', 'cancel', run.pipeline_run_id, '--reason', 'from the CLI']);
     assert.equal(c.code, 0, c.err);
     assert.match(c.err, /pipeline run [0-9a-f]+ cancelled: from the CLI/);
+    const dir = mkdtempSync(join(tmpdir(), 'mlops-ctrlc-'));
+    writeFileSync(join(dir, 'mlops.yaml'), `steps:\n  long: { command: "exec sleep 60", cache: false }\n`);
+    const p = spawn(process.execPath, [cliPath, '--home', home, 'pipeline', 'run', join(dir, 'mlops.yaml')]);
+    let err = '';
+    p.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    const exited = new Promise<number>((ok) => p.on('close', (code) => ok(code ?? -1)));
+    for (let i = 0; i < 300 && !/… long: running/.test(err); i++) await new Promise((res) => setTimeout(res, 100));
+    p.kill('SIGINT');
+    assert.equal(await exited, 1, err);
+    assert.match(err, /cancelling pipeline run [0-9a-f]+/);
+    assert.match(err, /pipeline .* was cancelled: interrupted \(Ctrl-C\) in mlops pipeline run/);
     const again = await cli(['pipeline', 'cancel', run.pipeline_run_id]);
     assert.equal(again.code, 1);
     assert.match(again.err, /already ended/);

@@ -22,6 +22,9 @@ steps:
   assert.deepEqual([p.steps[0]!.retries, p.steps[0]!.cache, p.steps[0]!.launcher], [2, false, 'local']);
   assert.equal(p.steps[2]!.when?.src, 'steps.evaluate.metrics.acc >= params.min');
   assert.equal(p.experiment, 'demo');
+  assert.deepEqual([p.maxParallel, p.failFast], [undefined, true], 'no pipeline-level bound; fail fast like Argo');
+  const q = parse('max_parallel: 3\nfail_fast: false\nsteps:\n  a: { command: [x] }');
+  assert.deepEqual([q.maxParallel, q.failFast], [3, false]);
 });
 
 void test('bad pipelines fail with a message that names the problem', () => {
@@ -38,6 +41,9 @@ void test('bad pipelines fail with a message that names the problem', () => {
     ['steps:\n  a: { command: [x, "${{ steps.zz.outputs.dir }}"] }', /unknown step 'zz'/],
     ['steps: [1', /not valid YAML/],
     ['stepz: {}', /unknown key\(s\) stepz/],
+    ['max_parallel: 0\nsteps:\n  a: { command: [x] }', /max_parallel must be a whole number ≥ 1, got '0'/],
+    ['max_parallel: 1.5\nsteps:\n  a: { command: [x] }', /max_parallel must be a whole number/],
+    ['fail_fast: maybe\nsteps:\n  a: { command: [x] }', /fail_fast must be true or false/],
   ];
   for (const [yaml, re] of cases) assert.throws(() => parse(yaml), re, yaml);
 });

@@ -27,6 +27,7 @@ interface Execution {
   done: Promise<void>;
   cancelled: string | null;
   jobs: Set<string>;
+  submitting: Promise<void>;
 }
 
 const RUN_STATUS = { finished: 'FINISHED', failed: 'FAILED', cancelled: 'KILLED' } as const;
@@ -77,7 +78,7 @@ export class PipelineService {
     });
     setRunStatus(this.ctx, run.runId, 'RUNNING', false);
     this.repo.insert({ id, name: def.name, file: def.file, runId: run.runId, params, steps: def.steps.map((s) => s.name) });
-    const ex: Execution = { done: Promise.resolve(), cancelled: null, jobs: new Set() };
+    const ex: Execution = { done: Promise.resolve(), cancelled: null, jobs: new Set(), submitting: Promise.resolve() };
     ex.done = this.execute(id, def, params, run.runId, ex).catch((err: unknown) => {
       if (!this.closed) this.end(id, run.runId, 'failed', `Internal error: ${String(err)}`);
     });
@@ -307,7 +308,13 @@ export class PipelineService {
     };
     if (docker) spec.image = c.image!;
     const started = Date.now();
-    let job = await this.jobs.submit(step.launcher, spec, { pipelineRunId: id });
+    // One submission at a time, so the job queue (oldest first) starts ready steps in the file's order.
+    const submitted = c.ex.submitting.then(() => this.jobs.submit(step.launcher, spec, { pipelineRunId: id }));
+    c.ex.submitting = submitted.then(
+      () => undefined,
+      () => undefined,
+    );
+    let job = await submitted;
     c.ex.jobs.add(job.job_id);
     this.repo.updateStep(id, step.name, { status: 'running', job_id: job.job_id, run_id: job.run_id, cache_key: st.cacheKey, output_dir: outDir, started_at: started });
     // Cancelled while this step was being prepared: its job must not start.
