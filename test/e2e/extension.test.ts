@@ -47,8 +47,11 @@ void describe('VS Code extension in code-server', { timeout: 300_000 }, () => {
     await b.stop();
     // Two servable ONNX versions (the serving feature's own fixtures) for Deploy and Roll Back.
     const core = openCore(home);
-    registerOnnxModel(core, 'iris-onnx', linearClassifier(CHAMPION));
+    const v1 = registerOnnxModel(core, 'iris-onnx', linearClassifier(CHAMPION));
     registerOnnxModel(core, 'iris-onnx', linearClassifier(CHALLENGER));
+    // v1's training data beside it: the backend profiles it at start, and the Drift view compares served inputs with it.
+    const dir = core.artifacts.resolve(core.registry.getVersion('iris-onnx', v1).storage_location!.replace('mlflow-artifacts:/', ''));
+    writeFileSync(join(dir, 'reference_data.csv'), `${FEATURES.join(',')}\n${sampleRows(2000, 7).map((r) => r.join(',')).join('\n')}\n`);
     core.db.close();
     wb = await openWorkbench('main', workspace);
   });
@@ -189,10 +192,60 @@ void describe('VS Code extension in code-server', { timeout: 300_000 }, () => {
     await wb.screenshot('audit');
   });
 
-  void it('an action whose backend part has not landed says so plainly', async () => {
-    await runCommand(wb.page, 'MLOps: Run Drift Check');
-    await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: 'iris-onnx' }).first().click();
-    await wb.page.locator('.notifications-toasts', { hasText: /Run Drift Check is not available yet/ }).first().waitFor({ timeout: 15_000 });
-    await wb.screenshot('not-available');
+  void it('the CodeLens over mlflow.start_run shows the best and latest run of the script; a click compares them', async () => {
+    const { page } = wb;
+    await page.locator('.monaco-workbench').click({ position: { x: 700, y: 450 } });
+    await page.keyboard.press('Control+P');
+    await page.locator('.quick-input-widget input.input').fill('train.py');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'train.py' }).first().waitFor();
+    await page.keyboard.press('Enter');
+    const lens = page.locator('.monaco-editor .codelens-decoration a', { hasText: /accuracy: best/ }).first();
+    await lens.waitFor({ timeout: 30_000 });
+    assert.match(await lens.innerText(), /accuracy: best 0\.\d+ \(iris-run-1\) · latest 0\.\d+ \(iris-run-6\) · 6 runs/);
+    const paramLens = page.locator('.monaco-editor .codelens-decoration', { hasText: /lr=0\.1 gave the best accuracy/ }).first();
+    await paramLens.waitFor({ timeout: 15_000 });
+    await wb.screenshot('codelens');
+    await lens.click();
+    const view = webview(page);
+    await view.locator('#title', { hasText: 'Comparing 6 runs' }).waitFor({ timeout: 30_000 });
+    await wb.screenshot('codelens-compare');
+  });
+
+  void it('the Drift view flags the features of shifted traffic; Run Drift Check opens the Drift Report', async () => {
+    const { page } = wb;
+    const api = handshake();
+    // Served inputs with sepal_length and petal_width moved by +1 against v1's training data (the others unchanged).
+    const rows = sampleRows(600, 9).map((r) => [r[0]! + 1, r[1]!, r[2]!, r[3]! + 1]);
+    for (let i = 0; i < rows.length; i += 20) {
+      const r = await fetch(`${api.url}/endpoints/iris-onnx/invocations`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${api.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ dataframe_split: { columns: [...FEATURES], data: rows.slice(i, i + 20) } }),
+      });
+      assert.equal(r.status, 200);
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    await runCommand(page, 'MLOps: Refresh Views');
+    const driftHeader = page.locator('.pane-header', { hasText: /^Drift/ });
+    if ((await driftHeader.getAttribute('aria-expanded')) !== 'true') await driftHeader.click();
+    await expand(page, /^iris-onnx 2 of 4 features drifted/);
+    const feature = page.getByRole('treeitem', { name: /^sepal_length high/ });
+    await feature.waitFor({ timeout: 15_000 });
+    assert.match(await feature.innerText(), /psi \d\.\d{3} \(ks p=/);
+    await page.getByRole('treeitem', { name: /^petal_width (high|medium)/ }).waitFor();
+    await page.getByRole('treeitem', { name: /^sepal_width (none|low)/ }).waitFor();
+    await wb.screenshot('drift-view');
+
+    await runCommand(page, 'MLOps: Run Drift Check');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'iris-onnx' }).first().click();
+    const toast = page.locator('.notifications-toasts .notification-toast', { hasText: /2 feature\(s\) drifted on iris-onnx: (sepal_length, petal_width|petal_width, sepal_length)/ }).first();
+    await toast.waitFor({ timeout: 15_000 });
+    await toast.locator('.monaco-button', { hasText: 'Show Drift Report' }).click();
+    const view = webview(page);
+    const row = view.locator('section[data-variant="iris-onnx/1"] tr[data-feature="sepal_length"]');
+    await row.waitFor({ timeout: 30_000 });
+    assert.equal(await row.getAttribute('class'), 'sev-high');
+    assert.match(await view.locator('section[data-variant="iris-onnx/1"] .reference').innerText(), /training profile \(artifact .*reference_data\.csv, 2000 rows\)/);
+    await wb.screenshot('drift-report');
   });
 });

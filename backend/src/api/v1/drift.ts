@@ -28,9 +28,10 @@ export async function driftRoutes(app: FastifyInstance, opts: { ctx: CoreContext
     });
   };
   app.server.on('request', onRequest);
-  app.addHook('onClose', async () => {
+  // preClose: before any onClose hook closes the store.
+  app.addHook('preClose', async () => {
     app.server.off('request', onRequest);
-    await drift.profiler.idle();
+    await drift.profiler.stop();
   });
   // Versions registered while no backend ran (the CLI, a sync pull) are profiled at start.
   drift.profiler.kick();

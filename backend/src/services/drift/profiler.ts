@@ -23,6 +23,7 @@ type Ctx = Pick<CoreContext, 'registry' | 'tracking' | 'artifacts'>;
 export class Profiler {
   private sweeping: Promise<void> | null = null;
   private again = false;
+  private stopped = false;
 
   constructor(
     private readonly ctx: Ctx,
@@ -38,9 +39,21 @@ export class Profiler {
     this.sweeping = (async () => {
       do {
         this.again = false;
-        for (const v of this.repo.unprofiled()) await this.fromRegistration(v.name, v.version);
-      } while (this.again);
-    })().finally(() => (this.sweeping = null));
+        for (const v of this.repo.unprofiled()) {
+          if (this.stopped) return;
+          await this.fromRegistration(v.name, v.version);
+        }
+      } while (this.again && !this.stopped);
+    })()
+      // A background sweep has no caller to report to; a version it could not profile is retried at the next start.
+      .catch(() => undefined)
+      .finally(() => (this.sweeping = null));
+  }
+
+  /** Stops sweeping (before the store closes) and waits for the version being profiled. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.idle();
   }
 
   /** Waits for a sweep in flight (tests, shutdown). */
