@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  buildReferenceProfile, compareToSketch, countsBetweenEdges, driftReport, ksAndWasserstein, quickselect, sortedCopy,
+  buildReferenceProfile, compareToSketch, countsBetweenEdges, driftReport, ksAndWasserstein, numericProfile, numericProfileUnsorted,
+  quickselect, sortedCopy,
 } from '../../../backend/src/services/stats';
 import type { CurrentColumn, NumericProfile } from '../../../backend/src/services/stats';
 import { closeStat } from './reference';
@@ -91,4 +92,36 @@ void test('quickselect puts the k-th smallest at k with smaller values before an
       for (let i = 0; i < len; i++) assert.ok(i < k ? a[i]! <= a[k]! : a[i]! >= a[k]!);
     }
   }
+});
+
+void test('a profile built by selecting ranks equals the one built from the sorted sample', () => {
+  const r = lcg(17);
+  const n = 60_000;
+  const cases: Record<string, () => Float64Array> = {
+    normal: () => Float64Array.from({ length: n }, () => shapes.normal!(r) * 2 + 7),
+    ties: () => Float64Array.from({ length: n }, () => shapes.ties!(r) + 1),
+    heavy: () => Float64Array.from({ length: n }, () => shapes.heavy!(r)),
+    'one value and outliers': () => Float64Array.from({ length: n }, (_, i) => (i % 1000 === 0 ? i : 5)),
+    'sorted input': () => Float64Array.from({ length: n }, () => shapes.normal!(r)).sort(),
+    'reversed input': () => Float64Array.from({ length: n }, () => shapes.normal!(r)).sort().reverse(),
+  };
+  for (const [name, make] of Object.entries(cases)) {
+    for (const m of [512, 2048]) {
+      const values = make();
+      const copy = values.slice();
+      const got = numericProfileUnsorted(values, 3, m);
+      const want = numericProfile(sortedCopy(values), 3, m);
+      assert.deepEqual(values, copy, `${name}: values left as they were`);
+      const { mean, std, sketch, ...rest } = got;
+      const { mean: wm, std: ws, sketch: wsk, ...wrest } = want;
+      assert.deepEqual(rest, wrest, `${name}, m = ${m}`);
+      assert.deepEqual(Array.from(sketch.points), Array.from(wsk.points), `${name}, m = ${m}: sketch`);
+      assert.equal(sketch.exact, wsk.exact);
+      closeStat(mean, wm, `${name}: mean`);
+      closeStat(std, ws, `${name}: std`);
+    }
+  }
+  const big = cases.normal!();
+  const viaBuild = buildReferenceProfile(new Map([['x', { kind: 'numeric', values: big, missing: 0 }]])).features.x as NumericProfile;
+  assert.deepEqual(viaBuild.deciles, numericProfile(sortedCopy(big), 0).deciles, 'buildReferenceProfile takes the selecting path for large columns');
 });

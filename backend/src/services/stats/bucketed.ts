@@ -13,7 +13,7 @@
 import { lowerBound } from './quantiles';
 
 /** The reference side, prepared once per profile: distinct values, their cumulative counts, a lookup grid. */
-interface PreparedReference {
+export interface PreparedReference {
   /** Distinct reference (sketch) values, ascending. */
   u: Float64Array;
   /** cum[j] = reference (sketch) values ≤ u[j]. */
@@ -94,18 +94,25 @@ export class SketchScratch {
 }
 
 /**
- * KS and Wasserstein between the reference `points` (ascending) and the finite current `values` (any order),
- * and the number of current values below each of `edges`.
+ * Values placed between distinct reference values u: interior bucket b holds those in (u[b−1], u[b]) (b = 0:
+ * below u[0]; b = q: above u[q−1]), contiguous in buf[offsets[b], offsets[b + 1]) in arbitrary order; counts[2b]
+ * is its size and counts[2j + 1] the number of values equal to u[j] (counted, not stored).
  */
-export function compareToSketch(points: ArrayLike<number>, values: ArrayLike<number>, edges: readonly number[], scratch = new SketchScratch()): SketchComparison {
+export interface Buckets {
+  ref: PreparedReference;
+  counts: Int32Array;
+  offsets: Int32Array;
+  buf: Float64Array;
+}
+
+/** Places finite `values` (any order) into the buckets of the ascending reference `points`: O(n). */
+export function bucketize(points: ArrayLike<number>, values: ArrayLike<number>, scratch = new SketchScratch()): Buckets {
   const ref = prepare(points);
-  const { u, cum, n1, start, cells, inv } = ref;
+  const { u, start, cells, inv } = ref;
   const q = u.length;
   const n2 = values.length;
   const u0 = u[0]!;
   const uMax = u[q - 1]!;
-  // Interior bucket b holds values in (u[b−1], u[b]) (b = 0: below u[0]; b = q: above u[q−1]); code 2b.
-  // Values equal to u[j] get code 2j + 1 and are only counted.
   const { codes, buf } = scratch.get(n2, q >= 0x7fff);
   const counts = new Int32Array(2 * q + 1);
   for (let i = 0; i < n2; i++) {
@@ -128,7 +135,7 @@ export function compareToSketch(points: ArrayLike<number>, values: ArrayLike<num
     codes[i] = code;
     counts[code]!++;
   }
-  // Scatter interior values into their buckets (a counting sort by bucket; order inside a bucket is arbitrary).
+  // A counting sort by bucket: order inside a bucket is left as it comes.
   const offsets = new Int32Array(q + 2);
   for (let b = 0; b <= q; b++) offsets[b + 1] = offsets[b]! + counts[2 * b]!;
   const fill = offsets.slice(0, q + 1);
@@ -136,6 +143,34 @@ export function compareToSketch(points: ArrayLike<number>, values: ArrayLike<num
     const code = codes[i]!;
     if ((code & 1) === 0) buf[fill[code >>> 1]!++] = values[i]!;
   }
+  return { ref, counts, offsets, buf };
+}
+
+/** How many bucketed values lie below each edge (searchsorted side='left'). */
+export function countBelow({ ref, counts, offsets, buf }: Buckets, edges: readonly number[]): number[] {
+  const q = ref.u.length;
+  const eqBefore = new Float64Array(q + 1);
+  for (let j = 0; j < q; j++) eqBefore[j + 1] = eqBefore[j]! + counts[2 * j + 1]!;
+  return edges.map((e) => {
+    const k = lowerBound(ref.u, e);
+    let n = offsets[k]! + eqBefore[k]!;
+    for (let i = offsets[k]!; i < offsets[k + 1]!; i++) if (buf[i]! < e) n++;
+    return n;
+  });
+}
+
+/**
+ * KS and Wasserstein between the reference `points` (ascending) and the finite current `values` (any order),
+ * and the number of current values below each of `edges`.
+ */
+export function compareToSketch(points: ArrayLike<number>, values: ArrayLike<number>, edges: readonly number[], scratch = new SketchScratch()): SketchComparison {
+  const buckets = bucketize(points, values, scratch);
+  const { ref, counts, offsets, buf } = buckets;
+  const { u, cum, n1 } = ref;
+  const q = u.length;
+  const n2 = values.length;
+  const u0 = u[0]!;
+  const uMax = u[q - 1]!;
 
   let h = 0;
   let area = 0;
@@ -164,14 +199,7 @@ export function compareToSketch(points: ArrayLike<number>, values: ArrayLike<num
     }
     consumed += r;
   }
-  const eqBefore = new Float64Array(q + 1);
-  for (let j = 0; j < q; j++) eqBefore[j + 1] = eqBefore[j]! + counts[2 * j + 1]!;
-  const below = edges.map((e) => {
-    const k = lowerBound(u, e);
-    let n = offsets[k]! + eqBefore[k]!;
-    for (let i = offsets[k]!; i < offsets[k + 1]!; i++) if (buf[i]! < e) n++;
-    return n;
-  });
+  const below = countBelow(buckets, edges);
   return { h, d: h / (n1 * n2), wasserstein: area / n1 / n2, below };
 }
 

@@ -1,6 +1,7 @@
 /** From columns of values to a reference profile and a current batch, with the input checks every path shares. */
 import type { CurrentColumn } from './drift';
-import { DEFAULT_SKETCH_SIZE, categoricalProfile, numericProfile } from './profile';
+import { SketchScratch } from './bucketed';
+import { DEFAULT_SKETCH_SIZE, categoricalProfile, numericProfile, numericProfileUnsorted } from './profile';
 import type { ReferenceProfile } from './profile';
 
 export type RawColumn =
@@ -30,6 +31,8 @@ export function finite(feature: string, values: ArrayLike<number>, copy = false)
   return out;
 }
 
+export const SELECT_MIN_VALUES = 50_000;
+
 /**
  * Profiles every reference column. `sketchSize: Infinity` keeps every value, so KS and Wasserstein are exact
  * (what `mlops drift check` does when it is given the reference CSV itself).
@@ -37,9 +40,14 @@ export function finite(feature: string, values: ArrayLike<number>, copy = false)
 export function buildReferenceProfile(columns: ReadonlyMap<string, RawColumn>, sketchSize = DEFAULT_SKETCH_SIZE): ReferenceProfile {
   const features: ReferenceProfile['features'] = {};
   const empty: string[] = [];
+  const scratch = new SketchScratch();
   for (const [name, col] of columns) {
     if (col.kind === 'numeric') {
-      if (col.values.length === 0) empty.push(name);
+      const n = col.values.length;
+      if (n === 0) empty.push(name);
+      // Selecting the sketch's ranks beats sorting once the column is large against the sketch (measured: 95 vs
+      // 160 ms CPU at 1M values and m = 2048); below that the sort is cheap and simpler.
+      else if (n >= SELECT_MIN_VALUES && n >= 8 * sketchSize) features[name] = numericProfileUnsorted(finite(name, col.values), col.missing, sketchSize, scratch);
       else features[name] = numericProfile(sortedFinite(name, col.values), col.missing, sketchSize);
     } else {
       const p = categoricalProfile(col.counts, col.missing);

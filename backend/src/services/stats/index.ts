@@ -13,6 +13,7 @@ export * from './nullscale';
 export * from './pagehinkley';
 export * from './profile';
 export * from './quantiles';
+export * from './select';
 export * from './sequential';
 export { chi2Sf, normalQuantile, normalSf, tQuantile, tSf } from './special';
 export * from './table';

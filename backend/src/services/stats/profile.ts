@@ -12,8 +12,10 @@
  * - Wasserstein-1: |Ŵ − W| ≤ ∫|F − F̂| dx ≤ (max − min)/m, and the normalised score moves by at most that / std.
  * With the default m = 2048: KS within 0.00049. The KS p-value is computed for D̂ with the reference's true n.
  */
+import type { SketchScratch } from './bucketed';
 import { countsBetweenEdges, decileEdges, clippedHistogramSorted, equalWidthEdges } from './distances';
-import { meanStd } from './quantiles';
+import { meanStd, quantileAt, quantileRanks } from './quantiles';
+import { selectRanks } from './select';
 
 export const DEFAULT_SKETCH_SIZE = 2048;
 export const JS_BINS = 10;
@@ -69,6 +71,45 @@ export function numericProfile(sorted: Float64Array, missing: number, sketchSize
     decileCounts: countsBetweenEdges(sorted, deciles),
     histogram: { edges, counts: clippedHistogramSorted(sorted, edges) },
     sketch: { exact: n <= sketchSize, points: n <= sketchSize ? sorted : quantileSketch(sorted, sketchSize) },
+  };
+}
+
+/**
+ * The same profile as numericProfile gives for the sorted sample, from finite values in any order, when
+ * n > sketchSize: the deciles' and the sketch's order statistics are selected (select.ts), not sorted for.
+ */
+export function numericProfileUnsorted(values: Float64Array, missing: number, sketchSize = DEFAULT_SKETCH_SIZE, scratch?: SketchScratch): NumericProfile {
+  const n = values.length;
+  if (n <= sketchSize) throw new Error('numericProfileUnsorted needs more values than sketch points');
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const v = values[i]!;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  const { mean, std } = meanStd(values);
+  const ps = [1, 2, 3, 4, 5, 6, 7, 8, 9].map((k) => k / 10);
+  const sketchRanks = Array.from({ length: sketchSize }, (_, i) => Math.ceil(((i + 1) * n) / sketchSize) - 1);
+  const ranks = [...new Set([...ps.flatMap((p) => quantileRanks(n, p)), ...sketchRanks])].sort((a, b) => a - b);
+  const sel = selectRanks(values, ranks, scratch);
+  const byRank = new Map(ranks.map((r, i) => [r, sel.at[i]!]));
+  const at = (r: number) => byRank.get(r)!;
+  const deciles = ps.map((p) => quantileAt(n, p, at));
+  const edges = equalWidthEdges(min, max, JS_BINS);
+  const bins = (cuts: number[]) => [...cuts, n].map((c, i) => c - (i ? cuts[i - 1]! : 0));
+  return {
+    kind: 'numeric',
+    count: n,
+    missing,
+    min,
+    max,
+    mean,
+    std,
+    deciles,
+    decileCounts: bins(sel.below(deciles)),
+    histogram: { edges, counts: bins(sel.below(edges.slice(1, -1))) },
+    sketch: { exact: false, points: Float64Array.from(sketchRanks, at) },
   };
 }
 

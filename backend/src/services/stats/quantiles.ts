@@ -2,14 +2,23 @@
 
 /** numpy's default ('linear', type 7) quantile of an ascending-sorted sample, 0 ≤ p ≤ 1. */
 export function quantileSorted(sorted: ArrayLike<number>, p: number): number {
-  const n = sorted.length;
+  return quantileAt(sorted.length, p, (i) => sorted[i]!);
+}
+
+/** The ranks (0-based) numpy's linear quantile p of n values reads. */
+export function quantileRanks(n: number, p: number): [number, number] {
+  const lo = Math.floor((n - 1) * p);
+  return [lo, Math.min(lo + 1, n - 1)];
+}
+
+/** numpy's linear quantile from the order statistic at each rank (`at(i)`, 0-based). */
+export function quantileAt(n: number, p: number, at: (rank: number) => number): number {
   if (n === 0) throw new Error('quantile of an empty sample');
   const h = (n - 1) * p;
-  const lo = Math.floor(h);
-  const hi = Math.min(lo + 1, n - 1);
+  const [lo, hi] = quantileRanks(n, p);
   const t = h - lo;
-  const a = sorted[lo]!;
-  const b = sorted[hi]!;
+  const a = at(lo);
+  const b = at(hi);
   // numpy's lerp: evaluated from the nearer end so t = 0 and t = 1 reproduce the data exactly.
   return t >= 0.5 ? b - (b - a) * (1 - t) : a + (b - a) * t;
 }
