@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { App } from '../../backend/src/app';
 import type { EndpointDrift, ProfileInfo } from '../../backend/src/api/v1/contract';
+import { buildReferenceProfile, serializeProfile } from '../../backend/src/services/stats';
 import { AUTH, buildServingApp, registerOnnxModel, sampleRows } from '../fixtures/onnx/harness';
 import { CHAMPION, FEATURES, linearClassifier } from '../fixtures/onnx/models';
 
@@ -123,4 +124,36 @@ void test('setting a profile: CSV or profile JSON, audited; bad input is a clear
   const missing = await call<{ message: string }>(app, 'GET', '/api/v1/endpoints/nope/drift');
   assert.equal(missing.status, 404);
   assert.match(missing.body.message, /Endpoint 'nope' does not exist/);
+});
+
+void test('registration convention: the run tag mlops.reference_data wins, then reference_profile.json beside the model', async (t) => {
+  const app = await buildServingApp(t);
+  const { ctx } = app;
+  const run = ctx.tracking.runs.create({ tags: [{ key: 'mlops.reference_data', value: 'data/train.csv' }] });
+  const runRoot = ctx.artifacts.resolve(run.info.artifact_uri.replace('mlflow-artifacts:/', ''));
+  mkdirSync(join(runRoot, 'data'), { recursive: true });
+  writeFileSync(join(runRoot, 'data', 'train.csv'), csv(sampleRows(700, 3), true));
+  // Also a run-root reference_data.csv: the tag names which file is the training data.
+  writeFileSync(join(runRoot, 'reference_data.csv'), csv(sampleRows(50, 3), true));
+  const v = registerOnnxModel(ctx, 'tagged', linearClassifier(CHAMPION));
+  const mv = ctx.registry.getVersion('tagged', v);
+  const withRun = ctx.registry.createVersion({ name: 'tagged', source: mv.source, runId: run.info.run_id }, { actor: 'test' });
+  const tagged = await call<ProfileInfo>(app, 'GET', `/api/v1/models/tagged/versions/${withRun.version}/profile`);
+  assert.equal(tagged.body.rows, 700);
+  assert.match(tagged.body.source, /data\/train\.csv$/);
+
+  const w = registerOnnxModel(ctx, 'profiled', linearClassifier(CHAMPION));
+  const dir = ctx.artifacts.resolve(ctx.registry.getVersion('profiled', w).storage_location!.replace('mlflow-artifacts:/', ''));
+  const columns = new Map(FEATURES.map((f, j) => [f, { kind: 'numeric' as const, values: Float64Array.from(sampleRows(400, 4), (r) => r[j]!), missing: 0 }]));
+  writeFileSync(join(dir, 'reference_profile.json'), serializeProfile(buildReferenceProfile(columns)));
+  const fromJson = await call<ProfileInfo>(app, 'GET', `/api/v1/models/profiled/versions/${w}/profile`);
+  assert.equal(fromJson.body.status, 'ready');
+  assert.equal(fromJson.body.rows, 400);
+  assert.match(fromJson.body.source, /reference_profile\.json$/);
+
+  writeFileSync(join(runRoot, 'data', 'train.csv'), 'sepal_length\n1\n');
+  const broken = ctx.registry.createVersion({ name: 'tagged', source: mv.source, runId: run.info.run_id }, { actor: 'test' });
+  const failed = await call<ProfileInfo>(app, 'GET', `/api/v1/models/tagged/versions/${broken.version}/profile`);
+  assert.equal(failed.body.status, 'failed');
+  assert.match(failed.body.message!, /data\/train\.csv has no column 'sepal_width'/);
 });

@@ -97,6 +97,10 @@ void test('endpoint drift over real HTTP: profile at registration, unshifted tra
   const set = await cli(home, 'models', 'profile', `iris/${v}`, '--reference', file);
   assert.equal(set.code, 0, set.stderr);
   assert.match(set.stdout, /iris\/1: training profile from file .*train\.csv, 2000 rows/);
+  const shown = await cli(home, 'models', 'profile', `iris/${v}`);
+  assert.equal(shown.code, 0, shown.stderr);
+  assert.match(shown.stdout, /^feature\s+kind\s+count\s+missing\s+mean\s+std\s+min\s+max$/m);
+  assert.match(shown.stdout, /^sepal_length\s+numeric\s+2000\s+0\s/m);
   const after = JSON.parse((await cli(home, 'drift', 'endpoint', 'iris', '--window', '500', '--json')).stdout) as EndpointDrift;
   assert.equal(after.variants[0]!.drift, false, 'the shifted traffic matches the new (shifted) training data');
   const bad = await cli(home, 'models', 'profile', 'iris/9', '--reference', file);
