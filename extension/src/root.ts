@@ -111,7 +111,7 @@ export class Extension implements vscode.Disposable {
     });
     registerModelCommands(d, client);
     registerEndpointCommands(d, client, uri);
-    registerDriftCommands(d, client, uri);
+    registerDriftCommands(d, client, uri, () => refreshAll(['drift']));
     registerJobCommands(d, client);
   }
 

@@ -15,7 +15,8 @@ function endpointOf(node: unknown): unknown {
   return node;
 }
 
-export function registerDriftCommands(d: Disposer, client: () => Promise<ApiClient>, extensionUri: vscode.Uri): void {
+/** `checked` refreshes the Drift tree: a check is new data that no backend event announces (scoring traffic publishes none). */
+export function registerDriftCommands(d: Disposer, client: () => Promise<ApiClient>, extensionUri: vscode.Uri, checked: () => void): void {
   const report = (name: string) =>
     new DataPanel<DriftToWebview, DriftToHost>(
       extensionUri,
@@ -23,13 +24,17 @@ export function registerDriftCommands(d: Disposer, client: () => Promise<ApiClie
       async () => ({ type: 'drift/data', report: await api.driftCheck(await client(), name) }),
       (message) => ({ type: 'drift/error', message }),
       async (m, reload) => {
-        if (m.type === 'drift/check' || m.type === 'drift/refresh') await reload();
+        if (m.type === 'drift/check' || m.type === 'drift/refresh') {
+          await reload();
+          checked();
+        }
       },
     );
   registerCommand(d, 'mlops.runDriftCheck', async (node?: unknown) => {
     const c = await client();
     const name = await pickEndpoint(c, endpointOf(node), 'Endpoint to check for drift');
     const r = await withProgress(`Checking ${name} for drift`, () => api.driftCheck(c, name));
+    checked();
     const pending = r.variants.filter((v) => v.status !== 'ok');
     const drifted = r.variants.flatMap((v) => v.features.filter((f) => f.drift).map((f) => (r.variants.length > 1 ? `${f.feature} (${v.variant})` : f.feature)));
     const fallback = r.variants.some((v) => v.reference?.kind === 'first_window') ? ' (compared with the first served window: no training profile)' : '';
