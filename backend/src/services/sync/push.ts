@@ -240,7 +240,21 @@ export class Pusher extends SyncEngine {
     }
   }
 
-  /** Sends the metric points the remote lacks, per key: the new tail when history only grew, else the whole key. */
+  private wire([key, step, timestamp, value, isNan, modelId, datasetName, datasetDigest]: MetricRow): Metric {
+    const m: Metric = { key, value: isNan ? 'NaN' : wireValue(value), timestamp, step };
+    const mid = modelId ? this.repo.remoteId(this.remote, 'logged_model', modelId) : undefined;
+    if (mid) m.model_id = mid;
+    if (datasetName) m.dataset_name = datasetName;
+    if (datasetDigest) m.dataset_digest = datasetDigest;
+    return m;
+  }
+
+  /**
+   * Sends the metric points the remote lacks. A run none of whose metrics were pushed yet is read in one keyset
+   * scan along the primary key (one query per 1,000 points however many keys); otherwise per key: the new tail
+   * when its history only grew, else the whole key. What the remote has of a key is recorded once the batch
+   * holding its last point is sent, so an interrupted push resumes key by key.
+   */
   private async pushMetrics(uuid: string, runId: string): Promise<void> {
     const pushed = this.repo.pushedMetricStats(this.remote, uuid);
     let batch: Metric[] = [];
@@ -254,9 +268,33 @@ export class Pusher extends SyncEngine {
         batch = [];
         this.progress('runs');
       }
-      for (const s of settled) this.repo.setPushedMetricStats(this.remote, uuid, s);
+      if (settled.length) this.repo.setPushedMetricStats(this.remote, uuid, settled);
       settled = [];
     };
+    if (!pushed.size) {
+      // Stats of the key being read, from the rows themselves: exactly what was sent.
+      let cur = null as MetricKeyStats | null;
+      let cursor: MetricRow | null = null;
+      for (;;) {
+        const want = MAX_METRICS - batch.length;
+        const rows = this.repo.runMetricPage(uuid, cursor, want);
+        for (const r of rows) {
+          if (r[0] !== cur?.key) {
+            if (cur) settled.push(cur);
+            cur = { key: r[0], count: 0, last_step: r[1], last_ts: r[2] };
+          }
+          cur.count++;
+          if (r[1] > cur.last_step || (r[1] === cur.last_step && r[2] > cur.last_ts)) [cur.last_step, cur.last_ts] = [r[1], r[2]];
+          batch.push(this.wire(r));
+        }
+        if (rows.length) cursor = rows[rows.length - 1]!;
+        if (batch.length >= MAX_METRICS) await flush();
+        if (rows.length < want) break;
+      }
+      if (cur) settled.push(cur);
+      await flush();
+      return;
+    }
     for (const s of this.repo.metricStats(uuid)) {
       const prev = pushed.get(s.key);
       if (prev && prev.count === s.count && prev.last_step === s.last_step && prev.last_ts === s.last_ts) continue;
@@ -264,18 +302,12 @@ export class Pusher extends SyncEngine {
       const above = tailOnly && prev ? { step: prev.last_step, ts: prev.last_ts } : null;
       let cursor: MetricRow | null = null;
       for (;;) {
-        const rows = this.repo.metricPage(uuid, s.key, cursor, above, MAX_METRICS - batch.length);
-        if (!rows.length) break;
-        for (const [key, step, timestamp, value, isNan, modelId, datasetName, datasetDigest] of rows) {
-          const m: Metric = { key, value: isNan ? 'NaN' : wireValue(value), timestamp, step };
-          const mid = modelId ? this.repo.remoteId(this.remote, 'logged_model', modelId) : undefined;
-          if (mid) m.model_id = mid;
-          if (datasetName) m.dataset_name = datasetName;
-          if (datasetDigest) m.dataset_digest = datasetDigest;
-          batch.push(m);
-        }
-        cursor = rows[rows.length - 1]!;
+        const want = MAX_METRICS - batch.length;
+        const rows = this.repo.metricPage(uuid, s.key, cursor, above, want);
+        for (const r of rows) batch.push(this.wire(r));
+        if (rows.length) cursor = rows[rows.length - 1]!;
         if (batch.length >= MAX_METRICS) await flush();
+        if (rows.length < want) break;
       }
       settled.push(s);
       if (!batch.length) await flush();

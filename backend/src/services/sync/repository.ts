@@ -177,8 +177,12 @@ export class SyncRepo {
     const rows = this.q('SELECT key, count, max_step AS last_step, max_ts AS last_ts FROM sync_metric_state WHERE remote = ? AND run_uuid = ?').all(remote, runUuid) as MetricKeyStats[];
     return new Map(rows.map((r) => [r.key, r]));
   }
-  setPushedMetricStats(remote: string, runUuid: string, s: MetricKeyStats): void {
-    this.q('INSERT OR REPLACE INTO sync_metric_state (remote, run_uuid, key, count, max_step, max_ts) VALUES (?, ?, ?, ?, ?, ?)').run(remote, runUuid, s.key, s.count, s.last_step, s.last_ts);
+  /** Records what the remote now has of these keys, in one transaction (one commit, not one per key). */
+  setPushedMetricStats(remote: string, runUuid: string, stats: MetricKeyStats[]): void {
+    const st = this.q('INSERT OR REPLACE INTO sync_metric_state (remote, run_uuid, key, count, max_step, max_ts) VALUES (?, ?, ?, ?, ?, ?)');
+    this.db.transaction(() => {
+      for (const s of stats) st.run(remote, runUuid, s.key, s.count, s.last_step, s.last_ts);
+    })();
   }
   countAbove(runUuid: string, key: string, step: number, ts: number): number {
     return (this.q('SELECT count(*) AS n FROM metrics WHERE run_uuid = ? AND key = ? AND (step, timestamp) > (?, ?)').get(runUuid, key, step, ts) as { n: number }).n;
@@ -201,6 +205,15 @@ export class SyncRepo {
       args.push(above.step, above.ts);
     }
     return this.q(`SELECT ${cols} FROM metrics WHERE ${where.join(' AND ')} ORDER BY timestamp, step, value, is_nan LIMIT ?`).raw(true).all(...args, limit) as MetricRow[];
+  }
+
+  /** One page of all of a run's points in primary-key order (key, timestamp, step, value, is_nan), after the cursor. */
+  runMetricPage(runUuid: string, cursor: MetricRow | null, limit: number): MetricRow[] {
+    const cols = 'key, step, timestamp, value, is_nan, model_id, dataset_name, dataset_digest';
+    if (!cursor) return this.q(`SELECT ${cols} FROM metrics WHERE run_uuid = ? ORDER BY key, timestamp, step, value, is_nan LIMIT ?`).raw(true).all(runUuid, limit) as MetricRow[];
+    return this.q(`SELECT ${cols} FROM metrics WHERE run_uuid = ? AND (key, timestamp, step, value, is_nan) > (?, ?, ?, ?, ?) ORDER BY key, timestamp, step, value, is_nan LIMIT ?`)
+      .raw(true)
+      .all(runUuid, cursor[0], cursor[2], cursor[1], cursor[3], cursor[4], limit) as MetricRow[];
   }
 
   // ----- logged models and artifacts -----
