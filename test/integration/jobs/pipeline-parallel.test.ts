@@ -79,6 +79,18 @@ void test('pipelines: parallel steps, fail-fast, and cancel', { timeout: 240_000
     assert.match(g.steps.find((s) => s.step === 'after_bad')!.message!, /it needs 'bad', which failed/);
   });
 
+  await t.test("cancelling one step's job fails the pipeline and skips what needs the step", async () => {
+    const run = await start(b, `steps:\n  x: { command: "exec sleep 60", cache: false }\n  y: { needs: [x], command: "true" }\n`);
+    const running = await until(b, run.pipeline_run_id, (r) => r.steps[0]!.status === 'running' && !!r.steps[0]!.job_id);
+    const jobId = running.steps[0]!.job_id!;
+    for (let i = 0; i < 100 && (await b.api<Job>('GET', `/api/v1/jobs/${jobId}`)).body.status !== 'running'; i++) await new Promise((res) => setTimeout(res, 100));
+    assert.equal((await b.api('POST', `/api/v1/jobs/${jobId}/cancel`)).status, 200);
+    const r = await until(b, run.pipeline_run_id, done, 30_000);
+    assert.deepEqual([r.status, r.message, statuses(r)], ['failed', "step 'x' was cancelled", { x: 'cancelled', y: 'skipped' }]);
+    assert.match(r.steps[0]!.message!, new RegExp(`^cancelled: job ${jobId} was cancelled`));
+    assert.match(r.steps[1]!.message!, /not run: step 'x' was cancelled/);
+  });
+
   await t.test('cancel: running steps are stopped, queued and pending ones never start, the run ends cancelled', async () => {
     // The job queue runs 2 jobs at once: of a, b and d two run and one waits in the queue; c waits for a.
     const dir = mkdtempSync(join(tmpdir(), 'mlops-cancel-'));

@@ -206,7 +206,8 @@ export class PipelineService {
     }
     for (const [name, st] of states) {
       if (st.status !== 'pending') continue;
-      const message = ex.cancelled !== null ? `not started: pipeline cancelled (${ex.cancelled})` : `not run: step '${failed}' failed`;
+      const why = `step '${failed}' ${failed && states.get(failed)!.status === 'cancelled' ? 'was cancelled' : 'failed'}`;
+      const message = ex.cancelled !== null ? `not started: pipeline cancelled (${ex.cancelled})` : `not run: ${why}`;
       this.repo.updateStep(id, name, { status: ex.cancelled !== null ? 'cancelled' : 'skipped', message });
     }
     if (ex.cancelled !== null) this.end(id, parentRun, 'cancelled', `cancelled: ${ex.cancelled}`);
