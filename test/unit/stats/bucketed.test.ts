@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   buildReferenceProfile, compareToSketch, countsBetweenEdges, driftReport, ksAndWasserstein, numericProfile, numericProfileUnsorted,
-  quickselect, sortedCopy,
+  ksStatisticSorted, quickselect, sortedCopy,
 } from '../../../backend/src/services/stats';
 import type { CurrentColumn, NumericProfile } from '../../../backend/src/services/stats';
 import { closeStat } from './reference';
@@ -77,6 +77,21 @@ void test('driftReport gives the same report for a batch in any order and the sa
       closeStat(m.score, fb.methods[i]!.score, `${m.method} (sketch ${sketch})`);
       assert.equal(m.pValue, fb.methods[i]!.pValue, `${m.method} p`);
     });
+  }
+});
+
+void test('the sorted merge finds the KS gap scipy\'s way when ties meet the end of a sample', () => {
+  const r = lcg(23);
+  const cases: [number[], number[]][] = [[[5], [5, 6]], [[5, 6], [5]], [[1, 2, 2], [2, 2, 3]], [[0, 0], [0]]];
+  for (let k = 0; k < 300; k++) {
+    const len = () => 1 + Math.floor(r() * 12);
+    cases.push([Array.from({ length: len() }, () => Math.floor(r() * 4)), Array.from({ length: len() }, () => Math.floor(r() * 4))]);
+  }
+  for (const [a, b] of cases) {
+    const sa = sortedCopy(a);
+    const sb = sortedCopy(b);
+    assert.equal(ksAndWasserstein(sa, sb).h, ksStatisticSorted(sa, sb).h, `${a} vs ${b}`);
+    assert.equal(compareToSketch(sa, Float64Array.from(b), []).h, ksStatisticSorted(sa, sb).h, `${a} vs ${b} (bucketed)`);
   }
 });
 

@@ -89,20 +89,50 @@ export function ksAndWasserstein(a: ArrayLike<number>, b: ArrayLike<number>): { 
   const n2 = b.length;
   let i = 0;
   let j = 0;
+  let gap = 0;
   let h = 0;
   let area = 0;
   let x = Math.min(a[0]!, b[0]!);
-  while (i < n1 || j < n2) {
-    const av = i < n1 ? a[i]! : Infinity;
-    const bv = j < n2 ? b[j]! : Infinity;
-    const v = av <= bv ? av : bv;
-    const gap = i * n2 - j * n1;
-    area += (gap < 0 ? -gap : gap) * (v - x);
+  // One element per step: a tie adds |gap|·0 to the area, and the gap counts for KS only once no copy of the value
+  // is left on either side.
+  while (i < n1 && j < n2) {
+    const av = a[i]!;
+    const bv = b[j]!;
+    let v: number;
+    if (av <= bv) {
+      v = av;
+      area += (gap < 0 ? -gap : gap) * (v - x);
+      gap += n2;
+      i++;
+    } else {
+      v = bv;
+      area += (gap < 0 ? -gap : gap) * (v - x);
+      gap -= n1;
+      j++;
+    }
     x = v;
-    while (i < n1 && a[i] === v) i++;
-    while (j < n2 && b[j] === v) j++;
-    const g = i * n2 - j * n1;
-    const ag = g < 0 ? -g : g;
+    if ((i < n1 && a[i] === v) || (j < n2 && b[j] === v)) continue;
+    const ag = gap < 0 ? -gap : gap;
+    if (ag > h) h = ag;
+  }
+  // Once one sample is exhausted the gap shrinks towards 0; it still counts after the value that was tied when
+  // the other side ran out.
+  for (; i < n1; i++) {
+    const v = a[i]!;
+    area += (gap < 0 ? -gap : gap) * (v - x);
+    gap += n2;
+    x = v;
+    if (i + 1 < n1 && a[i + 1] === v) continue;
+    const ag = gap < 0 ? -gap : gap;
+    if (ag > h) h = ag;
+  }
+  for (; j < n2; j++) {
+    const v = b[j]!;
+    area += (gap < 0 ? -gap : gap) * (v - x);
+    gap -= n1;
+    x = v;
+    if (j + 1 < n2 && b[j + 1] === v) continue;
+    const ag = gap < 0 ? -gap : gap;
     if (ag > h) h = ag;
   }
   return { h, d: h / (n1 * n2), wasserstein: area / n1 / n2 };
