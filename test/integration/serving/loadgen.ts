@@ -98,6 +98,12 @@ async function closedLoop(): Promise<void> {
   await Promise.all(Array.from({ length: o.concurrency ?? 16 }, worker));
 }
 
+const cpu0 = process.cpuUsage();
+const cpuMs = (): number => {
+  const c = process.cpuUsage(cpu0);
+  return (c.user + c.system) / 1000;
+};
+
 function summary(): void {
   const elapsed = (performance.now() - t0) / 1000;
   latencies.sort((a, b) => a - b);
@@ -116,6 +122,8 @@ function summary(): void {
       p50_ms: q(0.5),
       p99_ms: q(0.99),
       max_ms: latencies.at(-1) ?? null,
+      // This process's own CPU per answered request: the client's share of a two-core machine.
+      client_cpu_ms_per_req: done ? cpuMs() / done : null,
       status: Object.fromEntries(status),
       variants: Object.fromEntries(variants),
       timeline,

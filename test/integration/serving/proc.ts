@@ -72,6 +72,7 @@ export interface LoadSummary {
   p50_ms: number | null;
   p99_ms: number | null;
   max_ms: number | null;
+  client_cpu_ms_per_req: number | null;
   status: Record<string, number>;
   variants: Record<string, number>;
   timeline: { t: number; variant: string }[];
