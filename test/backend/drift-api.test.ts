@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { App } from '../../backend/src/app';
-import type { EndpointDrift, ProfileInfo } from '../../backend/src/api/v1/contract';
+import type { DriftHistory, EndpointDrift, ProfileInfo } from '../../backend/src/api/v1/contract';
 import { buildReferenceProfile, serializeProfile } from '../../backend/src/services/stats';
 import { AUTH, buildServingApp, registerOnnxModel, sampleRows } from '../fixtures/onnx/harness';
 import { CHAMPION, FEATURES, linearClassifier } from '../fixtures/onnx/models';
@@ -72,6 +72,16 @@ void test('endpoint drift against the training profile found at registration: sh
   assert.match(metrics.body, /ml_drift_score\{model_name="iris",feature_name="sepal_length",drift_method="ensemble"\} (1|0\.75)\b/);
   assert.match(metrics.body, /ml_drift_score\{model_name="iris",feature_name="sepal_width",drift_method="ensemble"\} (0|0\.25)\b/);
   assert.doesNotMatch(metrics.body, /drift_method="[a-z_]+_vs_first_window"/);
+  // The Monitoring heatmap: PSI per feature and hour; all this traffic fell into the last bucket (or the one before).
+  const h = await call<DriftHistory>(app, 'GET', '/api/v1/endpoints/iris/drift/history?bucket_s=3600&buckets=3');
+  assert.equal(h.status, 200, JSON.stringify(h.body));
+  assert.deepEqual(h.body.features, [...FEATURES]);
+  assert.equal(h.body.buckets.length, 3);
+  const filled = h.body.scores[0]!.map((x, i) => (x === null ? -1 : i)).filter((i) => i >= 0);
+  assert.ok(filled.length >= 1 && filled.every((i) => i >= 1), JSON.stringify(h.body.scores));
+  const last = filled.at(-1)!;
+  assert.equal(h.body.scores[0]![0], null);
+  assert.ok(h.body.scores[0]![last]! > 0.2 && h.body.scores[1]![last]! < 0.1, JSON.stringify(h.body.scores));
   const all = await call<{ endpoints: EndpointDrift[] }>(app, 'GET', '/api/v1/drift');
   assert.deepEqual(all.body.endpoints.map((e) => e.endpoint), ['iris']);
 });

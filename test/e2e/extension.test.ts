@@ -247,5 +247,13 @@ void describe('VS Code extension in code-server', { timeout: 300_000 }, () => {
     assert.equal(await row.getAttribute('class'), 'sev-high');
     assert.match(await view.locator('section[data-variant="iris-onnx/1"] .reference').innerText(), /training profile \(artifact .*reference_data\.csv, 2000 rows\)/);
     await wb.screenshot('drift-report');
+
+    await runCommand(page, 'MLOps: Open Monitoring Dashboard');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'iris-onnx' }).first().click();
+    const heat = webview(page).locator('#heatmap');
+    await heat.waitFor({ timeout: 30_000 });
+    const sepal = heat.locator('tr', { hasText: 'sepal_length' }).locator('td[title^="sepal_length"]').last();
+    assert.ok(Number(await sepal.innerText()) > 0.2, 'the shifted feature has a high PSI in the latest minute');
+    await wb.screenshot('monitoring-heatmap');
   });
 });

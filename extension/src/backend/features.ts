@@ -1,6 +1,8 @@
 import type { EndpointView } from '../../../backend/src/services/serving/endpoint';
 import type { LoggedPrediction } from '../../../backend/src/services/serving/repository';
+import type { DriftHistory } from '../../../backend/src/api/v1/contract';
 import type { DriftEndpoint } from '../../../webviews/src/protocol/drift';
+import type { MonitoringData } from '../../../webviews/src/protocol/monitoring';
 import type { JobItem } from '../jobs/model';
 import type { ApiClient } from './client';
 
@@ -68,6 +70,16 @@ export async function drift(c: ApiClient): Promise<DriftEndpoint[]> {
 /** One endpoint's drift, computed now over its newest logged rows. */
 export function driftCheck(c: ApiClient, endpoint: string): Promise<DriftEndpoint> {
   return c.get(`/api/v1/endpoints/${enc(endpoint)}/drift`);
+}
+
+/** The Monitoring heatmap: PSI per feature and minute over the last 30 minutes (vs the reference profile); null when nothing has a score. */
+export async function driftHeatmap(c: ApiClient, endpoint: string): Promise<MonitoringData['heatmap']> {
+  const h = await c.get<DriftHistory>(`/api/v1/endpoints/${enc(endpoint)}/drift/history`, { bucket_s: 60, buckets: 30 }).catch(() => null);
+  if (!h || h.features.length === 0) return null;
+  // Columns start at the first minute with a score: a quiet half hour before it would push the data off screen.
+  const first = h.buckets.findIndex((_, b) => h.scores.some((row) => row[b] !== null));
+  if (first < 0) return null;
+  return { features: h.features, buckets: h.buckets.slice(first), scores: h.scores.map((row) => row.slice(first)) };
 }
 
 export async function jobs(c: ApiClient): Promise<JobItem[]> {

@@ -83,7 +83,11 @@ export function registerEndpointCommands(d: Disposer, client: () => Promise<ApiC
     new DataPanel<MonitoringToWebview, MonitoringToHost>(
       extensionUri,
       { view: 'monitoring', viewType: 'mlops.monitoring', title: `Monitoring: ${name}` },
-      async () => ({ type: 'monitoring/data', data: toMonitoring(name, await api.predictions(await client(), name)) }),
+      async () => {
+        const c = await client();
+        const [predictions, heatmap] = await Promise.all([api.predictions(c, name), api.driftHeatmap(c, name)]);
+        return { type: 'monitoring/data', data: { ...toMonitoring(name, predictions), heatmap } };
+      },
       (message) => ({ type: 'monitoring/error', message }),
     );
   });

@@ -192,3 +192,24 @@ export type PipelineRunView = Static<typeof PipelineRunView>;
 /** POST /api/v1/pipelines/runs/:id/cancel (id or unique prefix); 400 INVALID_STATE when the run already ended. */
 export const PipelineCancelBody = Type.Object({ reason: Type.Optional(Type.String({ maxLength: 1000 })) }, { additionalProperties: false });
 export type PipelineCancelBody = Static<typeof PipelineCancelBody>;
+
+export const DriftHistoryQuery = Type.Object({
+  bucket_s: Type.Optional(Type.Integer({ minimum: 10, maximum: 86_400 })),
+  buckets: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
+});
+export type DriftHistoryQuery = Static<typeof DriftHistoryQuery>;
+
+/** PSI per feature and time bucket of the stable variant's served inputs against its reference (null: < min rows). */
+export const DriftHistory = Type.Object({
+  endpoint: Type.String(),
+  variant: Type.Union([Type.String(), Type.Null()]),
+  reference: Type.Union([DriftReference, Type.Null()]),
+  method: Type.Literal('psi'),
+  bucket_ms: Type.Integer(),
+  /** Bucket start times (ms), oldest first. */
+  buckets: Type.Array(Type.Integer()),
+  features: Type.Array(Type.String()),
+  /** scores[feature][bucket]. */
+  scores: Type.Array(Type.Array(Type.Union([Type.Number(), Type.Null()]))),
+});
+export type DriftHistory = Static<typeof DriftHistory>;

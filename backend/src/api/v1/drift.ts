@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
 import type { CoreContext } from '../../context';
 import { driftServiceOf, profileInfo } from '../../services/drift/service';
-import { DriftList, EndpointDrift, EndpointDriftQuery, ProfileBody, ProfileInfo } from './contract';
+import { DriftHistory, DriftHistoryQuery, DriftList, EndpointDrift, EndpointDriftQuery, ProfileBody, ProfileInfo } from './contract';
 
 const Name = Type.Object({ name: Type.String() });
 const NameVersion = Type.Object({ name: Type.String(), version: Type.String() });
@@ -11,7 +11,7 @@ const REGISTERS = /^\/(api|ajax-api)\/2\.0\/mlflow\/model-versions\/create$/;
 
 /**
  * Endpoint drift and model version reference profiles:
- * GET /api/v1/endpoints/:name/drift, GET /api/v1/drift (every endpoint), GET|PUT /api/v1/models/:name/versions/:version/profile.
+ * GET /api/v1/endpoints/:name/drift (and /drift/history, PSI per time bucket), GET /api/v1/drift (every endpoint), GET|PUT /api/v1/models/:name/versions/:version/profile.
  * A version registered through the MLflow API gets its profile in the background right after the request.
  */
 export async function driftRoutes(app: FastifyInstance, opts: { ctx: CoreContext }): Promise<void> {
@@ -40,6 +40,11 @@ export async function driftRoutes(app: FastifyInstance, opts: { ctx: CoreContext
     '/api/v1/endpoints/:name/drift',
     { schema: { params: Name, querystring: EndpointDriftQuery, response: { 200: EndpointDrift } } },
     async (req) => drift.endpoints.report(req.params.name, req.query.window),
+  );
+  app.get<{ Params: Static<typeof Name>; Querystring: DriftHistoryQuery }>(
+    '/api/v1/endpoints/:name/drift/history',
+    { schema: { params: Name, querystring: DriftHistoryQuery, response: { 200: DriftHistory } } },
+    async (req) => drift.endpoints.history(req.params.name, (req.query.bucket_s ?? 60) * 1000, req.query.buckets ?? 30),
   );
   app.get('/api/v1/drift', { schema: { response: { 200: DriftList } } }, async () => ({ endpoints: await drift.endpoints.all() }));
   app.get<{ Params: Static<typeof NameVersion> }>(

@@ -5,7 +5,7 @@
  * rows, profiled once and stored), and the report says which reference it used. Computed on demand and cached
  * for a few seconds: nothing here runs per request.
  */
-import type { DriftReference, EndpointDrift, FeatureDriftView, VariantDrift } from '../../api/v1/contract';
+import type { DriftHistory, DriftReference, EndpointDrift, FeatureDriftView, VariantDrift } from '../../api/v1/contract';
 import { notFound } from '../../util/errors';
 import { buildReferenceProfile, currentColumns, driftReport, type FeatureDrift, type RawColumn, type ReferenceProfile } from '../stats';
 import type { Profiler } from './profiler';
@@ -40,6 +40,43 @@ export class EndpointDriftService {
     return report;
   }
 
+  /**
+   * PSI per feature and time bucket (the Monitoring heatmap) for the endpoint's stable variant, against the same
+   * reference as `report`. Buckets with fewer than MIN_ROWS rows are null. At most 50,000 logged requests are read.
+   */
+  async history(endpoint: string, bucketMs = 60_000, buckets = 30): Promise<DriftHistory> {
+    const cfg = this.repo.endpoint(endpoint);
+    if (!cfg) throw notFound(`Endpoint '${endpoint}' does not exist`);
+    const stable = cfg.variants.find((v) => v.role === 'stable');
+    const end = Math.floor(Date.now() / bucketMs) * bucketMs + bucketMs;
+    const starts = Array.from({ length: buckets }, (_, i) => end - (buckets - i) * bucketMs);
+    const empty: DriftHistory = { endpoint, variant: stable?.id ?? null, reference: null, method: 'psi', bucket_ms: bucketMs, buckets: starts, features: [], scores: [] };
+    if (!stable) return empty;
+    const { model, version } = splitId(stable.id);
+    const reference = await this.reference(model, version);
+    if (!reference?.profile) return empty;
+    const logged = this.repo.since(endpoint, model, version, starts[0]!, reference.logThroughId ?? 0, 50_000);
+    const byBucket = starts.map(() => [] as LoggedFeatures[]);
+    for (const l of logged) {
+      const i = Math.floor((l.ts - starts[0]!) / bucketMs);
+      if (i >= 0 && i < buckets) byBucket[i]!.push(l);
+    }
+    const features = Object.keys(reference.profile.features);
+    const scores = features.map(() => starts.map((): number | null => null));
+    byBucket.forEach((ls, b) => {
+      const { columns, rows } = toColumns(ls, Number.MAX_SAFE_INTEGER);
+      if (rows < MIN_ROWS) return;
+      const r = driftReport(restrict(reference.profile!, [...columns.keys()]), currentColumns(columns));
+      for (const f of r.features) {
+        const i = features.indexOf(f.feature);
+        const psi = f.methods.find((m) => m.method === 'psi');
+        if (i >= 0 && psi) scores[i]![b] = psi.score;
+      }
+    });
+    const ref: DriftReference = { kind: reference.kind, source: reference.source, rows: reference.rows, created_at: reference.createdAt };
+    return { ...empty, reference: ref, features, scores };
+  }
+
   /** Every endpoint's report (the Drift tree), each at most `maxAgeMs` old. */
   async all(maxAgeMs = 0): Promise<EndpointDrift[]> {
     const out: EndpointDrift[] = [];
@@ -48,9 +85,7 @@ export class EndpointDriftService {
   }
 
   private async variant(endpoint: string, id: string, role: string, window: number): Promise<VariantDrift> {
-    const cut = id.lastIndexOf('/');
-    const model = id.slice(0, cut);
-    const version = Number(id.slice(cut + 1));
+    const { model, version } = splitId(id);
     const base = { variant: id, model_name: model, model_version: version, role };
     const empty = { drift: null, drifted_features: 0, drifted_share: 0, features: [], skipped: [] };
     const reference = await this.reference(model, version);
@@ -99,6 +134,11 @@ export class EndpointDriftService {
       logThroughId: lastId,
     });
   }
+}
+
+function splitId(id: string): { model: string; version: number } {
+  const cut = id.lastIndexOf('/');
+  return { model: id.slice(0, cut), version: Number(id.slice(cut + 1)) };
 }
 
 /** The profile's features that the model is served with (a training file may hold more columns). */

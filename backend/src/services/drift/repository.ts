@@ -100,6 +100,15 @@ export class DriftRepository {
     );
   }
 
+  /** Logged requests of one version on one endpoint since `since` (ms), after `afterId`, oldest first, at most `limit`. */
+  since(endpoint: string, model: string, version: number, since: number, afterId: number, limit: number): LoggedFeatures[] {
+    return this.decode(
+      this.db
+        .prepare('SELECT id, ts, features FROM prediction_log WHERE endpoint = ? AND id > ? AND model_name = ? AND model_version = ? AND ts >= ? ORDER BY id DESC LIMIT ?')
+        .all(endpoint, afterId, model, version, since, limit) as { id: number; ts: number; features: string }[],
+    ).reverse();
+  }
+
   /** Oldest logged requests of one version (any endpoint): its first served window. */
   first(model: string, version: number, limit: number): LoggedFeatures[] {
     return this.decode(
