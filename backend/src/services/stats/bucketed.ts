@@ -26,6 +26,7 @@ export interface PreparedReference {
   inv: number;
 }
 
+// Profiles are not modified once built, so the preparation is kept per points array for later checks.
 const prepared = new WeakMap<ArrayLike<number>, PreparedReference>();
 
 function prepare(points: ArrayLike<number>): PreparedReference {
