@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Job } from '../../../backend/src/services/jobs/types';
@@ -80,6 +80,43 @@ void test('CPU and memory limits of local jobs are applied and recorded, never i
     const job = await until(b, body.job_id, ended, 30_000);
     assert.deepEqual([job.status, job.reason, job.exit_code], ['failed', 'oom', 137]);
     assert.match(job.message ?? '', /the kernel killed the job at its 80 MiB cgroup memory limit/);
+  });
+
+  await t.test('a process that left the job (setsid) still goes with it: the cgroup finds it', { skip: !cgroupsHere && 'no writable cgroup v1 here' }, async () => {
+    const dir = tempHome(t);
+    const { body } = await b.api<Job>('POST', '/api/v1/jobs', { launcher: 'local', command: ['sh', '-c', 'setsid sh -c \'echo $$ > escaped.pid; exec sleep 60\' & sleep 0.5'], cwd: dir, cpus: 1 });
+    ids.push(body.job_id);
+    const job = await until(b, body.job_id, ended, 30_000);
+    assert.equal(job.status, 'finished', job.message ?? '');
+    const pid = Number(readFileSync(join(dir, 'escaped.pid'), 'utf8'));
+    assert.ok(pid > 1);
+    let gone = false;
+    for (let i = 0; i < 30 && !gone; i++) {
+      gone = !existsSync(`/proc/${pid}`) || readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z');
+      if (!gone) await new Promise((res) => setTimeout(res, 100));
+    }
+    assert.ok(gone, 'the escaped process was killed with its job');
+    assert.deepEqual(leftovers([body.job_id]), []);
+  });
+
+  await t.test('a job ends when its main process does, even if an escaped process holds its output open', async () => {
+    const dir = tempHome(t);
+    process.env.MLOPS_LOCAL_CGROUPS = 'off';
+    const t0 = Date.now();
+    const { body } = await b.api<Job>('POST', '/api/v1/jobs', { launcher: 'local', command: ['sh', '-c', 'setsid sh -c \'echo $$ > escaped.pid; exec sleep 60\' & sleep 0.3; echo main-done'], cwd: dir, cpus: 1 });
+    const job = await until(b, body.job_id, ended, 15_000);
+    delete process.env.MLOPS_LOCAL_CGROUPS;
+    const pid = Number(readFileSync(join(dir, 'escaped.pid'), 'utf8'));
+    t.after(() => {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Gone already.
+      }
+    });
+    assert.equal(job.status, 'finished');
+    assert.ok(Date.now() - t0 < 6000, `ended ${Date.now() - t0} ms after submission, not when the escaped sleep ends`);
+    assert.match((await b.api<string>('GET', `/api/v1/jobs/${body.job_id}/logs`)).body, /main-done/);
   });
 
   await t.test('without cgroups, whole CPUs are pinned (concurrent jobs on different CPUs) and fractions are refused', async () => {

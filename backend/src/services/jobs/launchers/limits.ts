@@ -29,6 +29,8 @@ export interface LocalLimits {
   oomKilled(): boolean;
   /** Whether the memory limit is kernel-enforced (no watchdog needed). */
   memoryEnforced: boolean;
+  /** Kills every process left in the job's cgroups (a no-op without them). */
+  killMembers(): void;
   /** Removes the job's cgroups once its processes are gone. */
   release(): Promise<void>;
 }
@@ -113,6 +115,24 @@ function rmdirQuiet(dir: string): boolean {
 }
 
 const write = (dir: string, file: string, value: string | number): void => writeFileSync(join(dir, file), String(value));
+const tryWrite = (dir: string, file: string, value: string | number): void => {
+  try {
+    write(dir, file, value);
+  } catch {
+    // Swap accounting is off on this kernel: the memory limit alone still holds.
+  }
+};
+
+/** Kills whatever is still in a job's cgroup: processes that left the job's process group (setsid, daemons). */
+function killMembers(dir: string): void {
+  for (const pid of read(join(dir, 'cgroup.procs')).split('\n').filter(Boolean)) {
+    try {
+      process.kill(Number(pid), 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+}
 
 /** CPUs this process may run on (sched_getaffinity, from /proc/self/status). */
 export function allowedCpus(): number[] {
@@ -200,10 +220,10 @@ export function applyLocalLimits(jobId: string, r: Resources, o: { cgroups: bool
         if (g.version === 1) {
           write(g.dir, 'memory.limit_in_bytes', r.memoryBytes);
           // Without swap accounting the job could page out instead of hitting its limit; best effort.
-          if (existsSync(join(g.dir, 'memory.memsw.limit_in_bytes'))) write(g.dir, 'memory.memsw.limit_in_bytes', r.memoryBytes);
+          tryWrite(g.dir, 'memory.memsw.limit_in_bytes', r.memoryBytes);
         } else {
           write(g.dir, 'memory.max', r.memoryBytes);
-          if (existsSync(join(g.dir, 'memory.swap.max'))) write(g.dir, 'memory.swap.max', 0);
+          tryWrite(g.dir, 'memory.swap.max', 0);
         }
         memoryEnforced = true;
         applied.memory = { requested: r.memoryBytes, how: `cgroup-v${g.version}`, detail: `${g.dir}: ${mib}, swap included` };
@@ -226,11 +246,15 @@ export function applyLocalLimits(jobId: string, r: Resources, o: { cgroups: bool
         const text = read(join(memGroup.dir, memGroup.version === 1 ? 'memory.oom_control' : 'memory.events'));
         return Number(/oom_kill (\d+)/.exec(text)?.[1] ?? 0) > 0;
       },
+      killMembers: () => {
+        for (const g of groups) killMembers(g.dir);
+      },
       release: async () => {
         for (const c of pins) pinned.set(c, Math.max(0, (pinned.get(c) ?? 1) - 1));
         pins = [];
         // Killed processes leave their group a moment after their parent saw them exit.
         for (let i = 0; i < 20 && groups.length; i++) {
+          for (const g of groups) killMembers(g.dir);
           for (let j = groups.length - 1; j >= 0; j--) if (rmdirQuiet(groups[j]!.dir)) groups.splice(j, 1);
           if (groups.length) await new Promise((res) => setTimeout(res, 100));
         }

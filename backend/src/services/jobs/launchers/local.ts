@@ -81,6 +81,16 @@ export class LocalLauncher implements Launcher {
       throw new LaunchError('launch_error', `Cannot start the job: ${why}${spec.cwd ? ` (in ${spec.cwd})` : ''}`);
     }
     const pid = child.pid;
+    // The job ends when its main process does, as a container ends with its PID 1: what it left running goes too,
+    // and output still held open by something that escaped both group and cgroup is read for 2 s more at most.
+    child.once('exit', () => {
+      killGroup(pid, 'SIGKILL');
+      limits.killMembers();
+      setTimeout(() => {
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+      }, 2000).unref();
+    });
     let oom: string | null = null;
     let killTimer: NodeJS.Timeout | undefined;
     const limit = spec.resources.memoryBytes;
