@@ -31,8 +31,6 @@ async function serve(app: App, endpoint: string, rows: number[][]): Promise<void
     const r = await call(app, 'POST', `/endpoints/${endpoint}/invocations`, { dataframe_split: { columns: [...FEATURES], data: rows.slice(i, i + 20) } });
     assert.equal(r.status, 200, JSON.stringify(r.body));
   }
-  // The prediction log is flushed every 100 ms.
-  await new Promise((r) => setTimeout(r, 150));
 }
 
 void test('endpoint drift against the training profile found at registration: shifted traffic drifts, unshifted does not', async (t) => {

@@ -42,16 +42,19 @@ const RecentQuery = Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1
  */
 export async function servingRoutes(app: FastifyInstance, opts: ServingRouteOptions): Promise<void> {
   const { ctx } = opts;
+  const repo = new ServingRepository(ctx.db);
   const engine = new ServingEngine({
     resolver: opts.resolver ?? new RegistryResolver(ctx),
     audit: ctx.audit,
-    repo: new ServingRepository(ctx.db),
+    repo,
     ...(opts.tickMs ? { tickMs: opts.tickMs } : {}),
   });
   app.addHook('onClose', async () => {
     await engine.close();
   });
   engine.metrics.driftSource = () => driftServiceOf(ctx).metricSamples();
+  // A drift check reads the newest predictions: the ones still queued for the log are committed first.
+  driftServiceOf(ctx).flushLog = () => repo.flush();
   const problems = await engine.restore(ctx.defaultActor);
   for (const p of problems) app.log.warn(`serving: could not restore ${p}`);
   const actor = (req: FastifyRequest): string => {

@@ -191,8 +191,6 @@ async function watchDrift(api: BackendClient, log: (s: string) => void): Promise
       const rows = data.x.slice(i, i + 20).map((r) => Array.from(r, (v) => Math.round(v * 1000) / 1000));
       await api.call('POST', '/endpoints/churn/invocations', { dataframe_split: { columns: data.features, data: rows } });
     }
-    // The prediction log is written every 100 ms.
-    await new Promise((r) => setTimeout(r, 250));
     const report = await api.call<EndpointDrift>('GET', '/api/v1/endpoints/churn/drift?window=1000');
     const v = report.variants[0];
     if (!v || v.status !== 'ok') throw new Error(`no drift verdict for endpoint churn: ${v?.message ?? 'it serves nothing'}`);

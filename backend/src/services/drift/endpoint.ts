@@ -23,6 +23,7 @@ export class EndpointDriftService {
   constructor(
     private readonly repo: DriftRepository,
     private readonly profiler: Profiler,
+    private readonly flushLog: () => void = () => undefined,
   ) {}
 
   async report(endpoint: string, window = DEFAULT_WINDOW, maxAgeMs = 0): Promise<EndpointDrift> {
@@ -31,6 +32,7 @@ export class EndpointDriftService {
     if (hit && Date.now() - hit.at <= maxAgeMs) return hit.report;
     const cfg = this.repo.endpoint(endpoint);
     if (!cfg) throw notFound(`Endpoint '${endpoint}' does not exist`);
+    this.flushLog();
     const order = { stable: 0, candidate: 1 } as Record<string, number>;
     const live = cfg.variants.filter((v) => v.role === 'stable' || v.role === 'candidate').sort((a, b) => order[a.role]! - order[b.role]!);
     const variants: VariantDrift[] = [];
@@ -48,6 +50,7 @@ export class EndpointDriftService {
     const cfg = this.repo.endpoint(endpoint);
     if (!cfg) throw notFound(`Endpoint '${endpoint}' does not exist`);
     const stable = cfg.variants.find((v) => v.role === 'stable');
+    this.flushLog();
     const end = Math.floor(Date.now() / bucketMs) * bucketMs + bucketMs;
     const starts = Array.from({ length: buckets }, (_, i) => end - (buckets - i) * bucketMs);
     const empty: DriftHistory = { endpoint, variant: stable?.id ?? null, reference: null, method: 'psi', bucket_ms: bucketMs, buckets: starts, features: [], scores: [] };

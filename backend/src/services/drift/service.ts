@@ -14,11 +14,13 @@ export class DriftService {
   readonly repo: DriftRepository;
   readonly profiler: Profiler;
   readonly endpoints: EndpointDriftService;
+  /** Commits predictions still queued for the log (set by the serving routes), so a check sees the newest rows. */
+  flushLog: () => void = () => undefined;
 
   constructor(private readonly ctx: Pick<CoreContext, 'db' | 'registry' | 'tracking' | 'artifacts' | 'audit'>) {
     this.repo = new DriftRepository(ctx.db);
     this.profiler = new Profiler(ctx, this.repo);
-    this.endpoints = new EndpointDriftService(this.repo, this.profiler);
+    this.endpoints = new EndpointDriftService(this.repo, this.profiler, () => this.flushLog());
   }
 
   /** The stored profile of NAME/VERSION (computing it from the run's artifacts if none was looked for yet). */
