@@ -43,6 +43,11 @@ void test('endpoint drift against the training profile found at registration: sh
   assert.match(info.body.source, /reference_data\.csv$/);
   assert.deepEqual(Object.keys(info.body.features), [...FEATURES], 'the label column is not a feature');
   assert.equal((await call(app, 'POST', '/endpoints/iris/deploy', { model: `iris/${v}` })).status, 200);
+  await serve(app, 'iris', sampleRows(20, 5));
+  const few = await call<EndpointDrift>(app, 'GET', '/api/v1/endpoints/iris/drift');
+  assert.equal(few.body.variants[0]!.status, 'insufficient_data');
+  assert.equal(few.body.variants[0]!.drift, null);
+  assert.match(few.body.variants[0]!.message!, /20 logged rows since the reference; a check needs at least 30/);
 
   await serve(app, 'iris', sampleRows(600, 5));
   const same = await call<EndpointDrift>(app, 'GET', '/api/v1/endpoints/iris/drift');
@@ -50,7 +55,7 @@ void test('endpoint drift against the training profile found at registration: sh
   const sv = same.body.variants[0]!;
   assert.equal(sv.status, 'ok');
   assert.equal(sv.reference?.kind, 'training');
-  assert.equal(sv.window.rows, 600);
+  assert.equal(sv.window.rows, 620);
   assert.equal(sv.drift, false);
   assert.deepEqual(sv.features.filter((f) => f.drift), []);
   assert.deepEqual(sv.features.map((f) => f.methods.map((m) => m.method)), FEATURES.map(() => ['psi', 'ks', 'wasserstein_norm', 'jensen_shannon']));
@@ -129,6 +134,13 @@ void test('setting a profile: CSV or profile JSON, audited; bad input is a clear
     assert.equal(r.status, status, `${url} ${JSON.stringify(body)} -> ${JSON.stringify(r.body)}`);
     assert.match(r.body.message, msg);
   }
+  const unnamed = registerOnnxModel(app.ctx, 'unnamed', linearClassifier(CHAMPION), { mlmodel: null });
+  assert.equal((await call(app, 'PUT', `/api/v1/models/unnamed/versions/${unnamed}/profile`, { csv: csv(sampleRows(300, 2)) })).status, 200);
+  assert.equal((await call(app, 'POST', '/endpoints/unnamed/deploy', { model: `unnamed/${unnamed}` })).status, 200);
+  for (let i = 0; i < 3; i++) await call(app, 'POST', '/endpoints/unnamed/invocations', { inputs: sampleRows(20, 30 + i) });
+  const positional = await call<EndpointDrift>(app, 'GET', '/api/v1/endpoints/unnamed/drift');
+  assert.equal(positional.body.variants[0]!.status, 'no_reference');
+  assert.match(positional.body.variants[0]!.message!, /describes sepal_length, .* but unnamed\/1 is served with f0, f1, f2, f3: give the model a column signature/);
   const missing = await call<{ message: string }>(app, 'GET', '/api/v1/endpoints/nope/drift');
   assert.equal(missing.status, 404);
   assert.match(missing.body.message, /Endpoint 'nope' does not exist/);

@@ -103,6 +103,10 @@ export class EndpointDriftService {
       return { ...base, ...empty, status: 'insufficient_data', window: win, reference: ref, message: `${rows} logged rows since the reference; a check needs at least ${MIN_ROWS}` };
     }
     const served = restrict(reference.profile, [...columns.keys()]);
+    if (Object.keys(served.features).length === 0) {
+      const names = Object.keys(reference.profile.features).slice(0, 5).join(', ');
+      return { ...base, ...empty, status: 'no_reference', window: win, reference: ref, message: `the reference profile describes ${names || 'no feature'} but ${id} is served with ${[...columns.keys()].join(', ')}: give the model a column signature naming its features, or a profile of those columns` };
+    }
     const r = driftReport(served, currentColumns(columns));
     return {
       ...base,
