@@ -1,6 +1,7 @@
 import type { SyncEngine } from './engine';
 import type { RetryHooks } from './http';
 import type { MapKind } from './repository';
+import { errorText, isObjectError } from './report';
 
 /** The tag a surplus copy gets before it is deleted: which copy was kept in its place. */
 export const DUPLICATE_OF = 'mlops.duplicate_of';
@@ -105,8 +106,14 @@ export async function createOnce<T>(e: SyncEngine, kind: MapKind, localId: strin
 export async function sweepUnsettled(e: SyncEngine, copiesOf: (kind: MapKind, localId: string) => Promise<{ copies: Copies<unknown>; mapped: string } | null>): Promise<void> {
   const started = Date.now();
   for (const u of e.repo.unsettled(e.remote)) {
-    const c = await copiesOf(u.kind, u.local_id);
-    if (c) await settle(e, u.kind, u.local_id, c.copies, { id: c.mapped, required: true });
+    try {
+      const c = await copiesOf(u.kind, u.local_id);
+      if (c) await settle(e, u.kind, u.local_id, c.copies, { id: c.mapped, required: true });
+    } catch (err) {
+      if (!isObjectError(err)) throw err;
+      e.report.object(u.kind, u.local_id, 'failed', `looking for a duplicate copy: ${errorText(err)}`);
+      continue;
+    }
     if (started - u.since > STRAY_WINDOW_MS) e.repo.clearUnsettled(e.remote, u.kind, u.local_id);
   }
 }

@@ -62,8 +62,8 @@ export class Pusher extends SyncEngine {
     const mapped = this.repo.remoteId(this.remote, kind, localId);
     if (!mapped) return null;
     if (kind === 'run') {
-      const exp = this.ctx.tracking.runs.row(localId).experiment_id;
-      return { copies: runCopies(this, await this.remoteExperiment(String(exp)), localId), mapped };
+      const exp = this.repo.runExperiment(localId);
+      return exp === undefined ? null : { copies: runCopies(this, await this.remoteExperiment(String(exp)), localId), mapped };
     }
     if (kind === 'logged_model') {
       const lm = this.repo.loggedModel(localId);

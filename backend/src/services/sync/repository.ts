@@ -153,6 +153,9 @@ export class SyncRepo {
         .get(remote, remote) as { n: number }
     ).n;
   }
+  runExperiment(runUuid: string): number | undefined {
+    return (this.q('SELECT experiment_id FROM runs WHERE run_uuid = ?').get(runUuid) as { experiment_id: number } | undefined)?.experiment_id;
+  }
   runVersion(runUuid: string): number {
     return (this.q('SELECT version FROM sync_run_version WHERE run_uuid = ?').get(runUuid) as { version: number } | undefined)?.version ?? 0;
   }
