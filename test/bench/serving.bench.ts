@@ -20,7 +20,7 @@ import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { openCore } from '../../backend/src/core';
 import { registerOnnxModel } from '../fixtures/onnx/harness';
 import { createInterface } from 'node:readline';
-import { cli, ensureBuilt, ROOT, sleep, startBackend, startLoad, type LoadSummary } from '../integration/serving/proc';
+import { cli, ensureBuilt, ROOT, sleep, startBackend, startLoad, tsEntry, type LoadSummary } from '../integration/serving/proc';
 
 const SECONDS = Number(process.env.SERVING_BENCH_SECONDS ?? 10);
 const RATES = [100, 500, 1000];
@@ -110,7 +110,7 @@ async function measure(t: Target, bodies: unknown[], rates: number[], repeats = 
 
 /** The bare node:http floor server (test/integration/serving/http-floor.ts). */
 async function startFloor(): Promise<{ url: string; proc: ChildProcess }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/integration/serving/http-floor.ts')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, tsEntry(join(ROOT, 'test/integration/serving/http-floor.ts')), { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   const line = await new Promise<string>((done) => createInterface({ input: proc.stdout! }).once('line', done));
   return { url: (JSON.parse(line) as { url: string }).url, proc };
 }
@@ -144,11 +144,15 @@ function table(rows: Row[]): string {
 
 async function main(): Promise<void> {
   ensureBuilt();
-  const py = join(venv(), 'bin/python');
+  const py = () => join(venv(), 'bin/python');
+  const withMlflow = process.env.SERVING_BENCH_NO_MLFLOW !== '1';
   const work = mkdtempSync(join(tmpdir(), 'mlops-serving-bench-'));
   const procs: { p: ChildProcess; group: boolean }[] = [];
   try {
-    const trained = JSON.parse(spawnSync(py, [join(ROOT, 'test/fixtures/onnx/sklearn_iris.py'), work], { encoding: 'utf8' }).stdout.trim().split('\n').at(-1)!) as Trained;
+    // SERVING_BENCH_TRAINED: a folder where sklearn_iris.py already ran (its last line saved as trained.json), for a
+    // machine without the test venv; SERVING_BENCH_NO_MLFLOW=1 then leaves out `mlflow models serve`.
+    const pre = process.env.SERVING_BENCH_TRAINED;
+    const trained = (pre ? JSON.parse(readFileSync(join(pre, 'trained.json'), 'utf8').replaceAll('@DIR@', pre)) : JSON.parse(spawnSync(py(), [join(ROOT, 'test/fixtures/onnx/sklearn_iris.py'), work], { encoding: 'utf8' }).stdout.trim().split('\n').at(-1)!)) as Trained;
     const body = (r: number[]) => ({ dataframe_split: { columns: trained.columns, data: [r] } });
     const bodies = trained.rows.map(body);
 
@@ -164,14 +168,16 @@ async function main(): Promise<void> {
     if (JSON.stringify(check.predictions) !== JSON.stringify(trained.expected)) throw new Error('the ONNX endpoint disagrees with scikit-learn');
 
     const port = 20000 + Math.floor(Math.random() * 20000);
-    const mlflow = spawn(join(venv(), 'bin/mlflow'), ['models', 'serve', '-m', trained.sklearn, '--env-manager', 'local', '-h', '127.0.0.1', '-p', String(port)], {
-      stdio: 'ignore',
-      detached: true,
-      // mlflow execs `uvicorn` by name: the venv's bin must be on PATH.
-      env: { ...process.env, PATH: `${join(venv(), 'bin')}:${process.env.PATH ?? ''}` },
-    });
-    procs.push({ p: mlflow, group: true });
-    await waitHttp(`http://127.0.0.1:${port}/ping`, 120_000);
+    if (withMlflow) {
+      const mlflow = spawn(join(venv(), 'bin/mlflow'), ['models', 'serve', '-m', trained.sklearn, '--env-manager', 'local', '-h', '127.0.0.1', '-p', String(port)], {
+        stdio: 'ignore',
+        detached: true,
+        // mlflow execs `uvicorn` by name: the venv's bin must be on PATH.
+        env: { ...process.env, PATH: `${join(venv(), 'bin')}:${process.env.PATH ?? ''}` },
+      });
+      procs.push({ p: mlflow, group: true });
+      await waitHttp(`http://127.0.0.1:${port}/ping`, 120_000);
+    }
 
     const floor = await startFloor();
     procs.push({ p: floor.proc, group: false });
@@ -181,10 +187,11 @@ async function main(): Promise<void> {
     results.push(await bareOrt(join(trained.onnx, 'model.onnx'), trained.rows));
     results.push(...(await measure({ name: 'node:http, no framework or model (floor)', url: floor.url, path: '/invocations', pgid: floor.proc.pid! }, bodies, [1000])));
     results.push(...(await measure({ name: OURS, url: ours.url, token: ours.token, path: '/endpoints/iris/invocations', pgid: ours.proc.pid! }, bodies, RATES, REPEATS)));
-    results.push(...(await measure({ name: 'mlflow models serve (sklearn)', url: `http://127.0.0.1:${port}`, path: '/invocations', pgid: mlflow.pid! }, bodies, RATES)));
+    const mlflowPid = procs.find((x) => x.group)?.p.pid;
+    if (mlflowPid) results.push(...(await measure({ name: 'mlflow models serve (sklearn)', url: `http://127.0.0.1:${port}`, path: '/invocations', pgid: mlflowPid }, bodies, RATES)));
 
     const maxOf = (t: string) => results.find((r) => r.target === t && r.mode.startsWith('max'))!.throughput;
-    const ratio = maxOf(OURS) / maxOf('mlflow models serve (sklearn)');
+    const ratio = withMlflow ? maxOf(OURS) / maxOf('mlflow models serve (sklearn)') : NaN;
     const runs1000 = results.filter((r) => r.target === OURS && r.mode.startsWith('1000 req/s'));
     const at1000 = runs1000[0]!;
     const floor1000 = results.find((r) => r.target.includes('floor') && r.mode.startsWith('1000'))!;

@@ -6,6 +6,14 @@ import { createInterface } from 'node:readline';
 export const ROOT = resolve(__dirname, '../../..');
 export const CLI = join(ROOT, 'dist/backend/cli.mjs');
 
+/**
+ * Node arguments that run a TypeScript entry: through tsx, or, where test/device/make-bundle.sh bundled the
+ * benchmark for a machine without the dev dependencies (MLOPS_BENCH_BUNDLED=1), the .mjs bundle beside it.
+ */
+export function tsEntry(file: string): string[] {
+  return process.env.MLOPS_BENCH_BUNDLED === '1' ? [file.replace(/\.ts$/, '.mjs')] : ['--import', 'tsx', file];
+}
+
 /** The built CLI (npm test builds it first; a lone run builds it here). */
 export function ensureBuilt(): void {
   if (!existsSync(CLI)) {
@@ -92,7 +100,7 @@ export interface LoadOptions {
 
 /** Starts the load generator process; `result` resolves with its summary when it ends (or is stopped). */
 export function startLoad(o: LoadOptions): { stop: () => void; result: Promise<LoadSummary> } {
-  const p = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'loadgen.ts'), JSON.stringify(o)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const p = spawn(process.execPath, [...tsEntry(join(__dirname, 'loadgen.ts')), JSON.stringify(o)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   p.stdout.on('data', (c: Buffer) => (out += c.toString()));
   const result = new Promise<LoadSummary>((done, fail) =>

@@ -1,5 +1,5 @@
 import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
-import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { AppliedLimits, Resources } from '../types';
 import { LaunchError } from '../types';
 
@@ -64,9 +64,17 @@ function ownCgroup(c: Controller): Own | null {
   const unified = lines.find((l) => l.startsWith('0::'));
   const m2 = mounts.find((x) => x.fstype === 'cgroup2');
   if (!unified || !m2) return null;
-  const dir = inMount(m2, unified.slice(3));
-  if (!read(join(dir, 'cgroup.controllers')).split(/\s+/).includes(c)) return null;
-  return { version: 2, dir };
+  // The nearest group at or above the backend's own under which a child can get the controller: one that offers it
+  // and either passes it down already, holds no processes itself (so it may), or is the root. A container or VM often
+  // runs the backend in a leaf that cannot delegate. The rule picks one parent for cpu and memory alike, which matters
+  // since a process sits in exactly one v2 group.
+  for (let dir = inMount(m2, unified.slice(3)); dir.startsWith(m2.point); dir = dirname(dir)) {
+    const has = (f: string) => read(join(dir, f)).split(/\s+/).includes(c);
+    const top = dir === m2.point;
+    if (has('cgroup.controllers') && (top || has('cgroup.subtree_control') || read(join(dir, 'cgroup.procs')).trim() === '')) return { version: 2, dir };
+    if (top) break;
+  }
+  return null;
 }
 
 /** A child cgroup for the job under the backend's own, or why there cannot be one. */
@@ -86,7 +94,8 @@ function makeGroup(c: Controller, jobId: string): JobGroup | string {
       return `cgroup v2 will not delegate ${c} below ${own.dir} (${(err as NodeJS.ErrnoException).code ?? String(err)})`;
     }
   }
-  sweep(own.dir);
+  // Not this job's own group: under cgroup v2 its cpu and memory share one, made empty a moment ago for the cpu limit.
+  sweep(own.dir, `${PREFIX}${jobId}`);
   const dir = join(own.dir, `${PREFIX}${jobId}`);
   try {
     mkdirSync(dir);
@@ -97,9 +106,9 @@ function makeGroup(c: Controller, jobId: string): JobGroup | string {
 }
 
 /** Empty job groups that a killed backend left behind (rmdir fails on a group that still has processes). */
-function sweep(parent: string): void {
+function sweep(parent: string, keep: string): void {
   try {
-    for (const n of readdirSync(parent)) if (n.startsWith(PREFIX)) rmdirQuiet(join(parent, n));
+    for (const n of readdirSync(parent)) if (n.startsWith(PREFIX) && n !== keep) rmdirQuiet(join(parent, n));
   } catch {
     // Unreadable: nothing to sweep.
   }
