@@ -77,5 +77,12 @@ export async function api<T = Record<string, unknown>>(b: { url: string; token: 
   }
   const res = await fetch(b.url + path, init);
   const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : {}) as T };
+  let parsed: unknown = {};
+  try {
+    if (text) parsed = JSON.parse(text);
+  } catch {
+    // Plain-text endpoints (job logs).
+    parsed = text;
+  }
+  return { status: res.status, body: parsed as T };
 }

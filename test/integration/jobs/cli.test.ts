@@ -60,6 +60,8 @@ void test('mlops train / jobs / runs reproduce', { timeout: 300_000 }, async (t)
     const job = jobs[0]!;
     assert.equal(job.launcher, 'docker');
     const imageId = execFileSync('docker', ['image', 'inspect', '-f', '{{.Id}}', job.spec.image!], { encoding: 'utf8' }).trim();
+    // The tag is named after the temporary folder: remove it so repeated runs leave no tags behind.
+    t.after(() => execFileSync('docker', ['rmi', '--no-prune', job.spec.image!], { stdio: 'ignore' }));
     const again = mlops(home, ['runs', 'reproduce', job.run_id!], proj);
     assert.equal(again.code, 0, again.err);
     assert.match(again.err, /reproducing run/);

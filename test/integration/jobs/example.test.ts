@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdtempSync, statSync } from 'node:fs';
@@ -55,6 +56,8 @@ void test('examples/iris: the Dockerfile builds and the training script runs in 
   cpSync(example, dir, { recursive: true });
   // No registry here: build FROM the local test image (Python comes from the mounted venv) and skip pip.
   const built = await buildImage(new Docker(), dir, { buildArgs: { BASE: 'mlops-test/pyhost:1', INSTALL: '0' } });
+  // The tag is named after the temporary folder: remove it so repeated runs leave no tags behind.
+  t.after(() => execFileSync('docker', ['rmi', '--no-prune', built.tag], { stdio: 'ignore' }));
   const home = tempHome(t);
   const b = await backend(home);
   t.after(() => b.close());

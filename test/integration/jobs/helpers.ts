@@ -4,16 +4,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { TestContext } from 'node:test';
 import { startServer } from '../../../backend/src/server';
+import { api as callApi, testVenv } from '../../helpers/backend';
 import type { Job } from '../../../backend/src/services/jobs/types';
 
 const root = resolve(import.meta.dirname, '../../..');
 
-let venvPath: string | undefined;
 /** The test venv with the real mlflow (from .ci/setup-python.sh when MLOPS_TEST_VENV is unset). */
-export function venv(): string {
-  venvPath ??= process.env.MLOPS_TEST_VENV || execFileSync('bash', [join(root, '.ci/setup-python.sh')], { encoding: 'utf8' }).trim().split('\n').pop()!;
-  return venvPath;
-}
+export const venv = testVenv;
 
 let pyRoot: string | undefined;
 /** Builds (or finds) the local test images; returns the Python install to mount next to the venv. */
@@ -48,21 +45,7 @@ export function tempHome(t: TestContext): string {
 /** A real backend on 127.0.0.1 (jobs need a URL to log to). */
 export async function backend(home: string, token = 'test-token'): Promise<Backend> {
   const { app, handshake } = await startServer({ home, token });
-  const api = async <T,>(method: string, path: string, body?: unknown) => {
-    const res = await fetch(handshake.url + path, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    let parsed: unknown = text;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      // Plain-text endpoints (logs).
-    }
-    return { status: res.status, body: parsed as T };
-  };
+  const api = <T,>(method: string, path: string, body?: unknown) => callApi<T>({ url: handshake.url, token }, method, path, body);
   return { url: handshake.url, token, home, close: () => app.server.close(), api };
 }
 
