@@ -1,13 +1,10 @@
+import { mulberry32 } from '../../backend/src/util/random';
+
 // Shared by the statistics benchmarks: a seeded generator (so every run sees the same data) and table printing.
 export function rng(seed: number): { uniform: () => number; normal: () => number } {
-  let s = seed >>> 0;
-  const uniform = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296;
-  };
+  // mulberry32's value moved half a step up, so it is never 0 (Box–Muller takes its log); same sequence as before.
+  const next = mulberry32(seed);
+  const uniform = () => next() + 2 ** -33;
   let spare: number | null = null;
   const normal = () => {
     if (spare !== null) {

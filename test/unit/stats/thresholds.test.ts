@@ -4,17 +4,13 @@ import {
   buildReferenceProfile, chi2Quantile, currentColumns, DEFAULT_THRESHOLDS, driftReport, jsNullQuantile, psiNullQuantile,
 } from '../../../backend/src/services/stats';
 import type { DriftThresholds, RawColumn } from '../../../backend/src/services/stats';
+import { mulberry32 } from '../../../backend/src/util/random';
 
 // mulberry32 + Box–Muller: seeded, so every run checks the same 200 pairs.
 function rng(seed: number): { uniform: () => number; normal: () => number } {
-  let s = seed >>> 0;
-  const uniform = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296;
-  };
+  // mulberry32's value moved half a step up, so it is never 0 (Box–Muller takes its log); same sequence as before.
+  const next = mulberry32(seed);
+  const uniform = () => next() + 2 ** -33;
   const normal = () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
   return { uniform, normal };
 }
