@@ -47,6 +47,7 @@ export async function servingRoutes(app: FastifyInstance, opts: ServingRouteOpti
     resolver: opts.resolver ?? new RegistryResolver(ctx),
     audit: ctx.audit,
     repo,
+    log: (m) => app.log.error(m),
     ...(opts.tickMs ? { tickMs: opts.tickMs } : {}),
   });
   app.addHook('onClose', async () => {

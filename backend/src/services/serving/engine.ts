@@ -24,6 +24,8 @@ export interface EngineOptions {
   /** How often canary steps and guardrails are checked. */
   tickMs?: number;
   random?: () => number;
+  /** Where failures of the background loop (canary steps, guardrails) are reported. */
+  log?: (message: string) => void;
 }
 
 export interface PredictResult {
@@ -336,32 +338,41 @@ export class ServingEngine {
     return this.o.repo.recent(name, limit);
   }
 
-  /** Canary steps and guardrails. */
+  /** Canary steps and guardrails. One endpoint's failure (a store write that throws) is logged and counted; the loop goes on. */
   private tick(): void {
     const now = Date.now();
-    for (const ep of this.endpoints.values()) {
-      const cand = ep.byRole('candidate');
-      if (!cand) continue;
-      const breach = guardrailBreach(cand, ep.stable, ep.guardrails, now);
-      if (breach) {
-        this.rollback(ep.name, 'guardrail', breach.code, breach.message);
-        continue;
+    for (const ep of [...this.endpoints.values()]) {
+      try {
+        this.step(ep, now);
+      } catch (err) {
+        this.metrics.tickError();
+        this.o.log?.(`serving: tick failed for endpoint '${ep.name}': ${(err as Error).message}`);
       }
-      const c = ep.canary;
-      if (!c || now < c.nextAt) continue;
-      const before = snapshot(ep);
-      c.index++;
-      const pct = c.steps[c.index] ?? 100;
-      if (pct >= 100) {
-        this.promote(ep.name, 'canary', `canary ramp complete (${c.steps.join(' → ')} %)`);
-        continue;
-      }
-      cand.weight = pct;
-      ep.stable!.weight = 100 - pct;
-      c.nextAt = now + c.intervalMs;
-      this.changed(ep, before);
-      this.o.audit.append({ actor: 'canary', action: 'endpoint.canary_step', objectType: 'endpoint', objectId: ep.name, before, after: snapshot(ep), reason: `${cand.id} at ${pct} %` });
     }
+  }
+
+  private step(ep: Endpoint, now: number): void {
+    const cand = ep.byRole('candidate');
+    if (!cand) return;
+    const breach = guardrailBreach(cand, ep.stable, ep.guardrails, now);
+    if (breach) {
+      this.rollback(ep.name, 'guardrail', breach.code, breach.message);
+      return;
+    }
+    const c = ep.canary;
+    if (!c || now < c.nextAt) return;
+    const before = snapshot(ep);
+    c.index++;
+    const pct = c.steps[c.index] ?? 100;
+    if (pct >= 100) {
+      this.promote(ep.name, 'canary', `canary ramp complete (${c.steps.join(' → ')} %)`);
+      return;
+    }
+    cand.weight = pct;
+    ep.stable!.weight = 100 - pct;
+    c.nextAt = now + c.intervalMs;
+    this.changed(ep, before);
+    this.o.audit.append({ actor: 'canary', action: 'endpoint.canary_step', objectType: 'endpoint', objectId: ep.name, before, after: snapshot(ep), reason: `${cand.id} at ${pct} %` });
   }
 
   /** Re-creates the endpoints stored by an earlier backend: stable and previous come back; trials do not. */

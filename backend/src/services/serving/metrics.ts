@@ -45,6 +45,7 @@ export class ServingMetrics {
   private readonly weight;
   private readonly shadowCompared;
   private readonly shadowDisagreed;
+  private readonly tickErrors;
   private readonly models = new Map<string, ModelSeries>();
   /** Where ml_drift_score comes from (the drift service, computed at scrape time and cached, never per request). */
   driftSource: () => Promise<readonly DriftSample[]> = () => Promise.resolve([]);
@@ -58,6 +59,7 @@ export class ServingMetrics {
     this.weight = new Gauge({ name: 'ml_traffic_weight_percent', help: 'Share of live traffic per endpoint variant (percent); for a shadow, the mirrored share.', labelNames: ['endpoint', 'variant', 'role'], registers });
     this.shadowCompared = new Counter({ name: 'ml_shadow_comparisons_total', help: 'Requests mirrored to a shadow variant and compared.', labelNames: ['endpoint', 'variant'], registers });
     this.shadowDisagreed = new Counter({ name: 'ml_shadow_disagreements_total', help: 'Mirrored requests whose shadow answer differed from the answer returned.', labelNames: ['endpoint', 'variant'], registers });
+    this.tickErrors = new Counter({ name: 'ml_serving_tick_errors_total', help: 'Runs of the canary/guardrail loop that failed for an endpoint (logged; the loop goes on).', registers });
     const models = this.models;
     new Gauge({
       name: 'ml_feature_distribution',
@@ -131,6 +133,10 @@ export class ServingMetrics {
 
   untrack(key: string): void {
     this.models.delete(key);
+  }
+
+  tickError(): void {
+    this.tickErrors.inc();
   }
 
   rollback(endpoint: string, reason: string): void {
