@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { openDb } from './store/db';
@@ -5,12 +6,15 @@ import { TrackingStore } from './store/tracking';
 import { RegistryStore } from './store/registry';
 import { AuditLog } from './store/audit';
 import { ArtifactStore } from './artifacts/store';
+import { ignoreStoreInGit } from './store/ignore';
 import type { CoreContext } from './context';
 
 /** Opens the store under `home` (database, artifact root) without any HTTP server: the CLI's direct path. */
 export function openCore(home: string, dbFile?: string): CoreContext {
   const abs = resolve(home);
-  const db = openDb(dbFile ?? join(abs, 'mlops.db'));
+  const file = dbFile ?? join(abs, 'mlops.db');
+  ignoreStoreInGit(abs, file !== ':memory:' && !existsSync(file));
+  const db = openDb(file);
   const audit = new AuditLog(db);
   const artifacts = new ArtifactStore(join(abs, 'artifacts'));
   return {

@@ -7,9 +7,12 @@ import { loadExeca } from './execa';
 export interface CodeState {
   commit: string | null;
   dirty: boolean | null;
-  /** sha256 of `git diff HEAD` plus the untracked files' names and contents; null when clean or not a repo. */
+  /** sha256 of `git diff HEAD` plus the untracked files' names and contents (a .mlops store left out); null when clean or not a repo. */
   diffDigest: string | null;
 }
+
+/** Pathspecs: the folder, less any .mlops store in it (a store from before its .gitignore was written included). */
+const NOT_CODE = ['.', ':(exclude,glob)**/.mlops/**'];
 
 /** The git state of `dir`: commit, whether the tree has changes, and a digest of those changes. */
 export async function codeState(dir: string | undefined): Promise<CodeState> {
@@ -18,8 +21,8 @@ export async function codeState(dir: string | undefined): Promise<CodeState> {
   const git = (args: string[]) => execa('git', args, { cwd: dir, reject: false, stripFinalNewline: true, encoding: 'buffer', timeout: 20_000 });
   const head = await git(['rev-parse', 'HEAD']).catch(() => null);
   if (!head || head.exitCode !== 0) return { commit: null, dirty: null, diffDigest: null };
-  const diff = await git(['diff', 'HEAD', '--binary', '--', '.']);
-  const untracked = await git(['ls-files', '--others', '--exclude-standard', '-z', '--', '.']);
+  const diff = await git(['diff', 'HEAD', '--binary', '--', ...NOT_CODE]);
+  const untracked = await git(['ls-files', '--others', '--exclude-standard', '-z', '--', ...NOT_CODE]);
   const names = Buffer.from(untracked.stdout).toString('utf8').split('\0').filter(Boolean).sort();
   const diffBytes = Buffer.from(diff.stdout);
   if (diffBytes.length === 0 && names.length === 0) {
