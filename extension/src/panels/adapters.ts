@@ -35,7 +35,7 @@ function p99(xs: number[]): number {
 
 /**
  * The monitoring charts from an endpoint's logged predictions: per variant and minute, the request count, the
- * p99 latency and (where feedback labels arrived) the share of predictions equal to their label.
+ * p99 latency and (where feedback labels arrived) the share of predicted rows equal to their label.
  */
 export function toMonitoring(endpoint: string, predictions: readonly LoggedPrediction[]): MonitoringData {
   const groups = new Map<string, Map<number, LoggedPrediction[]>>();
@@ -59,9 +59,15 @@ export function toMonitoring(endpoint: string, predictions: readonly LoggedPredi
     endpoint,
     volume: make((ps) => ps.length),
     latencyP99: make((ps) => p99(ps.map((p) => p.latencyMs))),
+    // The backend says which rows match their label (one definition for /metrics, Monitoring and A/B).
     accuracy: make((ps) => {
-      const labelled = ps.filter((p) => p.label !== null && p.label !== undefined);
-      return labelled.length ? labelled.filter((p) => JSON.stringify(p.label) === JSON.stringify(p.prediction)).length / labelled.length : null;
+      let right = 0;
+      let total = 0;
+      for (const p of ps) {
+        right += p.match?.right ?? 0;
+        total += p.match?.total ?? 0;
+      }
+      return total ? right / total : null;
     }),
     heatmap: null,
   };

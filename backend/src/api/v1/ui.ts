@@ -4,6 +4,7 @@ import type { Db } from '../../store/db';
 import type { CoreContext } from '../../context';
 import { Type } from 'typebox';
 import { analyzeAb, type MetricData } from '../../services/stats/abreport';
+import { labelMatch } from '../../services/serving/labels';
 import { ApiError, invalid, notFound } from '../../util/errors';
 import { eventRoutes } from './events';
 import {
@@ -248,11 +249,19 @@ export function abFromPredictions(endpoint: string, rows: readonly { variant: st
   const variants = [...new Set(rows.map((r) => r.variant))].sort();
   if (variants.length < 2) return { endpoint, variants: [], tests: [], srm: null, verdict: variants.length ? `Only ${variants[0]} has served traffic: start an A/B test (MLOps: Start A/B Test).` : 'No traffic yet.' };
   const idx = new Map(variants.map((v, i) => [v, i]));
-  const labelled = rows.filter((r) => r.label !== null);
-  const metrics: MetricData[] = [];
-  if (labelled.length > 0 && new Set(labelled.map((r) => r.variant)).size === variants.length) {
-    metrics.push({ name: 'accuracy', kind: 'binary', variants, arm: labelled.map((r) => idx.get(r.variant)!), values: labelled.map((r) => (r.label === r.prediction ? 1 : 0)) });
+  // Accuracy: one observation per labelled row (1 when its prediction equals its label).
+  const arm: number[] = [];
+  const values: number[] = [];
+  for (const r of rows) {
+    const m = r.label === null ? null : labelMatch(JSON.parse(r.prediction) as unknown, JSON.parse(r.label) as unknown);
+    if (!m) continue;
+    for (let i = 0; i < m.total; i++) {
+      arm.push(idx.get(r.variant)!);
+      values.push(i < m.right ? 1 : 0);
+    }
   }
+  const metrics: MetricData[] = [];
+  if (arm.length > 0 && new Set(arm).size === variants.length) metrics.push({ name: 'accuracy', kind: 'binary', variants, arm, values });
   const latency = { name: 'latency_ms', kind: 'continuous' as const, variants, arm: rows.map((r) => idx.get(r.variant)!), values: rows.map((r) => r.latency) };
   const ctrl = control && variants.includes(control) ? control : variants[0]!;
   const shares = split && variants.every((v) => (split[v] ?? 0) > 0) ? split : undefined;

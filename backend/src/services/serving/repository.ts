@@ -1,5 +1,6 @@
 import type { Db } from '../../store/db';
 import { logWriterFor, type LogRow, type LogWriter } from './log-writer';
+import { labelMatch, type LabelMatch } from './labels';
 import type { AccuracyRow } from './metrics';
 
 export interface LogEntry {
@@ -17,6 +18,8 @@ export interface LogEntry {
 export interface LoggedPrediction extends LogEntry {
   id: number;
   label: unknown;
+  /** Rows whose prediction equals the label (labels.ts); null when unlabelled or the label does not line up. */
+  match: LabelMatch | null;
 }
 
 export interface LogOptions {
@@ -118,19 +121,24 @@ export class ServingRepository {
     const rows = this.db
       .prepare('SELECT * FROM prediction_log WHERE endpoint = ? ORDER BY id DESC LIMIT ?')
       .all(endpoint, limit) as { id: number; request_id: string; endpoint: string; variant: string; model_name: string; model_version: number; features: string; prediction: string; latency_ms: number; ts: number; label: string | null }[];
-    return rows.map((r) => ({
-      id: r.id,
-      requestId: r.request_id,
-      endpoint: r.endpoint,
-      variant: r.variant,
-      modelName: r.model_name,
-      modelVersion: r.model_version,
-      features: JSON.parse(r.features) as unknown,
-      prediction: JSON.parse(r.prediction) as unknown,
-      latencyMs: r.latency_ms,
-      ts: r.ts,
-      label: r.label === null ? null : (JSON.parse(r.label) as unknown),
-    }));
+    return rows.map((r) => {
+      const prediction = JSON.parse(r.prediction) as unknown;
+      const label = r.label === null ? null : (JSON.parse(r.label) as unknown);
+      return {
+        id: r.id,
+        requestId: r.request_id,
+        endpoint: r.endpoint,
+        variant: r.variant,
+        modelName: r.model_name,
+        modelVersion: r.model_version,
+        features: JSON.parse(r.features) as unknown,
+        prediction,
+        latencyMs: r.latency_ms,
+        ts: r.ts,
+        label,
+        match: labelMatch(prediction, label),
+      };
+    });
   }
 
   /** Accuracy of labelled predictions per endpoint and model version, over the newest `limit` labelled rows. */
@@ -140,18 +148,13 @@ export class ServingRepository {
       .all(limit) as { endpoint: string; model_name: string; model_version: number; prediction: string; label: string }[];
     const acc = new Map<string, { row: AccuracyRow; right: number; total: number }>();
     for (const r of rows) {
-      const pred = JSON.parse(r.prediction) as unknown;
-      const label = JSON.parse(r.label) as unknown;
-      const preds = Array.isArray(pred) ? pred : [pred];
-      const labels = Array.isArray(label) ? label : [label];
-      if (labels.length !== preds.length) continue;
+      const m = labelMatch(JSON.parse(r.prediction) as unknown, JSON.parse(r.label) as unknown);
+      if (!m) continue;
       const key = `${r.endpoint}\u0000${r.model_name}\u0000${r.model_version}`;
       let a = acc.get(key);
       if (!a) acc.set(key, (a = { row: { model_name: r.model_name, model_version: String(r.model_version), segment: `endpoint:${r.endpoint}`, accuracy: 0 }, right: 0, total: 0 }));
-      for (let i = 0; i < preds.length; i++) {
-        a.total++;
-        if (String(preds[i]) === String(labels[i])) a.right++;
-      }
+      a.total += m.total;
+      a.right += m.right;
     }
     return [...acc.values()].map((a) => ({ ...a.row, accuracy: a.total ? a.right / a.total : 0 }));
   }
