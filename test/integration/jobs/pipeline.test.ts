@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PipelineRun } from '../../../backend/src/services/pipelines/repository';
@@ -105,6 +105,45 @@ void test('pipelines: a gate, caching, and data validation', { timeout: 120_000 
     const missing = await b.api<{ message: string }>('POST', '/api/v1/pipelines/runs', { file: join(dir, 'absent.yaml') });
     assert.match(missing.body.message, /does not exist/);
   });
+});
+
+void test('pipelines: template values reach shell scripts as data, never as shell code', { timeout: 120_000 }, async (t) => {
+  const home = tempHome(t);
+  const b = await backend(home);
+  t.after(() => b.close());
+  const dir = mkdtempSync(join(tmpdir(), 'mlops-pipe-inject-'));
+  const file = join(dir, 'mlops.yaml');
+  // One step per quoting context the template sits in: bare, double-quoted, single-quoted, inside $(...).
+  writeFileSync(
+    file,
+    `
+params: { bare: a, dq: b, sq: c, sub: d }
+steps:
+  bare:
+    command: "echo \${{ params.bare }} > $MLOPS_OUTPUT_DIR/out.txt"
+    cache: false
+  dq:
+    command: "echo \\"\${{ params.dq }}\\" > $MLOPS_OUTPUT_DIR/out.txt"
+    cache: false
+  sq:
+    command: [sh, -c, "echo '\${{ params.sq }}' > $MLOPS_OUTPUT_DIR/out.txt"]
+    cache: false
+  sub:
+    command: [bash, -ec, "echo \\"$(printf '%s' \${{ params.sub }})\\" > $MLOPS_OUTPUT_DIR/out.txt"]
+    cache: false
+`,
+  );
+  const pwned = (what: string) => join(dir, `pwned-${what}`);
+  const params = {
+    bare: `x; touch ${pwned('bare')} $(touch ${pwned('bare-sub')}) \`echo hi\``,
+    dq: `x"; touch ${pwned('dq')}; echo "`,
+    sq: `x'; touch ${pwned('sq')}; echo '`,
+    sub: `x); touch ${pwned('sub')}; (echo`,
+  };
+  const r = await runPipeline(b, file, params);
+  assert.deepEqual(statuses(r), { bare: 'finished', dq: 'finished', sq: 'finished', sub: 'finished' }, JSON.stringify(r.steps));
+  for (const what of ['bare', 'bare-sub', 'dq', 'sq', 'sub']) assert.equal(existsSync(pwned(what)), false, `the ${what} payload ran`);
+  for (const s of r.steps) assert.equal(readFileSync(join(s.output_dir!, 'out.txt'), 'utf8'), `${params[s.step as keyof typeof params]}\n`, s.step);
 });
 
 void test('pipelines: docker steps pass outputs through mounted folders and publish values for later steps', { timeout: 120_000 }, async (t) => {

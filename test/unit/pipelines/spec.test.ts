@@ -27,6 +27,20 @@ steps:
   assert.deepEqual([q.maxParallel, q.failFast], [3, false]);
 });
 
+void test('templates in shell scripts become variables; other argv gets the value as one argument', () => {
+  const p = parse(`
+params: { msg: hi }
+steps:
+  a: { command: "echo \${{ params.msg }} > out.txt" }
+  b: { command: [python, train.py, --msg, "\${{ params.msg }}"] }
+`);
+  assert.deepEqual(p.steps[0]!.command, ['sh', '-c', 'echo "${MLOPS_TEMPLATE_0}" > out.txt']);
+  assert.deepEqual(p.steps[0]!.scriptEnv, { MLOPS_TEMPLATE_0: '${{ params.msg }}' });
+  assert.deepEqual(p.steps[1]!.command, ['python', 'train.py', '--msg', '${{ params.msg }}']);
+  assert.deepEqual(p.steps[1]!.scriptEnv, {});
+  assert.throws(() => parse('steps:\n  a: { command: "echo ${{ params.nope }}" }'), /unknown parameter 'params.nope'/);
+});
+
 void test('bad pipelines fail with a message that names the problem', () => {
   const cases: [string, RegExp][] = [
     ['steps:\n  a: { needs: [b], command: [x] }\n  b: { needs: [c], command: [x] }\n  c: { needs: [a], command: [x] }', /cycle: a → b → c → a/],

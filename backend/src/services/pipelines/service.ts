@@ -259,7 +259,8 @@ export class PipelineService {
     let stepParams: Record<string, string>;
     try {
       command = step.command.map((a) => renderTemplate(a, scope));
-      env = Object.fromEntries(Object.entries(step.env).map(([k, v]) => [k, renderTemplate(v, scope)]));
+      // Template values a shell script reads from variables go with the step's env (and so into the cache key).
+      env = Object.fromEntries(Object.entries({ ...step.env, ...step.scriptEnv }).map(([k, v]) => [k, renderTemplate(v, scope)]));
       stepParams = Object.fromEntries(Object.entries(step.params).map(([k, v]) => [k, renderTemplate(String(v), scope)]));
     } catch (err) {
       this.repo.updateStep(id, step.name, { status: 'failed', message: `template: ${(err as Error).message}` });

@@ -4,14 +4,20 @@ import { parse as parseYaml } from 'yaml';
 import { ExprError, parseExpr, refsOf, templateExprs, type Expr } from './expr';
 import type { DataSchema } from './validate';
 import { parseSchema } from './validate';
+import { shellScriptIndex, templatesToEnv } from './shell';
 
 export type Param = string | number | boolean;
 
 export interface StepDef {
   name: string;
   needs: string[];
-  /** argv, `${{ }}` templates still in it; a string in the file becomes `sh -c STRING`. */
+  /**
+   * argv, `${{ }}` templates still in it; a string in the file becomes `sh -c STRING`. In a shell script the
+   * templates are already references to the variables of `scriptEnv` (see shell.ts).
+   */
   command: string[];
+  /** MLOPS_TEMPLATE_n → the template whose rendered value the script reads from that variable. */
+  scriptEnv: Record<string, string>;
   launcher: 'docker' | 'local';
   image?: string;
   env: Record<string, string>;
@@ -94,6 +100,9 @@ function parseStep(name: string, raw: unknown, top: Obj, dir: string): StepDef {
   if (unknown.length) throw new PipelineError(`step '${name}': unknown key(s) ${unknown.join(', ')}`);
   const cmdRaw = raw.command ?? raw.run;
   const command = typeof cmdRaw === 'string' ? ['sh', '-c', cmdRaw] : strings(cmdRaw, `step '${name}': command`);
+  const scriptEnv: Record<string, string> = {};
+  const script = shellScriptIndex(command);
+  if (script >= 0) command[script] = templatesToEnv(command[script]!, scriptEnv);
   const image = (raw.image ?? top.image) as string | undefined;
   const launcher = (raw.launcher ?? top.launcher ?? (image || top.build ? 'docker' : 'local')) as string;
   if (launcher !== 'docker' && launcher !== 'local') throw new PipelineError(`step '${name}': launcher must be docker or local`);
@@ -101,6 +110,7 @@ function parseStep(name: string, raw: unknown, top: Obj, dir: string): StepDef {
     name,
     needs: strings(raw.needs, `step '${name}': needs`),
     command,
+    scriptEnv,
     launcher,
     env: Object.fromEntries(Object.entries(params(raw.env, `step '${name}': env`)).map(([k, v]) => [k, String(v)])),
     params: params(raw.params, `step '${name}': params`),
@@ -194,7 +204,7 @@ export function parsePipeline(text: string, file: string): PipelineDef {
   for (const s of order) {
     const up = upstreamOf(s, steps);
     if (s.when) checkRefs(s.when.expr, s.name, up, known, pipelineParams, `when '${s.when.src}'`);
-    for (const part of [...s.command, ...Object.values(s.env), ...Object.values(s.params).map(String)]) {
+    for (const part of [...s.command, ...Object.values(s.scriptEnv), ...Object.values(s.env), ...Object.values(s.params).map(String)]) {
       let exprs: Expr[];
       try {
         exprs = templateExprs(part);
