@@ -49,6 +49,9 @@ void test('a regressor answers one number per row; a model without MLmodel is se
   assert.equal((await call(app, 'POST', '/endpoints/reg/deploy', { model: `reg/${v}` })).status, 200);
   const r = await call(app, 'POST', '/endpoints/reg/invocations', { inputs: [[1, 1, 1, 1], [0, 0, 0, 1]] });
   assert.deepEqual(r.body.predictions, [10.5, 4.5]);
+  assert.deepEqual((await call(app, 'POST', '/endpoints/reg/invocations', { instances: [{ a: 1, b: 1, c: 1, d: 1 }, { b: 0, a: 0, c: 0, d: 1 }] })).body.predictions, [10.5, 4.5]);
+  assert.match(String((await call(app, 'POST', '/endpoints/reg/invocations', { instances: [{ a: 1, b: 1, c: 1, d: 1, e: 1 }] })).body.message), /Record 0 has 5 features; the model expects 4/);
+  assert.match(String((await call(app, 'POST', '/endpoints/reg/invocations', { instances: [{ a: 1, b: 1, c: 1, d: 1 }, { a: 1, b: 1, c: 1, e: 1 }] })).body.message), /record 1 has 1 unknown feature\(s\) 'e'/);
   const bad = await call(app, 'POST', '/endpoints/reg/invocations', { inputs: [[1, 1, 1]] });
   assert.equal(bad.status, 400);
   assert.match(String(bad.body.message), /Row 0 has 3 values; the model expects 4/);
@@ -65,6 +68,9 @@ void test('bad input gets a 4xx that names the problem', async (t) => {
     [{ dataframe_records: [{ sepal_length: 'wide', sepal_width: 1, petal_length: 1, petal_width: 1 }] }, 400, /Feature 'sepal_length' must be a number; got the string "wide" in row 0/],
     [{ dataframe_records: [{ sepal_length: null, sepal_width: 1, petal_length: 1, petal_width: 1 }] }, 400, /Feature 'sepal_length' is missing in row 0/],
     [{ dataframe_split: { columns: [...FEATURES], data: [[1, 2, 3]] } }, 400, /row 0 has 3 values for 4 columns/],
+    [{ dataframe_records: [{ sepal_length: 1, sepal_width: 1, petal_length: 1, petal_width: 1, colour: 1 }] }, 400, /record 0 has 1 unknown feature\(s\) 'colour'\. Expected: sepal_length, sepal_width, petal_length, petal_width/],
+    [{ dataframe_records: [{ sepal_length: 1, sepal_width: 1, petal_length: 1 }] }, 400, /missing feature\(s\) 'petal_width'/],
+    [{ dataframe_records: [{ sepal_length: 1, sepal_width: 1, petal_length: 1, petal_width: 1 }, { sepal_length: 1, sepal_width: 1, petal_length: 1 }] }, 400, /Feature 'petal_width' is missing in row 1/],
     [{ dataframe_split: { columns: [...FEATURES], data: [] } }, 400, /holds no rows/],
   ];
   for (const [body, status, msg] of cases) {

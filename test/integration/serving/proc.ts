@@ -29,9 +29,9 @@ export interface Backend {
   stop(): Promise<number | null>;
 }
 
-/** `mlops serve` as its own process; resolves once it printed its handshake line. */
-export async function startBackend(home: string): Promise<Backend> {
-  const proc = spawn(process.execPath, [CLI, '--home', home, 'serve'], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** `mlops serve` as its own process (with extra node options, if any); resolves once it printed its handshake line. */
+export async function startBackend(home: string, nodeArgs: readonly string[] = []): Promise<Backend> {
+  const proc = spawn(process.execPath, [...nodeArgs, CLI, '--home', home, 'serve'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const line = await new Promise<string>((done, fail) => {
     const rl = createInterface({ input: proc.stdout! });
     rl.once('line', done);

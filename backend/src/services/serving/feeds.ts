@@ -63,6 +63,7 @@ export function planInputs(session: InferenceSession, schema: InputSchema | null
 const isIntegerType = (t: string): boolean => t === 'long' || t === 'integer';
 
 export function prepare(plan: InputPlan, frame: Frame): Prepared {
+  if (frame.kind === 'records') return prepare(plan, recordsToTable(plan, frame.records));
   if (plan.mode === 'tensors') return prepareTensors(plan, frame);
   const table = frame.kind === 'table' ? frame : namedToTable(frame.arrays, plan);
   const { order, rows } = alignColumns(plan, table.columns, table.rows);
@@ -113,6 +114,48 @@ function alignColumns(plan: InputPlan, columns: readonly string[] | null, rows: 
   return { order: plan.features.map((f) => index.get(f.name!)!), rows };
 }
 
+/** At most this many unexpected keys are named in an error (a hostile body may hold a million). */
+const NAMED_KEYS = 10;
+
+/**
+ * Records (objects of feature values) as a table with the model's columns. Each record's keys are checked against
+ * the model before any row is built, so memory stays within the size of the body: a record with keys the model
+ * does not take is refused at once, naming them. Without feature names (positional models, raw tensors), every
+ * record must have the keys of the first, and at most as many as the model takes.
+ */
+function recordsToTable(plan: InputPlan, records: readonly Readonly<Record<string, unknown>>[]): { kind: 'table'; columns: string[]; rows: unknown[][] } {
+  const named = plan.mode !== 'tensors' && plan.features.length > 0 && plan.features.every((f) => f.name !== null);
+  const columns = named ? plan.features.map((f) => f.name!) : Object.keys(records[0]!);
+  const width = plan.mode === 'tensors' ? (plan.inputs.length === 1 ? (plan.inputs[0]!.shape[1] ?? -1) : -1) : plan.features.length;
+  if (!named && width > 0 && columns.length > width) throw invalid(`Record 0 has ${columns.length} features; the model expects ${width}`);
+  const expected = new Set(columns);
+  const rows: unknown[][] = new Array(records.length);
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i]!;
+    const unexpected: string[] = [];
+    let extra = 0;
+    let count = 0;
+    for (const k in r) {
+      if (!Object.hasOwn(r, k)) continue;
+      count++;
+      if (expected.has(k)) continue;
+      if (unexpected.length < NAMED_KEYS) unexpected.push(k);
+      extra++;
+    }
+    if (extra > 0) {
+      const names = `${unexpected.map((k) => `'${k.slice(0, 64)}'`).join(', ')}${extra > unexpected.length ? ` and ${extra - unexpected.length} more` : ''}`;
+      throw invalid(`Input does not match the model's signature: record ${i} has ${extra} unknown feature(s) ${names}. Expected: ${columns.join(', ')}`);
+    }
+    if (!named && count !== columns.length) throw invalid(`Record ${i} lacks feature(s) ${columns.filter((c) => !Object.hasOwn(r, c)).map((c) => `'${c}'`).join(', ')} that record 0 has`);
+    rows[i] = columns.map((c) => r[c]);
+  }
+  if (named && records.length > 0) {
+    const missing = columns.filter((c) => !records.some((r) => Object.hasOwn(r, c)));
+    if (missing.length) throw invalid(`Input does not match the model's signature: missing feature(s) ${missing.map((m) => `'${m}'`).join(', ')}. Expected: ${columns.join(', ')}`);
+  }
+  return { kind: 'table', columns, rows };
+}
+
 function toNumber(v: unknown, f: { name: string | null; integer: boolean }, row: number, col: number): number {
   const what = f.name !== null ? `Feature '${f.name}'` : `Feature ${col}`;
   if (typeof v === 'number') {
@@ -144,7 +187,7 @@ function namedToTable(arrays: Readonly<Record<string, unknown>>, plan: InputPlan
   return { columns, rows };
 }
 
-function prepareTensors(plan: InputPlan, frame: Frame): Prepared {
+function prepareTensors(plan: InputPlan, frame: Exclude<Frame, { kind: 'records' }>): Prepared {
   const arrays: Record<string, unknown> =
     frame.kind === 'named' ? { ...frame.arrays } : plan.inputs.length === 1 ? { [plan.inputs[0]!.name]: frame.rows } : {};
   const feeds: Record<string, Tensor> = {};

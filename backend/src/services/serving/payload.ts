@@ -2,10 +2,13 @@ import { invalid } from '../../util/errors';
 
 /**
  * A scoring request body in one of MLflow's four formats (mlflow/pyfunc/scoring_server), reduced to a table
- * (rows of values, named columns or positional) or to named arrays (tensors by input name, or columns).
+ * (rows of values, named columns or positional), to records (objects of feature values, as sent), or to named
+ * arrays (tensors by input name, or columns). Records stay records until the model's features are known: their
+ * keys are checked against the model first (feeds.ts), so no table is ever built from keys it does not take.
  */
 export type Frame =
   | { readonly kind: 'table'; readonly columns: readonly string[] | null; readonly rows: readonly unknown[][] }
+  | { readonly kind: 'records'; readonly records: readonly Readonly<Record<string, unknown>>[] }
   | { readonly kind: 'named'; readonly arrays: Readonly<Record<string, unknown>> };
 
 export const FORMATS = ['dataframe_split', 'dataframe_records', 'instances', 'inputs'] as const;
@@ -29,9 +32,10 @@ export function parsePayload(body: unknown): Frame {
   const format = present[0]!;
   const value = b[format];
   const frame = format === 'dataframe_split' ? fromSplit(value) : format === 'dataframe_records' ? fromRecords(value, format) : fromInstances(value, format);
-  if (frame.kind === 'table') {
-    if (frame.rows.length === 0) throw invalid(`'${format}' holds no rows`);
-    if (frame.rows.length > MAX_ROWS) throw invalid(`'${format}' holds ${frame.rows.length} rows; at most ${MAX_ROWS} per request (use mlops predict for batches)`);
+  if (frame.kind !== 'named') {
+    const n = frame.kind === 'table' ? frame.rows.length : frame.records.length;
+    if (n === 0) throw invalid(`'${format}' holds no rows`);
+    if (n > MAX_ROWS) throw invalid(`'${format}' holds ${n} rows; at most ${MAX_ROWS} per request (use mlops predict for batches)`);
   }
   return frame;
 }
@@ -53,19 +57,10 @@ function fromSplit(v: unknown): Frame {
 
 function fromRecords(v: unknown, field: string): Frame {
   if (!Array.isArray(v)) throw invalid(`'${field}' must be an array of records`);
-  const columns: string[] = [];
-  const seen = new Set<string>();
   for (const [i, r] of v.entries()) {
     if (r === null || typeof r !== 'object' || Array.isArray(r)) throw invalid(`'${field}' item ${i} is not a record (an object of feature values)`);
-    for (const k of Object.keys(r)) {
-      if (!seen.has(k)) {
-        seen.add(k);
-        columns.push(k);
-      }
-    }
   }
-  const rows = (v as Record<string, unknown>[]).map((r) => columns.map((c) => r[c]));
-  return { kind: 'table', columns, rows };
+  return { kind: 'records', records: v as Record<string, unknown>[] };
 }
 
 function fromInstances(v: unknown, field: string): Frame {
