@@ -23,8 +23,8 @@ export interface App {
   readonly ctx: CoreContext;
 }
 
-/** Paths that need no token: liveness only, no data. */
-const PUBLIC = new Set(['/health']);
+/** Paths that need no token: liveness and readiness (Kubernetes probes carry no token), no data. */
+const PUBLIC = new Set(['/health', '/v2/health/live', '/v2/health/ready']);
 
 export async function buildApp(opts: AppOptions): Promise<App> {
   const ctx: CoreContext = openCore(opts.home, opts.dbFile);

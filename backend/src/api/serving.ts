@@ -7,6 +7,7 @@ import { ServingEngine } from '../services/serving/engine';
 import { RegistryResolver, type ModelResolver } from '../services/serving/resolver';
 import { ServingRepository } from '../services/serving/repository';
 import { driftServiceOf } from '../services/drift/service';
+import { oipRoutes } from './oip';
 
 export interface ServingRouteOptions {
   ctx: CoreContext;
@@ -124,6 +125,8 @@ export async function servingRoutes(app: FastifyInstance, opts: ServingRouteOpti
     engine.get(req.params.name);
     return { predictions: engine.recentPredictions(req.params.name, req.query.limit ?? 100) };
   });
+
+  await app.register(oipRoutes, { engine, maxBodyBytes: maxBody });
 
   app.get('/metrics', async (_req, reply) => {
     void reply.header('content-type', engine.metrics.contentType);

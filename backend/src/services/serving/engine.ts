@@ -33,6 +33,8 @@ export interface PredictResult {
   variant: string;
   requestId: string;
   fallback: boolean;
+  /** The model that answered (its output type and shape describe `predictions`). */
+  model: LoadedModel;
 }
 
 /** Rows of features and predictions kept per logged request. */
@@ -63,6 +65,12 @@ export class ServingEngine {
 
   get(name: string): EndpointView {
     return this.endpoint(name).summary();
+  }
+
+  /** The models answering an endpoint's live traffic, stable first; empty while none is deployed. */
+  servingModels(name: string): LoadedModel[] {
+    const arms = this.endpoint(name).arms;
+    return [...arms.filter((v) => v.role === 'stable'), ...arms.filter((v) => v.role !== 'stable')].map((v) => v.model);
   }
 
   private endpoint(name: string): Endpoint {
@@ -304,7 +312,7 @@ export class ServingEngine {
       latencyMs: ms,
       ts: Date.now(),
     });
-    return { predictions: result.predictions, variant: served.id, requestId, fallback };
+    return { predictions: result.predictions, variant: served.id, requestId, fallback, model: served.model };
   }
 
   /** Runs the shadow on the same input after the caller was answered; only statistics come out of it. */

@@ -34,7 +34,12 @@ export class LoadedModel {
     readonly outputName: string,
   ) {
     this.featureNames = plan.features.map((f, i) => f.name ?? `f${i}`);
+    const out = session.outputMetadata.find((m) => m.name === outputName);
+    this.output = { name: outputName, type: out?.isTensor ? out.type : 'unknown', shape: out?.isTensor ? out.shape.map((d) => (typeof d === 'number' && d > 0 ? d : -1)) : [] };
   }
+
+  /** The served output's element type and shape (-1 where symbolic), as the Open Inference Protocol describes it. */
+  readonly output: { readonly name: string; readonly type: string; readonly shape: readonly number[] };
 
   get id(): string {
     return `${this.resolved.name}/${this.resolved.version}`;
