@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync, rmSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import closeWithGrace from 'close-with-grace';
 import { buildApp, type App } from './app';
+import { acquireHomeLock } from './store/lock';
 
 export interface Handshake {
   url: string;
@@ -17,17 +18,34 @@ export interface StartOptions {
   logger?: boolean;
 }
 
-/** Starts the backend on 127.0.0.1 only and records the handshake in <home>/backend.json (mode 0600). */
+/**
+ * Starts the backend on 127.0.0.1 only and records the handshake in <home>/backend.json (mode 0600). One backend
+ * per home: the home's lock is taken before the store is opened (a second backend would reattach, and so kill,
+ * the first one's local jobs), and a second start fails naming the running one.
+ */
 export async function startServer(opts: StartOptions): Promise<{ app: App; handshake: Handshake }> {
   const home = resolve(opts.home);
   mkdirSync(home, { recursive: true });
+  const lock = acquireHomeLock(home, (pid) => describeRunning(home, pid));
   const token = opts.token ?? randomBytes(24).toString('base64url');
-  const app = await buildApp({ home, token, logger: opts.logger ?? false });
+  let app: App;
+  try {
+    app = await buildApp({ home, token, logger: opts.logger ?? false });
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
   // Hooks cannot be added once the server listens.
   app.server.addHook('onClose', async () => {
     rmSync(join(home, 'backend.json'), { force: true });
+    lock.release();
   });
-  await app.server.listen({ host: '127.0.0.1', port: opts.port ?? 0 });
+  try {
+    await app.server.listen({ host: '127.0.0.1', port: opts.port ?? 0 });
+  } catch (err) {
+    await app.server.close();
+    throw err;
+  }
   const addr = app.server.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : opts.port;
   const handshake: Handshake = { url: `http://127.0.0.1:${port}`, token, pid: process.pid };
@@ -57,4 +75,12 @@ export function readHandshake(home: string): Handshake | null {
   } catch {
     return null;
   }
+}
+
+/** "another backend serves <home>: pid 123 at http://127.0.0.1:4567", from its handshake or, while it starts, its lock. */
+function describeRunning(home: string, lockPid: number | null): string {
+  const h = readHandshake(home);
+  const pid = lockPid ?? h?.pid ?? null;
+  const where = h && (lockPid === null || h.pid === lockPid) ? ` at ${h.url}` : ' (still starting: no URL yet)';
+  return `another backend already serves ${home}: pid ${pid ?? 'unknown'}${where}. One backend per home: use that one (its handshake is ${join(home, 'backend.json')}) or stop it first.`;
 }

@@ -1,5 +1,6 @@
 import { readHandshake, startServer } from '../../server';
 import { backendCaller, ClientError } from '../../util/http-client';
+import { HomeLockedError } from '../../store/lock';
 
 export { ClientError };
 
@@ -17,18 +18,35 @@ export interface BackendClient {
  * Jobs log to it over HTTP, so `mlops train` needs one either way.
  */
 export async function connectBackend(home: string): Promise<BackendClient> {
-  const h = readHandshake(home);
+  let h = readHandshake(home);
   let close = async (): Promise<void> => undefined;
   let url = h?.url ?? '';
   let token = h?.token ?? '';
   if (!h) {
-    const started = await startServer({ home });
-    url = started.handshake.url;
-    token = started.handshake.token;
-    close = () => started.app.server.close();
+    try {
+      const started = await startServer({ home });
+      url = started.handshake.url;
+      token = started.handshake.token;
+      close = () => started.app.server.close();
+    } catch (err) {
+      // Another backend took the home while it was starting: use it once its handshake is written.
+      if (!(err instanceof HomeLockedError)) throw err;
+      h = await waitForHandshake(home, 20_000);
+      if (!h) throw err;
+      url = h.url;
+      token = h.token;
+    }
   }
   const call = backendCaller(url, token);
   return { url, token, embedded: !h, call, close };
+}
+
+async function waitForHandshake(home: string, ms: number): Promise<ReturnType<typeof readHandshake>> {
+  for (const until = Date.now() + ms; Date.now() < until; await new Promise((r) => setTimeout(r, 100))) {
+    const h = readHandshake(home);
+    if (h) return h;
+  }
+  return null;
 }
 
 export interface LogChunk {
