@@ -1,42 +1,48 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { openContainer, openWorkbench, OUT, runCommand, startBackend, webview, type Workbench } from './harness';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { openWorkbench, OUT, startBackend, webview, type Workbench } from './harness';
 import { openCore } from '../../backend/src/core';
 import { registerOnnxModel, sampleRows } from '../fixtures/onnx/harness';
 import { CHALLENGER, CHAMPION, FEATURES, linearClassifier } from '../fixtures/onnx/models';
 import { call, seedExperiment, seedModel, type Api } from './seed';
+import { choose, expand, notification, quickPlaceholder, resetUi, runCommand, showPanes, waitFor, waitServing, type EndpointState } from './ui';
 
 const workspace = join(OUT, 'e2e-workspace');
 const home = join(workspace, '.mlops');
 let wb: Workbench;
 let seeded: Awaited<ReturnType<typeof seedExperiment>>;
 
-/** Expands a tree item (by keyboard, so a click that lands during a refresh cannot toggle it shut again). */
-async function expand(page: Workbench['page'], name: RegExp): Promise<void> {
-  const item = page.getByRole('treeitem', { name }).first();
-  await item.waitFor({ timeout: 60_000 });
-  for (let i = 0; i < 20 && (await item.getAttribute('aria-expanded')) !== 'true'; i++) {
-    await item.click();
-    await page.keyboard.press('ArrowRight');
-    await new Promise((r) => setTimeout(r, 250));
-  }
+const readHandshake = (): Api & { pid: number } => JSON.parse(readFileSync(join(home, 'backend.json'), 'utf8')) as Api & { pid: number };
+
+/** The running backend's handshake, once it answers (a test after a crash or restart waits here, not on a toast). */
+async function backend(): Promise<Api & { pid: number }> {
+  return waitFor('the backend to answer', async () => {
+    const h = readHandshake();
+    return (await fetch(`${h.url}/health`)).ok ? h : undefined;
+  }, 90_000);
 }
 
-const handshake = (): Api & { pid: number } => JSON.parse(readFileSync(join(home, 'backend.json'), 'utf8')) as Api & { pid: number };
-
-async function waitFor<T>(what: string, f: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined && v !== null && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+async function score(api: Api, endpoint: string, rows: number[][]): Promise<string | null> {
+  const r = await fetch(`${api.url}/endpoints/${endpoint}/invocations`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${api.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ dataframe_split: { columns: [...FEATURES], data: rows } }),
+  });
+  assert.equal(r.status, 200, await r.clone().text());
+  return r.headers.get('x-mlops-variant');
 }
 
-void describe('VS Code extension in code-server', { timeout: 300_000 }, () => {
+/** Deploys through the backend (a test that is not about Deploy seeds its endpoint this way). */
+async function deployOverHttp(api: Api, endpoint: string, model: string): Promise<void> {
+  await call(api, 'POST', `/endpoints/${endpoint}/deploy`, { model, strategy: 'replace' });
+  await waitServing(() => api, endpoint, model);
+}
+
+const T = { timeout: 180_000 };
+
+void describe('VS Code extension in code-server', { timeout: 1_800_000 }, () => {
   before(async () => {
     rmSync(workspace, { recursive: true, force: true });
     mkdirSync(workspace, { recursive: true });
@@ -58,123 +64,136 @@ void describe('VS Code extension in code-server', { timeout: 300_000 }, () => {
   after(async () => {
     await wb?.close();
   });
+  beforeEach(async () => {
+    await backend();
+    await resetUi(wb.page);
+  });
 
-  void it('shows seeded experiments, runs and models in the MLOps views', async () => {
+  void it('shows seeded experiments, runs and models in the MLOps views', T, async () => {
     const { page } = wb;
-    await openContainer(page);
-    await expand(page, /^iris /);
-    await page.getByRole('treeitem', { name: /iris-run-6/ }).waitFor();
-    const runText = await page.getByRole('treeitem', { name: /iris-run-6/ }).innerText();
+    await showPanes(page, 'Experiments', 'Models');
+    await expand(page, /^iris \d+ runs/);
+    const run = page.getByRole('treeitem', { name: /^iris-run-6/ });
+    await run.waitFor({ timeout: 30_000 });
+    const runText = await run.innerText();
     assert.match(runText, /accuracy \d/, 'run shows its primary metric');
     assert.match(runText, /42s/, 'run shows its duration');
-    const modelsHeader = page.locator('.pane-header', { hasText: 'Models' });
-    if ((await modelsHeader.getAttribute('aria-expanded')) !== 'true') await modelsHeader.click();
     await expand(page, /^iris-clf/);
-    await page.getByRole('treeitem', { name: /Version 1/ }).waitFor();
-    assert.match(await page.getByRole('treeitem', { name: /Version 1/ }).innerText(), /@champion/);
+    const v1 = page.getByRole('treeitem', { name: /^Version 1 .*@champion/ });
+    await v1.waitFor({ timeout: 30_000 });
     await wb.screenshot('views');
   });
 
-  void it('refreshes the tree on backend events when a run is logged elsewhere', async () => {
-    const api = handshake();
+  void it('refreshes the tree on backend events when a run is logged elsewhere', T, async () => {
+    const { page } = wb;
+    const api = await backend();
+    await showPanes(page, 'Experiments');
+    await expand(page, /^iris \d+ runs/);
     const { run } = await call<{ run: { info: { run_id: string } } }>(api, 'POST', '/api/2.0/mlflow/runs/create', { experiment_id: seeded.experimentId, run_name: 'live-run' });
-    await wb.page.getByRole('treeitem', { name: /live-run/ }).waitFor({ timeout: 15_000 });
+    await page.getByRole('treeitem', { name: /^live-run/ }).waitFor({ timeout: 30_000 });
     await call(api, 'POST', '/api/2.0/mlflow/runs/delete', { run_id: run.info.run_id });
-    await wb.page.getByRole('treeitem', { name: /live-run/ }).waitFor({ state: 'detached', timeout: 15_000 });
+    await page.getByRole('treeitem', { name: /^live-run/ }).waitFor({ state: 'detached', timeout: 30_000 });
   });
 
-  void it('Compare Runs opens the chart webview with one series per selected run', async () => {
+  void it('Compare Runs opens the chart webview with one series per selected run', T, async () => {
     const { page } = wb;
-    await page.getByRole('treeitem', { name: /iris-run-6/ }).click();
-    await page.getByRole('treeitem', { name: /iris-run-5/ }).click({ modifiers: ['Control'] });
-    await page.getByRole('treeitem', { name: /iris-run-4/ }).click({ modifiers: ['Control'] });
-    await page.locator('.pane-header', { hasText: 'Experiments' }).hover();
-    await page.locator('.pane-header', { hasText: 'Experiments' }).locator('a[aria-label="Compare Runs"]').click();
+    await showPanes(page, 'Experiments');
+    await expand(page, /^iris \d+ runs/);
+    await page.getByRole('treeitem', { name: /^iris-run-6/ }).click();
+    await page.getByRole('treeitem', { name: /^iris-run-5/ }).click({ modifiers: ['Control'] });
+    await page.getByRole('treeitem', { name: /^iris-run-4/ }).click({ modifiers: ['Control'] });
+    await waitFor('3 runs selected', async () => (await page.locator('.monaco-list-row.selected[role="treeitem"]').count()) === 3);
+    const header = page.locator('.pane-header', { hasText: /^Experiments/ });
+    await header.hover();
+    await header.locator('a[aria-label="Compare Runs"]').click();
     const view = webview(page);
-    await view.locator('#title').waitFor({ timeout: 30_000 });
-    assert.equal(await view.locator('#title').innerText(), 'Comparing 3 runs');
+    await view.locator('#title', { hasText: 'Comparing 3 runs' }).waitFor({ timeout: 60_000 });
     for (const key of ['accuracy', 'loss']) {
       const card = view.locator(`section.chart-card[data-metric="${key}"]`);
-      assert.equal(await card.getAttribute('data-series'), '3', `${key} has 3 series`);
+      await waitFor(`${key} with 3 series`, async () => (await card.getAttribute('data-series')) === '3');
     }
     const names = await view.locator('.row[data-run] .run-link').allInnerTexts();
     assert.deepEqual([...names].sort(), ['iris-run-4', 'iris-run-5', 'iris-run-6']);
     // Only the param that differs between these runs is a column by default.
-    const header = await view.locator('.row.header').innerText();
-    assert.match(header, /lr/);
-    assert.doesNotMatch(header, /optimizer/);
-    const log = await waitFor('first paint log line', () => /\[compare\] first paint (\d+) ms: (\d+) charts, (\d+) series/.exec(wb.outputLog()) ?? undefined);
+    const columns = await view.locator('.row.header').innerText();
+    assert.match(columns, /lr/);
+    assert.doesNotMatch(columns, /optimizer/);
+    const log = await waitFor('first paint log line', () => /\[compare\] first paint (\d+) ms: (\d+) charts, (\d+) series/.exec(wb.outputLog()));
     assert.equal(Number(log[3]), 6, '2 metrics × 3 runs');
     await wb.screenshot('compare');
   });
 
-  void it('the status bar follows a killed backend and its automatic restart', async () => {
+  void it('the status bar follows a killed backend and its automatic restart', T, async () => {
     const { page } = wb;
     const item = page.locator('.part.statusbar [aria-label^="MLOps backend"]').first();
-    await waitFor('status running', async () => /^MLOps backend running/.test((await item.getAttribute('aria-label')) ?? '') || undefined);
-    const before = handshake();
+    await waitFor('status running', async () => /^MLOps backend running/.test((await item.getAttribute('aria-label')) ?? ''), 60_000);
+    // Every label the item shows is recorded in the page, so a short-lived state cannot slip between two polls.
+    // A string, not a function: tsx would wrap a named function in a helper the page does not have.
+    await page.evaluate(`(() => {
+      window.mlopsStatus = [];
+      const read = () => {
+        const label = document.querySelector('.part.statusbar [aria-label^="MLOps backend"]')?.getAttribute('aria-label');
+        if (label && window.mlopsStatus[window.mlopsStatus.length - 1] !== label) window.mlopsStatus.push(label);
+      };
+      new MutationObserver(read).observe(document.querySelector('.part.statusbar'), { subtree: true, childList: true, attributes: true, attributeFilter: ['aria-label'] });
+      read();
+    })()`);
+    const before = await backend();
     process.kill(before.pid, 'SIGKILL');
-    await waitFor('status restarting', async () => /^MLOps backend (error|starting)/.test((await item.getAttribute('aria-label')) ?? '') || undefined, 10_000);
-    await wb.screenshot('backend-killed');
-    await waitFor('status running again', async () => /^MLOps backend running/.test((await item.getAttribute('aria-label')) ?? '') || undefined, 30_000);
-    const next = await waitFor('new handshake', () => {
-      try {
-        const h = handshake();
-        return h.pid !== before.pid ? h : undefined;
-      } catch {
-        return undefined;
-      }
-    });
+    const next = await waitFor('a new backend', async () => {
+      const h = await backend();
+      return h.pid !== before.pid ? h : undefined;
+    }, 90_000);
     assert.notEqual(next.pid, before.pid);
+    await waitFor('status running again', async () => /^MLOps backend running/.test((await item.getAttribute('aria-label')) ?? '') && (await item.getAttribute('aria-label'))!.includes(`pid ${next.pid}`), 60_000);
+    const seen = (await page.evaluate('window.mlopsStatus')) as string[];
+    const killed = seen.findIndex((l) => /^MLOps backend error: The backend was killed \(SIGKILL\); restarting in/.test(l));
+    assert.ok(killed > 0, `the status bar showed the crash and the restart: ${JSON.stringify(seen)}`);
+    assert.ok(seen.slice(killed).some((l) => /^MLOps backend starting/.test(l)), `then starting: ${JSON.stringify(seen)}`);
+    assert.match(seen[seen.length - 1]!, /^MLOps backend running/);
     assert.match(wb.outputLog(), /was killed \(SIGKILL\); restarting in/);
-    await page.getByRole('treeitem', { name: /^iris/ }).first().waitFor();
+    await showPanes(page, 'Experiments');
+    await page.getByRole('treeitem', { name: /^iris \d+ runs/ }).waitFor({ timeout: 30_000 });
     await wb.screenshot('backend-restarted');
   });
 
-  void it('Deploy and Roll Back from the palette change what the endpoint serves (checked over HTTP)', async () => {
+  void it('Deploy and Roll Back from the palette change what the endpoint serves (checked over HTTP)', T, async () => {
     const { page } = wb;
-    const api = handshake();
-    const score = async () => {
-      const r = await fetch(`${api.url}/endpoints/iris-onnx/invocations`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${api.token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ dataframe_split: { columns: [...FEATURES], data: sampleRows(4) } }),
-      });
-      assert.equal(r.status, 200, await r.clone().text());
-      return r.headers.get('x-mlops-variant');
-    };
-    const choose = async (text: string) => {
-      const row = page.locator('.quick-input-list .monaco-list-row', { hasText: text }).first();
-      await row.waitFor({ timeout: 15_000 });
-      await row.click();
-    };
+    const api = await backend();
+    // This test's own endpoint, from scratch: whatever an earlier run left is removed first.
+    await call(api, 'DELETE', '/endpoints/iris-onnx').catch(() => undefined);
     const deploy = async (version: string) => {
       await runCommand(page, 'MLOps: Deploy');
-      await choose('iris-onnx');
-      await choose(`Version ${version}`);
-      if (version === '2') await choose('iris-onnx');
-      await choose('Replace');
-      // The toast of this deploy (an earlier one may still be on screen): it names the version now at 100 %.
-      await page.locator('.notifications-toasts .notification-toast', { hasText: `iris-onnx/${version} 100%` }).first().waitFor({ timeout: 30_000 });
+      await choose(page, /^iris-onnx$/);
+      await choose(page, `Version ${version}`);
+      // The endpoint picker shows only when some endpoint exists already.
+      if ((await quickPlaceholder(page, /^(Endpoint|How should)/)) === 'Endpoint') await choose(page, /^iris-onnx$/);
+      await choose(page, /^Replace$/);
+      await waitServing(() => api, 'iris-onnx', `iris-onnx/${version}`);
     };
     await deploy('1');
-    assert.equal(await score(), 'iris-onnx/1');
+    assert.equal(await score(api, 'iris-onnx', sampleRows(4)), 'iris-onnx/1');
     await deploy('2');
-    assert.equal(await score(), 'iris-onnx/2');
-    const epHeader = page.locator('.pane-header', { hasText: 'Endpoints' });
-    if ((await epHeader.getAttribute('aria-expanded')) !== 'true') await epHeader.click();
-    await page.getByRole('treeitem', { name: /^iris-onnx serving/ }).waitFor({ timeout: 15_000 });
-    await page.getByRole('treeitem', { name: /^iris-onnx\/2 stable · 100%/ }).waitFor({ timeout: 15_000 });
+    assert.equal(await score(api, 'iris-onnx', sampleRows(4)), 'iris-onnx/2');
+    await showPanes(page, 'Models', 'Endpoints');
+    await page.getByRole('treeitem', { name: /^iris-onnx serving/ }).waitFor({ timeout: 30_000 });
+    await page.getByRole('treeitem', { name: /^iris-onnx\/2 stable · 100%/ }).waitFor({ timeout: 30_000 });
     await wb.screenshot('deployed-v2');
     await runCommand(page, 'MLOps: Roll Back');
-    await choose('iris-onnx');
-    await page.locator('.monaco-dialog-box .monaco-button', { hasText: 'Roll Back' }).click();
-    await page.locator('.notifications-toasts .notification-toast', { hasText: 'rolled back: now serving iris-onnx/1' }).first().waitFor({ timeout: 30_000 });
-    assert.equal(await score(), 'iris-onnx/1');
-    await page.getByRole('treeitem', { name: /^iris-onnx\/1 stable · 100%/ }).waitFor({ timeout: 15_000 });
+    await choose(page, /^iris-onnx$/);
+    await page.locator('.monaco-dialog-box .monaco-button', { hasText: 'Roll Back' }).click({ timeout: 30_000 });
+    const rolled = await waitFor('the rollback', async () => {
+      const ep = await call<EndpointState>(api, 'GET', '/endpoints/iris-onnx');
+      return ep.last_rollback ? ep : undefined;
+    }, 60_000);
+    assert.match(rolled.last_rollback?.reason ?? '', /rolled back from VS Code/);
+    assert.equal(await score(api, 'iris-onnx', sampleRows(4)), 'iris-onnx/1');
+    await page.getByRole('treeitem', { name: /^iris-onnx\/1 stable · 100%/ }).waitFor({ timeout: 30_000 });
+    // The notification names what is served now (read from the notification centre, where it stays).
+    await notification(page, 'rolled back: now serving iris-onnx/1');
     await wb.screenshot('rolled-back');
     await expand(page, /^iris-onnx 2 versions/);
-    await page.getByRole('treeitem', { name: /^Version 1 ● deployed/ }).waitFor({ timeout: 15_000 });
+    await page.getByRole('treeitem', { name: /^Version 1 ● deployed/ }).waitFor({ timeout: 30_000 });
     await wb.screenshot('deployed-marker');
   });
 
@@ -184,74 +203,78 @@ void describe('VS Code extension in code-server', { timeout: 300_000 }, () => {
     assert.ok(Number(m[1]) < 1000, `activation took ${m[1]} ms`);
   });
 
-  void it('Show Audit Log lists the deploys and the rollback', async () => {
+  void it('Show Audit Log lists the deploys and the rollback', T, async () => {
+    const api = await backend();
+    await call(api, 'DELETE', '/endpoints/e2e-audit').catch(() => undefined);
+    await deployOverHttp(api, 'e2e-audit', 'iris-onnx/1');
+    await deployOverHttp(api, 'e2e-audit', 'iris-onnx/2');
+    await call(api, 'POST', '/endpoints/e2e-audit/rollback', { reason: 'e2e audit check' });
     await runCommand(wb.page, 'MLOps: Show Audit Log');
     const editor = wb.page.locator('.monaco-editor .view-lines', { hasText: 'MLOps audit log' }).first();
-    await editor.waitFor({ timeout: 15_000 });
-    assert.match(await editor.innerText(), /rollback/i);
+    await editor.waitFor({ timeout: 30_000 });
+    const text = (await editor.innerText()).replace(/\s+/g, ' ');
+    assert.match(text, /endpoint\.rollback \| endpoint e2e-audit \| manual: e2e audit check/);
+    assert.match(text, /endpoint\.deploy \| endpoint e2e-audit \| replace iris-onnx\/2/);
+    assert.match(text, /endpoint\.deploy \| endpoint e2e-audit \| replace iris-onnx\/1/);
     await wb.screenshot('audit');
   });
 
-  void it('the CodeLens over mlflow.start_run shows the best and latest run of the script; a click compares them', async () => {
+  void it('the CodeLens over mlflow.start_run shows the best and latest run of the script; a click compares them', T, async () => {
     const { page } = wb;
-    await page.locator('.monaco-workbench').click({ position: { x: 700, y: 450 } });
-    await page.keyboard.press('Control+P');
+    await runCommand(page, 'Go to File...');
     await page.locator('.quick-input-widget input.input').fill('train.py');
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'train.py' }).first().waitFor();
-    await page.keyboard.press('Enter');
+    await choose(page, /^train\.py$/);
     const lens = page.locator('.monaco-editor .codelens-decoration a', { hasText: /accuracy: best/ }).first();
-    await lens.waitFor({ timeout: 30_000 });
+    await lens.waitFor({ timeout: 60_000 });
     assert.match(await lens.innerText(), /accuracy: best 0\.\d+ \(iris-run-1\) · latest 0\.\d+ \(iris-run-6\) · 6 runs/);
     const paramLens = page.locator('.monaco-editor .codelens-decoration', { hasText: /lr=0\.1 gave the best accuracy/ }).first();
-    await paramLens.waitFor({ timeout: 15_000 });
+    await paramLens.waitFor({ timeout: 30_000 });
     await wb.screenshot('codelens');
     await lens.click();
-    const view = webview(page);
-    await view.locator('#title', { hasText: 'Comparing 6 runs' }).waitFor({ timeout: 30_000 });
+    await webview(page).locator('#title', { hasText: 'Comparing 6 runs' }).waitFor({ timeout: 60_000 });
     await wb.screenshot('codelens-compare');
   });
 
-  void it('the Drift view flags the features of shifted traffic; Run Drift Check opens the Drift Report', async () => {
+  void it('the Drift view flags the features of shifted traffic; Run Drift Check opens the Drift Report', T, async () => {
     const { page } = wb;
-    const api = handshake();
+    const api = await backend();
+    // Its own endpoint serving v1, whose training data is the reference.
+    await call(api, 'DELETE', '/endpoints/e2e-drift').catch(() => undefined);
+    await deployOverHttp(api, 'e2e-drift', 'iris-onnx/1');
     // Served inputs with sepal_length and petal_width moved by +1 against v1's training data (the others unchanged).
     const rows = sampleRows(600, 9).map((r) => [r[0]! + 1, r[1]!, r[2]!, r[3]! + 1]);
-    for (let i = 0; i < rows.length; i += 20) {
-      const r = await fetch(`${api.url}/endpoints/iris-onnx/invocations`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${api.token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ dataframe_split: { columns: [...FEATURES], data: rows.slice(i, i + 20) } }),
-      });
-      assert.equal(r.status, 200);
-    }
-    await new Promise((r) => setTimeout(r, 300));
+    for (let i = 0; i < rows.length; i += 20) await score(api, 'e2e-drift', rows.slice(i, i + 20));
+    // The backend's own verdict first (its reference profile is built in the background at start).
+    await waitFor('a drift verdict on e2e-drift', async () => {
+      const r = await call<{ variants: { status: string; drifted_features: number }[] }>(api, 'GET', '/api/v1/endpoints/e2e-drift/drift');
+      return r.variants.some((v) => v.status === 'ok' && v.drifted_features === 2);
+    }, 60_000);
+    await showPanes(page, 'Drift');
     await runCommand(page, 'MLOps: Refresh Views');
-    const driftHeader = page.locator('.pane-header', { hasText: /^Drift/ });
-    if ((await driftHeader.getAttribute('aria-expanded')) !== 'true') await driftHeader.click();
-    await expand(page, /^iris-onnx 2 of 4 features drifted/);
+    await expand(page, /^e2e-drift 2 of 4 features drifted/);
     const feature = page.getByRole('treeitem', { name: /^sepal_length high/ });
-    await feature.waitFor({ timeout: 15_000 });
+    await feature.waitFor({ timeout: 30_000 });
     assert.match(await feature.innerText(), /psi \d\.\d{3} \(ks p=/);
-    await page.getByRole('treeitem', { name: /^petal_width (high|medium)/ }).waitFor();
-    await page.getByRole('treeitem', { name: /^sepal_width (none|low)/ }).waitFor();
+    await page.getByRole('treeitem', { name: /^petal_width (high|medium)/ }).waitFor({ timeout: 30_000 });
+    await page.getByRole('treeitem', { name: /^sepal_width (none|low)/ }).waitFor({ timeout: 30_000 });
     await wb.screenshot('drift-view');
 
     await runCommand(page, 'MLOps: Run Drift Check');
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'iris-onnx' }).first().click();
-    const toast = page.locator('.notifications-toasts .notification-toast', { hasText: /2 feature\(s\) drifted on iris-onnx: (sepal_length, petal_width|petal_width, sepal_length)/ }).first();
-    await toast.waitFor({ timeout: 15_000 });
-    await toast.locator('.monaco-button', { hasText: 'Show Drift Report' }).click();
+    await choose(page, /^e2e-drift$/);
+    const message = await notification(page, /2 feature\(s\) drifted on e2e-drift: (sepal_length, petal_width|petal_width, sepal_length)/);
+    await message.locator('.monaco-button', { hasText: 'Show Drift Report' }).click();
     const view = webview(page);
     const row = view.locator('section[data-variant="iris-onnx/1"] tr[data-feature="sepal_length"]');
-    await row.waitFor({ timeout: 30_000 });
+    await row.waitFor({ timeout: 60_000 });
     assert.equal(await row.getAttribute('class'), 'sev-high');
     assert.match(await view.locator('section[data-variant="iris-onnx/1"] .reference').innerText(), /training profile \(artifact .*reference_data\.csv, 2000 rows\)/);
     await wb.screenshot('drift-report');
 
     await runCommand(page, 'MLOps: Open Monitoring Dashboard');
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'iris-onnx' }).first().click();
+    await choose(page, /^e2e-drift$/);
     const heat = webview(page).locator('#heatmap');
-    await heat.waitFor({ timeout: 30_000 });
+    await heat.waitFor({ timeout: 60_000 });
+    // The last minute that has a score (a cell without one is titled "no data").
     const sepal = heat.locator('tr', { hasText: 'sepal_length' }).locator('td[title^="sepal_length"]').last();
     assert.ok(Number(await sepal.innerText()) > 0.2, 'the shifted feature has a high PSI in the latest minute');
     await wb.screenshot('monitoring-heatmap');

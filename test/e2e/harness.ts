@@ -161,17 +161,6 @@ export async function openWorkbench(name: string, workspace: string, settings: R
   };
 }
 
-/** Runs a palette command by its title, e.g. "MLOps: Compare Runs". */
-export async function runCommand(page: Page, title: string): Promise<void> {
-  await page.locator('.monaco-workbench').click({ position: { x: 700, y: 450 } });
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget input.input');
-  await input.waitFor();
-  await input.fill(`>${title}`);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
-  await page.keyboard.press('Enter');
-}
-
 export async function openContainer(page: Page, title = 'MLOps'): Promise<void> {
   await page.locator(`.part.activitybar .action-item a[aria-label^="${title}"], .part.activitybar .action-item[aria-label^="${title}"]`).first().click();
 }
