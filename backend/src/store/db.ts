@@ -6,7 +6,7 @@ import { jobsMigrations } from './jobs-migrations';
 import { servingMigrations } from './serving-migrations';
 import { syncMigrations } from './sync-migrations';
 import { driftMigrations } from './drift-migrations';
-import { likeToRegex } from './search/filter';
+import { compileLike, likeMatches, type LikePattern } from './search/like';
 
 export type Db = Database.Database;
 
@@ -47,17 +47,17 @@ export const now = (): number => Date.now();
 
 /** SQL functions the search filters use: MLflow's LIKE is case-sensitive, ILIKE is not (both with % and _). */
 function registerFunctions(db: Db): void {
-  const cache = new Map<string, RegExp>();
+  const cache = new Map<string, LikePattern>();
   const matcher = (ci: boolean) => (value: unknown, pattern: unknown): number => {
     if (typeof value !== 'string' || typeof pattern !== 'string') return 0;
     const k = (ci ? 'i' : 's') + pattern;
-    let re = cache.get(k);
-    if (!re) {
+    let p = cache.get(k);
+    if (!p) {
       if (cache.size > 1000) cache.clear();
-      re = likeToRegex(pattern, ci);
-      cache.set(k, re);
+      p = compileLike(pattern, ci);
+      cache.set(k, p);
     }
-    return re.test(value) ? 1 : 0;
+    return likeMatches(p, value) ? 1 : 0;
   };
   db.function('mlflow_like', { deterministic: true }, matcher(false));
   db.function('mlflow_ilike', { deterministic: true }, matcher(true));

@@ -237,14 +237,3 @@ export function decodePageToken(token: string | undefined | null): number {
 }
 
 export const encodePageToken = (offset: number): string => Buffer.from(JSON.stringify({ offset })).toString('base64');
-
-/** SQL LIKE semantics (% and _) as a regular expression; case-sensitive unless `ci`. */
-export function likeToRegex(pattern: string, ci: boolean): RegExp {
-  let re = '^';
-  for (const ch of pattern) {
-    if (ch === '%') re += '[\\s\\S]*';
-    else if (ch === '_') re += '[\\s\\S]';
-    else re += ch.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-  }
-  return new RegExp(re + '$', ci ? 'si' : 's');
-}
