@@ -122,36 +122,6 @@ void test('event stream: a write through HTTP is pushed to listeners as a topic'
   }
 });
 
-void test('A/B analysis over the prediction log: per-variant accuracy and latency, SRM against the weights, a verdict', async () => {
-  const h = await harness('memory');
-  try {
-    const ins = h.app.ctx.db.prepare('INSERT INTO prediction_log (request_id, endpoint, variant, model_name, model_version, features, prediction, latency_ms, ts, label) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
-    for (let i = 0; i < 2000; i++) {
-      const b = i % 2 === 1;
-      // v2 is right 90% of the time, v1 80%; v2 is also slower.
-      const right = b ? i % 20 !== 1 : i % 5 !== 0;
-      ins.run(`r${i}`, 'iris', b ? 'iris/2' : 'iris/1', 'iris', b ? 2 : 1, '[]', '1', b ? 5 + (i % 7) : 3 + (i % 5), i, right ? '1' : '0');
-    }
-    const r = await h.call<{ variants: { id: string; requests: number; metrics: { name: string; value: number }[] }[]; tests: { metric: string; significant: boolean }[]; srm: { mismatch: boolean }; verdict: string }>(
-      'GET', '/api/v1/ui/endpoints/iris/ab', { control: 'iris/1', split: JSON.stringify({ 'iris/1': 50, 'iris/2': 50 }) },
-    );
-    assert.equal(r.status, 200, JSON.stringify(r.body));
-    assert.deepEqual(r.body.variants.map((v) => [v.id, v.requests]), [['iris/1', 1000], ['iris/2', 1000]]);
-    assert.ok(Math.abs(r.body.variants[1]!.metrics.find((m) => m.name === 'accuracy')!.value - 0.9) < 1e-9);
-    assert.equal(r.body.srm.mismatch, false);
-    assert.ok(r.body.tests.find((t) => t.metric === 'accuracy')?.significant, JSON.stringify(r.body.tests));
-    assert.match(r.body.verdict, /accuracy: iris\/2 wins/);
-    const skew = await h.call<{ srm: { mismatch: boolean } }>('GET', '/api/v1/ui/endpoints/iris/ab', { control: 'iris/1', split: JSON.stringify({ 'iris/1': 90, 'iris/2': 10 }) });
-    assert.equal(skew.body.srm.mismatch, true);
-    const bad = await h.call<{ message: string }>('GET', '/api/v1/ui/endpoints/iris/ab', { split: 'nope' });
-    assert.equal(bad.status, 400);
-    const none = await h.call<{ verdict: string }>('GET', '/api/v1/ui/endpoints/other/ab');
-    assert.equal(none.body.verdict, 'No traffic yet.');
-  } finally {
-    await h.close();
-  }
-});
-
 void test('topicsOf: reads publish nothing; writes map to the views they change', () => {
   assert.deepEqual(topicsOf('POST', '/api/2.0/mlflow/runs/search'), []);
   assert.deepEqual(topicsOf('GET', '/api/2.0/mlflow/runs/get?run_id=1'), []);

@@ -8,8 +8,8 @@ import { loadWebview } from './dom';
 const ab: AbResult = {
   endpoint: 'iris',
   variants: [
-    { id: 'v1', model: 'iris/1', weight: 50, requests: 1000, metrics: [{ name: 'accuracy', value: 0.91, low: 0.89, high: 0.93 }] },
-    { id: 'v2', model: 'iris/2', weight: 50, requests: 990, metrics: [{ name: 'accuracy', value: 0.95, low: 0.93, high: 0.96 }] },
+    { id: 'v1', model: 'iris/1', role: 'stable', weight: 200 / 3, requests: 1000, metrics: [{ name: 'accuracy', value: 0.91, low: 0.89, high: 0.93 }] },
+    { id: 'v2', model: 'iris/2', role: 'candidate', weight: 100 / 3, requests: 990, metrics: [{ name: 'accuracy', value: 0.95, low: 0.93, high: 0.96 }] },
   ],
   tests: [{ metric: 'accuracy', variant: 'v2', p_value: 0.004, effect: 0.04, significant: true }],
   srm: { p_value: 0.82, mismatch: false },
@@ -25,6 +25,7 @@ void test('A/B results: shows variants with intervals, tests, SRM and verdict; P
     assert.equal(d.getElementById('verdict')?.textContent, 'v2 wins on accuracy');
     assert.match(d.getElementById('srm')?.textContent ?? '', /p = 0\.82 \(ok\)/);
     assert.match(d.querySelector('tr[data-variant="v2"]')?.textContent ?? '', /0\.95 \[0\.93, 0\.96\]/);
+    assert.deepEqual([...d.querySelectorAll('#variants tbody tr')].map((row) => row.children[2]?.textContent), ['66.67%', '33.33%']);
     assert.match(d.getElementById('tests')?.textContent ?? '', /0\.004.*significant/);
     const buttons = [...d.querySelectorAll('vscode-button')] as HTMLElement[];
     buttons.find((b) => b.textContent === 'Promote v2')!.click();

@@ -3,6 +3,7 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { Type, type Static } from 'typebox';
 import type { CoreContext } from '../context';
 import { ApiError, invalid } from '../util/errors';
+import { analyseAb } from '../services/serving/ab';
 import { ServingEngine } from '../services/serving/engine';
 import { RegistryResolver, type ModelResolver } from '../services/serving/resolver';
 import { ServingRepository } from '../services/serving/repository';
@@ -35,11 +36,12 @@ const RollbackBody = Type.Object({ reason: Type.Optional(Type.String()) });
 const WeightsBody = Type.Object({ weights: Type.Record(Type.String(), Type.Number()) });
 const FeedbackItem = Type.Object({ request_id: Type.String(), label: Type.Unknown() });
 const FeedbackBody = Type.Union([FeedbackItem, Type.Object({ feedback: Type.Array(FeedbackItem, { minItems: 1, maxItems: 10_000 }) })]);
+const AbQuery = Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 2, maximum: 200_000 })) });
 const RecentQuery = Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })) });
 
 /**
  * Endpoints: deploy/rollback/weights/promote, MLflow's scoring protocol at /endpoints/{name}/invocations,
- * feedback labels, and Prometheus /metrics. The engine's ONNX sessions close with the server.
+ * feedback labels, the A/B analysis of the live arms, and Prometheus /metrics. The engine's ONNX sessions close with the server.
  */
 export async function servingRoutes(app: FastifyInstance, opts: ServingRouteOptions): Promise<void> {
   const { ctx } = opts;
@@ -124,6 +126,13 @@ export async function servingRoutes(app: FastifyInstance, opts: ServingRouteOpti
   app.get<{ Params: Static<typeof Name>; Querystring: Static<typeof RecentQuery> }>('/endpoints/:name/predictions', { schema: { params: Name, querystring: RecentQuery } }, async (req) => {
     engine.get(req.params.name);
     return { predictions: engine.recentPredictions(req.params.name, req.query.limit ?? 100) };
+  });
+
+  // The A/B Results view: the live arms since the current split began, against the weights set.
+  app.get<{ Params: Static<typeof Name>; Querystring: Static<typeof AbQuery> }>('/api/v1/ui/endpoints/:name/ab', { schema: { params: Name, querystring: AbQuery } }, async (req) => {
+    const { arms, since } = engine.abArms(req.params.name);
+    const rows = repo.abRows(req.params.name, arms.map((a) => a.id), since, req.query.limit ?? 200_000);
+    return analyseAb(req.params.name, arms, since, rows);
   });
 
   await app.register(oipRoutes, { engine, maxBodyBytes: maxBody });

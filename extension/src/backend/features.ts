@@ -48,13 +48,9 @@ export function promoteCandidate(c: ApiClient, endpoint: string): Promise<Endpoi
   return c.post(`/endpoints/${enc(endpoint)}/promote`, {});
 }
 
-/** The stats engine's A/B analysis of the endpoint's logged predictions, against its stable variant and weights. */
+/** The stats engine's A/B analysis of the endpoint's live arms since the current split, against the weights set. */
 export async function abResults(c: ApiClient, endpoint: string): Promise<unknown> {
-  const ep = (await endpoints(c)).find((e) => e.name === endpoint);
-  const live = ep?.variants.filter((v) => v.role === 'stable' || v.role === 'candidate') ?? [];
-  const control = live.find((v) => v.role === 'stable')?.id;
-  const split = live.length > 1 ? JSON.stringify(Object.fromEntries(live.map((v) => [v.id, v.weight]))) : undefined;
-  return c.get(`/api/v1/ui/endpoints/${enc(endpoint)}/ab`, { control, split });
+  return c.get(`/api/v1/ui/endpoints/${enc(endpoint)}/ab`);
 }
 
 /** The endpoint's recent logged predictions (the monitoring charts are computed from them). */

@@ -16,6 +16,7 @@ export function toAbResult(endpoint: string, body: unknown): AbResult {
     variants: arr(b.variants).map((v) => ({
       id: str(v.id ?? v.variant),
       model: str(v.model ?? (v.model_name ? `${str(v.model_name)}/${str(v.model_version)}` : '')),
+      role: v.role === 'candidate' ? ('candidate' as const) : ('stable' as const),
       weight: num(v.weight) ?? 0,
       requests: num(v.requests ?? v.n ?? v.requests_total) ?? 0,
       metrics: arr(v.metrics).map((m) => ({ name: str(m.name ?? m.metric), value: num(m.value ?? m.mean) ?? NaN, low: num(m.low ?? m.ci_low), high: num(m.high ?? m.ci_high) })),

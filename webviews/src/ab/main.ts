@@ -24,7 +24,7 @@ function show(r: AbResult): void {
       { 'data-variant': v.id },
       el('td', {}, v.id),
       el('td', {}, v.model),
-      el('td', {}, `${v.weight}%`),
+      el('td', {}, `${fmt(v.weight)}%`),
       el('td', {}, String(v.requests)),
       ...metricNames.map((n) => {
         const m = v.metrics.find((x) => x.name === n);

@@ -2,6 +2,9 @@
 export interface AbVariant {
   id: string;
   model: string;
+  /** stable: the control, serving the rest of the traffic; candidate: the arm under test, the one Promote can take. */
+  role: 'stable' | 'candidate';
+  /** Percent of live traffic set (may have decimals; shown rounded). */
   weight: number;
   requests: number;
   /** Named metrics (accuracy, latency p99, error rate…) with an optional confidence interval. */

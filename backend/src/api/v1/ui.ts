@@ -2,10 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Db } from '../../store/db';
 import type { CoreContext } from '../../context';
-import { Type } from 'typebox';
-import { analyzeAb, type MetricData } from '../../services/stats/abreport';
-import { labelMatch } from '../../services/serving/labels';
-import { ApiError, invalid, notFound } from '../../util/errors';
+import { notFound } from '../../util/errors';
 import { eventRoutes } from './events';
 import {
   UiAuditList,
@@ -241,82 +238,4 @@ export const uiRoutes: FastifyPluginAsync<{ ctx: Pick<CoreContext, 'db' | 'audit
 export const extensionRoutes: FastifyPluginAsync<{ ctx: Pick<CoreContext, 'db' | 'audit'> }> = async (app, opts) => {
   await app.register(eventRoutes, opts);
   await app.register(uiRoutes, opts);
-  await app.register(abRoutes, opts);
-};
-
-/** Observations per metric from the prediction log: accuracy where feedback labels arrived, and latency. */
-export function abFromPredictions(endpoint: string, rows: readonly { variant: string; model: string; latency: number; prediction: string; label: string | null }[], control: string | undefined, split: Record<string, number> | undefined) {
-  const variants = [...new Set(rows.map((r) => r.variant))].sort();
-  if (variants.length < 2) return { endpoint, variants: [], tests: [], srm: null, verdict: variants.length ? `Only ${variants[0]} has served traffic: start an A/B test (MLOps: Start A/B Test).` : 'No traffic yet.' };
-  const idx = new Map(variants.map((v, i) => [v, i]));
-  // Accuracy: one observation per labelled row (1 when its prediction equals its label).
-  const arm: number[] = [];
-  const values: number[] = [];
-  for (const r of rows) {
-    const m = r.label === null ? null : labelMatch(JSON.parse(r.prediction) as unknown, JSON.parse(r.label) as unknown);
-    if (!m) continue;
-    for (let i = 0; i < m.total; i++) {
-      arm.push(idx.get(r.variant)!);
-      values.push(i < m.right ? 1 : 0);
-    }
-  }
-  const metrics: MetricData[] = [];
-  if (arm.length > 0 && new Set(arm).size === variants.length) metrics.push({ name: 'accuracy', kind: 'binary', variants, arm, values });
-  const latency = { name: 'latency_ms', kind: 'continuous' as const, variants, arm: rows.map((r) => idx.get(r.variant)!), values: rows.map((r) => r.latency) };
-  const ctrl = control && variants.includes(control) ? control : variants[0]!;
-  const shares = split && variants.every((v) => (split[v] ?? 0) > 0) ? split : undefined;
-  // Accuracy: higher is better; latency: lower is better. One analysis each, as the stats engine takes one direction.
-  const reports = [...metrics.map((m) => analyzeAb([m], { control: ctrl, higherIsBetter: true, ...(shares ? { split: shares } : {}) })), analyzeAb([latency], { control: ctrl, higherIsBetter: false, ...(shares ? { split: shares } : {}) })];
-  const z = 1.959963984540054;
-  const arms = reports.flatMap((r) => r.metrics);
-  const out = variants.map((v) => ({
-    id: v,
-    model: rows.find((r) => r.variant === v)!.model,
-    weight: shares?.[v] ?? 100 / variants.length,
-    requests: rows.filter((r) => r.variant === v).length,
-    metrics: arms.flatMap((m) =>
-      m.arms.filter((a) => a.variant === v).map((a) => ({ name: m.name, value: a.mean, low: a.mean - (z * a.std) / Math.sqrt(Math.max(a.n, 1)), high: a.mean + (z * a.std) / Math.sqrt(Math.max(a.n, 1)) })),
-    ),
-  }));
-  const comparisons = reports.flatMap((r) => r.comparisons);
-  const tests = comparisons.map((c) => ({ metric: c.metric, variant: c.treatment, p_value: c.adjustedPValue, effect: c.absolute.estimate, significant: c.verdict !== 'inconclusive' }));
-  const srm = reports[reports.length - 1]!.srm;
-  const decisive = comparisons.filter((c) => c.verdict !== 'inconclusive');
-  const verdict = srm.mismatch
-    ? 'Sample-ratio mismatch: the traffic split is off, so the comparison cannot be trusted.'
-    : decisive.length
-      ? decisive.map((c) => `${c.metric}: ${c.verdict === 'treatment wins' ? `${c.treatment} wins` : `${c.control} (control) wins`} (${c.reason})`).join('; ')
-      : `Inconclusive so far (${comparisons.map((c) => c.reason).join('; ')})`;
-  return { endpoint, variants: out, tests, srm: { p_value: srm.pValue, mismatch: srm.mismatch }, verdict };
-}
-
-const AbQuery = Type.Object({
-  control: Type.Optional(Type.String()),
-  /** Intended shares as JSON, e.g. {"iris/1":50,"iris/2":50}; equal shares when absent. */
-  split: Type.Optional(Type.String()),
-  limit: Type.Optional(Type.Integer({ minimum: 2, maximum: 200_000, default: 50_000 })),
-});
-
-/** GET /api/v1/ui/endpoints/:name/ab: the stats engine's A/B analysis over the endpoint's logged predictions. */
-export const abRoutes: FastifyPluginAsync<{ ctx: Pick<CoreContext, 'db'> }> = async (app, { ctx }) => {
-  const r = app.withTypeProvider<TypeBoxTypeProvider>();
-  r.get('/api/v1/ui/endpoints/:name/ab', { schema: { params: Type.Object({ name: Type.String() }), querystring: AbQuery } }, async (req) => {
-    const hasLog = ctx.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'prediction_log'").get();
-    if (!hasLog) throw new ApiError('ENDPOINT_NOT_FOUND', 'This backend has no prediction log (serving is not available)');
-    let split: Record<string, number> | undefined;
-    try {
-      split = req.query.split ? (JSON.parse(req.query.split) as Record<string, number>) : undefined;
-    } catch {
-      throw invalid(`split must be JSON like {"iris/1":50,"iris/2":50}; got ${req.query.split}`);
-    }
-    const rows = (
-      ctx.db
-        .prepare(
-          `SELECT variant, model_name || '/' || model_version AS model, latency_ms AS latency, prediction, label FROM
-             (SELECT * FROM prediction_log WHERE endpoint = ? ORDER BY id DESC LIMIT ?) ORDER BY id`,
-        )
-        .all(req.params.name, req.query.limit ?? 50_000) as { variant: string; model: string; latency: number; prediction: string; label: string | null }[]
-    );
-    return abFromPredictions(req.params.name, rows, req.query.control, split);
-  });
 };

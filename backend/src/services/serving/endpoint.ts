@@ -73,6 +73,8 @@ export class Endpoint {
   guardrails: Guardrails = { ...DEFAULT_GUARDRAILS };
   lastRollback: RollbackRecord | null = null;
   updatedAt = Date.now();
+  /** When the live split (stable and candidate, with their weights) was last set: the start of the current test. */
+  splitSince = Date.now();
   /** Deploys waiting for or running on this endpoint. */
   pending = 0;
   /** Deploys on one endpoint run one at a time; rollbacks never wait (one synchronous routing change). */

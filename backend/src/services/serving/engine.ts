@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { AuditLog } from '../../store/audit';
+import type { AbArm } from './ab';
 import { ApiError, invalid, notFound } from '../../util/errors';
 import { DEFAULT_GUARDRAILS, Endpoint, type EndpointView, type RollbackRecord, type Variant } from './endpoint';
 import { FeatureWindows } from './features';
@@ -177,6 +178,7 @@ export class ServingEngine {
   /** After any change of roles or weights: routing table, weight gauges, the stored configuration. */
   private changed(ep: Endpoint, before: PersistedEndpoint): void {
     ep.commit();
+    if (liveSplit(before.variants) !== liveSplit(ep.variants)) ep.splitSince = Date.now();
     this.metrics.weights(ep.name, ep.variants, before.variants.map((b) => ({ id: b.id, role: b.role })));
     this.o.repo.saveEndpoint(ep.name, snapshot(ep));
   }
@@ -239,6 +241,16 @@ export class ServingEngine {
     this.changed(ep, before);
     this.o.audit.append({ actor, action: 'endpoint.weights', objectType: 'endpoint', objectId: name, before, after: snapshot(ep) });
     return ep.summary();
+  }
+
+  /** The live arms with the weights set, and when that split began: what an A/B analysis compares. */
+  abArms(name: string): { arms: AbArm[]; since: number } {
+    const ep = this.endpoint(name);
+    const arms = ep.variants
+      .filter((v): v is Variant & { role: 'stable' | 'candidate' } => v.role === 'stable' || v.role === 'candidate')
+      .sort((a, b) => (a.role === b.role ? 0 : a.role === 'stable' ? -1 : 1))
+      .map((v) => ({ id: v.id, model: `${v.model.resolved.name}/${v.model.resolved.version}`, role: v.role, weight: v.weight }));
+    return { arms, since: ep.splitSince };
   }
 
   /** The candidate (or shadow) becomes stable at 100 % now; the old stable stays warm as previous. */
@@ -413,6 +425,15 @@ export class ServingEngine {
     this.endpoints.clear();
     await Promise.all(this.draining);
   }
+}
+
+/** The live arms and their weights, as one comparable string. */
+function liveSplit(vs: readonly { id: string; role: string; weight: number }[]): string {
+  return vs
+    .filter((v) => v.role === 'stable' || v.role === 'candidate')
+    .map((v) => `${v.id}:${v.role}:${v.weight}`)
+    .sort()
+    .join(',');
 }
 
 function logFeatures(v: Variant, r: Prediction): unknown {

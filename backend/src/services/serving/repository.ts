@@ -1,5 +1,6 @@
 import type { Db } from '../../store/db';
 import { logWriterFor, type LogRow, type LogWriter } from './log-writer';
+import type { AbRow } from './ab';
 import { labelMatch, type LabelMatch } from './labels';
 import type { AccuracyRow } from './metrics';
 
@@ -139,6 +140,20 @@ export class ServingRepository {
         match: labelMatch(prediction, label),
       };
     });
+  }
+
+  /** The newest `limit` predictions the given variants served since `since` (ms), oldest first: an A/B test's rows. */
+  abRows(endpoint: string, variants: readonly string[], since: number, limit: number): AbRow[] {
+    this.flush();
+    if (variants.length === 0) return [];
+    return this.db
+      .prepare(
+        `SELECT variant, latency_ms AS latency, prediction, label FROM
+           (SELECT id, variant, latency_ms, prediction, label FROM prediction_log
+            WHERE endpoint = ? AND ts >= ? AND variant IN (${variants.map(() => '?').join(', ')}) ORDER BY id DESC LIMIT ?)
+         ORDER BY id`,
+      )
+      .all(endpoint, since, ...variants, limit) as AbRow[];
   }
 
   /** Accuracy of labelled predictions per endpoint and model version, over the newest `limit` labelled rows. */
