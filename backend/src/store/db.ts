@@ -7,6 +7,7 @@ import { servingMigrations } from './serving-migrations';
 import { syncMigrations } from './sync-migrations';
 import { driftMigrations } from './drift-migrations';
 import { compileLike, likeMatches, type LikePattern } from './search/like';
+import { holdSqliteFile } from './files';
 
 export type Db = Database.Database;
 
@@ -14,6 +15,7 @@ export type Db = Database.Database;
 export function openDb(file: string): Db {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const db = new Database(file);
+  holdSqliteFile(file);
   db.pragma('journal_mode = WAL');
   // NORMAL in WAL mode: a committed transaction survives a process crash (kill -9); only an OS crash
   // can lose the last commits. That is the durability the backend promises for acknowledged writes.

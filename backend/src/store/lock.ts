@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { holdSqliteFile } from './files';
 
 /** The file whose SQLite lock says "a backend serves this home". */
 export const LOCK_FILE = 'backend.lock';
@@ -26,13 +27,14 @@ export class HomeLockedError extends Error {
  * decides between two processes starting at once and drops the lock when its holder dies, even by kill -9. Two
  * connections in one process are told apart by SQLite itself, so an in-process second start is refused too.
  * Caveat of fcntl() locks: closing *any* descriptor of the file in the holding process drops them; nothing may
- * open backend.lock (or the store's files) with plain fs calls (see store/files.ts).
+ * open backend.lock (or the store's files) with plain fs calls (store/files.ts).
  */
 export function acquireHomeLock(home: string, describeHolder: (pid: number | null) => string): HomeLock {
   const file = join(home, LOCK_FILE);
   // The busy timeout only covers two starts racing through SQLite's SHARED -> EXCLUSIVE steps; a held lock
   // still fails fast, since its holder never lets go.
   const db = new Database(file, { timeout: 1000 });
+  holdSqliteFile(file);
   try {
     db.pragma('journal_mode = OFF');
     db.pragma('locking_mode = EXCLUSIVE');

@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { loadExeca } from './execa';
+import { isHeldSqliteFile } from '../../store/files';
 
 export interface CodeState {
   commit: string | null;
@@ -23,7 +24,8 @@ export async function codeState(dir: string | undefined): Promise<CodeState> {
   if (!head || head.exitCode !== 0) return { commit: null, dirty: null, diffDigest: null };
   const diff = await git(['diff', 'HEAD', '--binary', '--', ...NOT_CODE]);
   const untracked = await git(['ls-files', '--others', '--exclude-standard', '-z', '--', ...NOT_CODE]);
-  const names = Buffer.from(untracked.stdout).toString('utf8').split('\0').filter(Boolean).sort();
+  // The store may sit untracked in the job's folder (the default home is ./.mlops): never read its open files.
+  const names = Buffer.from(untracked.stdout).toString('utf8').split('\0').filter((n) => n && !isHeldSqliteFile(join(dir, n))).sort();
   const diffBytes = Buffer.from(diff.stdout);
   if (diffBytes.length === 0 && names.length === 0) {
     return { commit: Buffer.from(head.stdout).toString().trim(), dirty: false, diffDigest: null };
@@ -34,6 +36,7 @@ export async function codeState(dir: string | undefined): Promise<CodeState> {
 }
 
 export function fileDigest(file: string): Promise<string> {
+  if (isHeldSqliteFile(file)) return Promise.reject(new Error(`'${file}' is a database file the backend has open (its store); it cannot be hashed as data`));
   return new Promise((done, fail) => {
     const h = createHash('sha256');
     createReadStream(file)
@@ -43,7 +46,7 @@ export function fileDigest(file: string): Promise<string> {
   });
 }
 
-/** sha256 of a file, or of a folder (its files' relative names and contents, in name order). */
+/** sha256 of a file, or of a folder (its files' relative names and contents, in name order; the backend's open database files left out). */
 export async function pathDigest(path: string): Promise<string> {
   const st = await stat(path);
   if (!st.isDirectory()) return fileDigest(path);
@@ -53,7 +56,7 @@ export async function pathDigest(path: string): Promise<string> {
     for (const e of entries) {
       const p = join(dir, e.name);
       if (e.isDirectory()) await walk(p);
-      else if (e.isFile()) h.update(`\0${relative(path, p)}\0`).update(await fileDigest(p));
+      else if (e.isFile() && !isHeldSqliteFile(p)) h.update(`\0${relative(path, p)}\0`).update(await fileDigest(p));
     }
   };
   await walk(path);
