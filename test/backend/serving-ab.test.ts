@@ -83,3 +83,29 @@ void test('A/B analysis: a split far from the weights reads "inconclusive (sampl
   assert.match(r.body.verdict, /^inconclusive \(sample-ratio mismatch\): iris\/1 served \d+, iris\/2 served \d+ against weights 50 % \/ 50 %/);
   assert.ok(r.body.tests.every((x) => !x.significant));
 });
+
+void test('Promote names the variant it promotes: the stable or an unknown variant is refused and nothing changes; the named candidate becomes stable', async (t) => {
+  const app = await buildServingApp(t);
+  const v1 = registerOnnxModel(app.ctx, 'iris', linearClassifier(CHAMPION));
+  registerOnnxModel(app.ctx, 'iris', linearClassifier(CHALLENGER));
+  const v3 = registerOnnxModel(app.ctx, 'iris', linearClassifier(CHALLENGER));
+  // iris/3 is stable; the older iris/1 is tested against it, so it sorts first but is the candidate.
+  await call(app, 'POST', '/endpoints/iris/deploy', { model: `iris/${v3}` });
+  await call(app, 'POST', '/endpoints/iris/deploy', { model: `iris/${v1}`, strategy: 'ab', weight: 50 });
+  const stable = await call<{ error_code: string; message: string }>(app, 'POST', '/endpoints/iris/promote', { variant: 'iris/3' });
+  assert.equal(stable.status, 409, JSON.stringify(stable.body));
+  assert.equal(stable.body.error_code, 'RESOURCE_CONFLICT');
+  assert.equal(stable.body.message, "Cannot promote iris/3 on endpoint 'iris': it is the stable variant already; the variant that can be promoted is iris/1");
+  const unknown = await call<{ message: string }>(app, 'POST', '/endpoints/iris/promote', { variant: 'iris/2' });
+  assert.equal(unknown.status, 409);
+  assert.match(unknown.body.message, /Cannot promote iris\/2 on endpoint 'iris': it is not a variant of this endpoint; the variant that can be promoted is iris\/1/);
+  const still = await call<{ weights: Record<string, number> }>(app, 'GET', '/endpoints/iris');
+  assert.deepEqual(still.body.weights, { 'iris/3': 50, 'iris/1': 50 });
+  assert.equal(app.ctx.audit.list({ objectType: 'endpoint', action: 'endpoint.promote' }).length, 0);
+  const ok = await call<{ weights: Record<string, number> }>(app, 'POST', '/endpoints/iris/promote', { variant: 'iris/1' });
+  assert.equal(ok.status, 200, JSON.stringify(ok.body));
+  assert.deepEqual(ok.body.weights, { 'iris/1': 100 });
+  const again = await call<{ message: string }>(app, 'POST', '/endpoints/iris/promote', { variant: 'iris/1' });
+  assert.equal(again.status, 409);
+  assert.match(again.body.message, /it is the stable variant already; there is no candidate or shadow to promote/);
+});

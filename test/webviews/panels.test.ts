@@ -39,6 +39,33 @@ void test('A/B results: shows variants with intervals, tests, SRM and verdict; P
   }
 });
 
+void test('A/B results: Promote is offered only for the candidate, whatever the order, and posts that variant', async () => {
+  const w = await loadWebview('ab');
+  try {
+    // The stable churn-classifier/3 sorts after the candidate churn-classifier/1 (an older version under test).
+    const churn: AbResult = {
+      endpoint: 'churn',
+      variants: [
+        { id: 'churn-classifier/1', model: 'churn-classifier/1', role: 'candidate', weight: 50, requests: 400, metrics: [] },
+        { id: 'churn-classifier/3', model: 'churn-classifier/3', role: 'stable', weight: 50, requests: 410, metrics: [] },
+      ],
+      tests: [],
+      srm: null,
+      verdict: 'Inconclusive so far',
+    };
+    await w.receive({ type: 'ab/data', result: churn });
+    const labels = [...w.document.querySelectorAll('vscode-button')].map((b) => b.textContent);
+    assert.deepEqual(labels, ['Promote churn-classifier/1', 'Roll Back', 'Refresh']);
+    ([...w.document.querySelectorAll('vscode-button')][0] as HTMLElement).click();
+    assert.deepEqual(w.posted.at(-1), { type: 'ab/promote', variant: 'churn-classifier/1' });
+    await w.receive({ type: 'ab/data', result: { ...churn, variants: [{ ...churn.variants[1]!, weight: 100 }] } });
+    assert.deepEqual([...w.document.querySelectorAll('vscode-button')].map((b) => b.textContent), ['Roll Back', 'Refresh']);
+    assert.deepEqual(w.errors, []);
+  } finally {
+    w.close();
+  }
+});
+
 void test('monitoring: three time-series charts and a drift heatmap; empty series say so', async () => {
   const w = await loadWebview('monitoring');
   try {

@@ -32,6 +32,8 @@ const DeployBody = Type.Object({
     Type.Object({ max_error_rate: Type.Optional(Type.Number()), max_p99_ms: Type.Optional(Type.Number()), min_requests: Type.Optional(Type.Integer()) }),
   ),
 });
+/** `variant`: the one the caller means to promote; refused (409) when it is not the candidate or shadow. */
+const PromoteBody = Type.Object({ variant: Type.Optional(Type.String()) });
 const RollbackBody = Type.Object({ reason: Type.Optional(Type.String()) });
 const WeightsBody = Type.Object({ weights: Type.Record(Type.String(), Type.Number()) });
 const FeedbackItem = Type.Object({ request_id: Type.String(), label: Type.Unknown() });
@@ -87,7 +89,9 @@ export async function servingRoutes(app: FastifyInstance, opts: ServingRouteOpti
   app.post<{ Params: Static<typeof Name>; Body: Static<typeof RollbackBody> | undefined }>('/endpoints/:name/rollback', { schema: { params: Name, body: Type.Optional(RollbackBody) } }, async (req) =>
     engine.rollback(req.params.name, actor(req), 'manual', req.body?.reason ? `manual: ${req.body.reason}` : undefined),
   );
-  app.post<{ Params: Static<typeof Name> }>('/endpoints/:name/promote', { schema: { params: Name } }, async (req) => engine.promote(req.params.name, actor(req)));
+  app.post<{ Params: Static<typeof Name>; Body: Static<typeof PromoteBody> | undefined }>('/endpoints/:name/promote', { schema: { params: Name, body: Type.Optional(PromoteBody) } }, async (req) =>
+    engine.promote(req.params.name, actor(req), 'manual', req.body?.variant),
+  );
   app.put<{ Params: Static<typeof Name>; Body: Static<typeof WeightsBody> }>('/endpoints/:name/weights', { schema: { params: Name, body: WeightsBody } }, async (req) =>
     engine.setWeights(req.params.name, req.body.weights, actor(req)),
   );

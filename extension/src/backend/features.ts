@@ -44,8 +44,9 @@ export function rollBack(c: ApiClient, endpoint: string, reason: string): Promis
 }
 
 /** Makes the endpoint's candidate the stable variant at 100 %. */
-export function promoteCandidate(c: ApiClient, endpoint: string): Promise<EndpointView> {
-  return c.post(`/endpoints/${enc(endpoint)}/promote`, {});
+/** Promotes `variant`; the backend refuses (409) when it is not the endpoint's candidate or shadow. */
+export function promoteCandidate(c: ApiClient, endpoint: string, variant: string): Promise<EndpointView> {
+  return c.post(`/endpoints/${enc(endpoint)}/promote`, { variant });
 }
 
 /** The stats engine's A/B analysis of the endpoint's live arms since the current split, against the weights set. */

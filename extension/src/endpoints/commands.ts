@@ -9,6 +9,7 @@ import { DataPanel } from '../panels/dataPanel';
 import type { Disposer } from '../util/disposable';
 import { ask, confirm, done, pick, registerCommand, withProgress } from '../vscode/commands';
 import type { EndpointNode } from './model';
+import { promotePlan } from './promote';
 
 type Strategy = api.DeployBody['strategy'];
 const STRATEGIES: { label: string; detail: string; strategy: Strategy }[] = [
@@ -70,8 +71,10 @@ export function registerEndpointCommands(d: Disposer, client: () => Promise<ApiC
       (message) => ({ type: 'ab/error', message }),
       async (m, reload) => {
         if (m.type === 'ab/promote') {
-          await confirm(`Promote ${m.variant} on ${name} to 100% of traffic?`, 'Promote');
-          await api.promoteCandidate(await client(), name);
+          const c = await client();
+          const plan = promotePlan((await api.endpoints(c)).find((e) => e.name === name), name, m.variant);
+          await confirm(plan.question, 'Promote');
+          await api.promoteCandidate(c, name, plan.next);
         } else if (m.type === 'ab/rollBack') await vscode.commands.executeCommand('mlops.rollBack', { kind: 'endpoint', endpoint: { name } });
         await reload();
       },

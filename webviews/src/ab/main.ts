@@ -34,7 +34,8 @@ function show(r: AbResult): void {
   );
   const tests = r.tests.map((t) => el('tr', {}, el('td', {}, t.metric), el('td', {}, t.variant), el('td', {}, fmt(t.effect)), el('td', {}, fmt(t.p_value)), el('td', {}, t.significant ? 'significant' : 'not significant')));
   const srm = r.srm ? `Sample-ratio check: p = ${fmt(r.srm.p_value)}${r.srm.mismatch ? ' (MISMATCH: traffic split is off; do not trust the results)' : ' (ok)'}` : 'Sample-ratio check: not enough traffic yet';
-  const candidates = r.variants.slice(1);
+  // Only the arm under test can be promoted (the stable serves the rest already), whatever order the arms come in.
+  const candidates = r.variants.filter((v) => v.role === 'candidate');
   app.append(
     el('h2', {}, `A/B results: ${r.endpoint}`),
     el('p', { class: 'verdict', id: 'verdict' }, r.verdict),

@@ -253,10 +253,20 @@ export class ServingEngine {
     return { arms, since: ep.splitSince };
   }
 
-  /** The candidate (or shadow) becomes stable at 100 % now; the old stable stays warm as previous. */
-  promote(name: string, actor: string, reason = 'manual'): EndpointView {
+  /**
+   * The candidate (or shadow) becomes stable at 100 % now; the old stable stays warm as previous. A caller that names
+   * the variant it means (`expected`) is refused when that is not the one that would be promoted, so a click on
+   * "Promote X" can never promote Y.
+   */
+  promote(name: string, actor: string, reason = 'manual', expected?: string): EndpointView {
     const ep = this.endpoint(name);
     const next = ep.byRole('candidate') ?? ep.byRole('shadow');
+    if (expected !== undefined && expected !== next?.id) {
+      const named = ep.find(expected);
+      const what = !named ? 'it is not a variant of this endpoint' : named.role === 'stable' ? 'it is the stable variant already' : `it is the ${named.role} variant`;
+      const instead = next ? `the variant that can be promoted is ${next.id}` : 'there is no candidate or shadow to promote';
+      throw new ApiError('RESOURCE_CONFLICT', `Cannot promote ${expected} on endpoint '${name}': ${what}; ${instead}`);
+    }
     if (!next) throw invalid(`Endpoint '${name}' has no candidate or shadow to promote`);
     const before = snapshot(ep);
     const gone = [...ep.variants.filter((v) => v !== next && (v.role === 'candidate' || v.role === 'shadow'))];
