@@ -23,6 +23,7 @@ export const PALETTE_COMMANDS = {
   'mlops.restartBackend': 'Restart Backend',
   'mlops.stopBackend': 'Stop Backend',
   'mlops.showLogs': 'Show Backend Logs',
+  'mlops.showBackendLogFile': 'Show Backend Log File',
   'mlops.refresh': 'Refresh Views',
 } as const;
 

@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import type { EventTopic } from '../../backend/src/api/v1/contract-ui';
 import type { ApiClient } from './backend/client';
 import * as api from './backend/features';
+import { BackendLog } from './backend/logView';
 import { BackendManager } from './backend/process';
 import { BackendStatusItem } from './backend/status';
 import { RunLens } from './codelens/provider';
@@ -49,6 +50,7 @@ export class Extension implements vscode.Disposable {
       }),
     );
     this.d.track(new BackendStatusItem(this.backend));
+    const log = this.d.track(new BackendLog(folder ? path.join(folder, '.mlops') : undefined, this.output));
     const client = () => this.backend.ready();
     this.experiments = new ExperimentsModel(client, () => setting('runsPageSize'));
     const models: Record<ViewName, TreeModel<unknown>> = {
@@ -79,9 +81,16 @@ export class Extension implements vscode.Disposable {
         void setContext('mlops.backend.running', s.kind === 'running');
         void setContext('mlops.backend.state', s.kind);
         if (s.kind !== 'running') refreshAll(['experiments', 'runs', 'models', 'endpoints', 'jobs', 'drift']);
+        // A connected backend keeps its log in its own home.
+        else
+          void this.backend.client
+            ?.get<{ home?: string }>('/api/v1/health')
+            .then((h) => h.home && log.follow(h.home))
+            .catch(() => undefined);
       }),
     );
     this.registerCommands(client, refreshAll);
+    registerCommand(this.d, 'mlops.showBackendLogFile', () => log.show());
     this.d.track(
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('mlopsStudio.nodePath') || e.affectsConfiguration('mlopsStudio.backendUrl') || e.affectsConfiguration('mlopsStudio.token')) void this.backend.restart();

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { openWorkbench, OUT, startBackend, webview, type Workbench } from './harness';
@@ -217,6 +217,29 @@ void describe('VS Code extension in code-server', { timeout: 1_800_000 }, () => 
     assert.match(text, /endpoint\.deploy \| endpoint e2e-audit \| replace iris-onnx\/2/);
     assert.match(text, /endpoint\.deploy \| endpoint e2e-audit \| replace iris-onnx\/1/);
     await wb.screenshot('audit');
+  });
+
+  void it("the backend's error log (<home>/logs/backend.log) shows in the output channel and read-only in Show Backend Log File", T, async () => {
+    const { page } = wb;
+    mkdirSync(join(home, 'logs'), { recursive: true });
+    const log = join(home, 'logs', 'backend.log');
+    const stamp = Date.now();
+    // A line as the backend's logger writes it (pino JSON) and a plain one.
+    appendFileSync(log, `${JSON.stringify({ level: 50, time: stamp, req: { method: 'POST', url: '/endpoints/e2e-log/invocations' }, msg: `e2e failure ${stamp}`, err: { type: 'Error', message: 'session closed' } })}\nplain line ${stamp}\n`);
+    await waitFor('the error in the output channel', () => wb.outputLog().includes(`[backend.log] `) && new RegExp(`ERROR POST /endpoints/e2e-log/invocations e2e failure ${stamp} \\(Error: session closed\\)`).test(wb.outputLog()), 30_000);
+    assert.match(wb.outputLog(), new RegExp(`\\[backend.log\\] plain line ${stamp}`));
+    await runCommand(page, 'MLOps: Show Backend Log File');
+    const editor = page.locator('.monaco-editor .view-lines', { hasText: `e2e failure ${stamp}` }).first();
+    await editor.waitFor({ timeout: 30_000 });
+    // It follows the file while open.
+    appendFileSync(log, `later line ${stamp}\n`);
+    await page.locator('.monaco-editor .view-lines', { hasText: `later line ${stamp}` }).first().waitFor({ timeout: 30_000 });
+    // Read-only: typing changes nothing and leaves no unsaved document behind.
+    await editor.click();
+    await page.keyboard.type('typed');
+    assert.doesNotMatch(await editor.innerText(), /typed/);
+    assert.equal(await page.locator('.tabs-container .tab.dirty').count(), 0);
+    await wb.screenshot('backend-log');
   });
 
   void it('the CodeLens over mlflow.start_run shows the best and latest run of the script; a click compares them', T, async () => {
