@@ -12,6 +12,7 @@ import { registerTrain } from './train';
 import { registerJobs } from './jobs';
 import { registerPipeline } from './pipeline';
 import { registerDriftEndpoint } from './drift-endpoint';
+import { registerK8s } from './k8s';
 
 /** One line per command group; each feature adds its own file in this folder. */
 export function registerCommands(program: Command): void {
@@ -28,4 +29,5 @@ export function registerCommands(program: Command): void {
   registerJobs(program);
   registerPipeline(program);
   registerDriftEndpoint(program);
+  registerK8s(program);
 }

@@ -12,6 +12,7 @@ import { LoadedModel } from '../../services/serving/model';
 import { parseModelRef } from '../../services/serving/ref';
 import { RegistryResolver } from '../../services/serving/resolver';
 import type { EndpointView, RollbackRecord } from '../../services/serving/endpoint';
+import { addK8sExportOptions, exportK8s, type K8sExportOptions } from './k8s';
 
 /** `mlops deploy|endpoints|rollback` talk to the running backend (it holds the endpoints); `predict` and `export` work on the store directly. */
 export function registerServing(program: Command): void {
@@ -133,17 +134,19 @@ export function registerServing(program: Command): void {
       });
     });
 
-  program
-    .command('export')
-    .description('write an edge bundle: ONNX, signature, metadata, model card, SHA256SUMS')
+  addK8sExportOptions(program.command('export'))
+    .description('write an edge bundle (ONNX, signature, metadata, model card, SHA256SUMS), or with --format a KServe InferenceService or an Argo Rollouts AnalysisTemplate')
     .argument('<model>', 'NAME/VERSION or NAME@ALIAS')
-    .requiredOption('--out <dir>', 'bundle folder (created; must be empty)')
+    .option('--out <dir>', 'bundle folder (created; must be empty)')
     .option('--max-size <size>', 'refuse models larger than this', fmtBytes(DEFAULT_MAX_BUNDLE_BYTES).replace(' ', ''))
     .option('--json', 'print JSON')
-    .action(async (model: string, o: { out: string; maxSize: string; json?: boolean }) => {
+    .action(async (model: string, o: K8sExportOptions & { out?: string; maxSize: string; json?: boolean }) => {
+      if (o.format && o.format !== 'bundle') return exportK8s(program, model, o);
+      if (!o.out) throw new CliError("required option '--out <dir>' not specified", 2);
+      const out = o.out;
       const max = cliErrorsSync(() => parseSize(o.maxSize));
       await withStore(program, async (ctx) => {
-        const r = await cliErrors(async () => exportBundle(await new RegistryResolver(ctx).resolve(parseModelRef(model)), resolve(o.out), max));
+        const r = await cliErrors(async () => exportBundle(await new RegistryResolver(ctx).resolve(parseModelRef(model)), resolve(out), max));
         emit(o.json ?? false, r, () => `${formatTable(r.files, [{ header: 'FILE', get: (f) => f.path }, { header: 'BYTES', get: (f) => f.bytes, align: 'right' }, { header: 'SHA256', get: (f) => f.sha256.slice(0, 16) }])}\nbundle written to ${r.dir}`);
       });
     });

@@ -6,6 +6,7 @@ import { buildImage } from '../../services/jobs/images';
 import { newDocker } from '../../services/jobs/execa';
 import type { Job } from '../../services/jobs/types';
 import type { ReproducePlan } from '../../services/jobs/reproduce';
+import { printTrainJob } from './k8s';
 
 interface TrainOptions {
   image?: string;
@@ -25,6 +26,9 @@ interface TrainOptions {
   retries?: string;
   detach?: boolean;
   json?: boolean;
+  k8sManifest?: boolean;
+  namespace?: string;
+  output?: string;
 }
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -101,7 +105,11 @@ export function registerTrain(program: Command): void {
     .option('--retries <n>', 'attempts after a failure')
     .option('-d, --detach', 'queue the job and return its id')
     .option('--json', 'print the job as JSON (with --detach)')
+    .option('--k8s-manifest', 'print a Kubernetes batch Job for this training (needs --image) instead of running it')
+    .option('--namespace <ns>', 'with --k8s-manifest: metadata.namespace')
+    .option('-o, --output <file>', 'with --k8s-manifest: write the Job here instead of stdout')
     .action(async (command: string[], o: TrainOptions) => {
+      if (o.k8sManifest) return k8sJob(command, o);
       const modes = [o.image, o.build, o.local].filter(Boolean).length;
       if (modes > 1) throw new CliError('use only one of --image, --build and --local', 2);
       if (!o.image && !o.build && command.length === 0) throw new CliError('nothing to run: give a command after --, e.g. mlops train -- python train.py', 2);
@@ -155,6 +163,26 @@ export function registerTrain(program: Command): void {
       }
     });
   registerReproduce(program);
+}
+
+function k8sJob(command: string[], o: TrainOptions): void {
+  if (o.build || o.local) throw new CliError('--k8s-manifest runs in the cluster: use --image, not --build or --local', 2);
+  const gpus = o.gpus === undefined ? undefined : o.gpus === 'all' ? 'all' : number(o.gpus, '--gpus');
+  printTrainJob({
+    image: o.image ?? '',
+    command,
+    env: keyValues(o.env, '--env'),
+    params: keyValues(o.param, '--param'),
+    ...(o.cpus !== undefined ? { cpus: cpuCount(o.cpus) } : {}),
+    ...(o.memory ? { memory: o.memory } : {}),
+    ...(gpus !== undefined ? { gpus } : {}),
+    ...(o.experiment ? { experiment: o.experiment } : {}),
+    ...(o.name ? { runName: o.name } : {}),
+    ...(o.timeout ? { timeout: o.timeout } : {}),
+    ...(o.retries ? { retries: number(o.retries, '--retries')! } : {}),
+    ...(o.namespace ? { namespace: o.namespace } : {}),
+    ...(o.output ? { output: o.output } : {}),
+  });
 }
 
 /** `mlops runs reproduce RUN`, added to the tracking commands' `runs` group. */
