@@ -1,6 +1,6 @@
-import Fastify, { type FastifyInstance, type FastifyError } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyError, type FastifyReply } from 'fastify';
 import { timingSafeEqual } from 'node:crypto';
-import { ApiError } from './util/errors';
+import { ApiError, invalid } from './util/errors';
 import type { CoreContext } from './context';
 import { openCore } from './core';
 import { mlflowRoutes } from './api/mlflow/routes';
@@ -21,9 +21,17 @@ export interface AppOptions {
 export interface App {
   readonly server: FastifyInstance;
   readonly ctx: CoreContext;
+  /** Every route registered (method and URL pattern), for contract tests and the fuzz suite. */
+  readonly routes: readonly { method: string; url: string }[];
 }
 
 /** Paths that need no token: liveness and readiness (Kubernetes probes carry no token), no data. */
+/** Headers the backend stores (the audit log's actor and reason): bounded like the fields they land in. */
+const HEADER_LIMITS: readonly (readonly [string, number])[] = [
+  ['x-mlops-actor', 256],
+  ['x-mlops-reason', 8000],
+];
+
 const PUBLIC = new Set(['/health', '/v2/health/live', '/v2/health/ready']);
 
 export async function buildApp(opts: AppOptions): Promise<App> {
@@ -34,6 +42,24 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     // Request ids in logs and error bodies make support possible without stack traces.
     genReqId: () => Math.random().toString(36).slice(2, 10),
     forceCloseConnections: false,
+    // Model and endpoint names travel as path parameters (find-my-way's default cap is 100 characters).
+    routerOptions: { maxParamLength: 1000 },
+    // Errors the router raises before any route runs (a malformed %-escape, a path parameter over the cap).
+    frameworkErrors: (err, _req, reply) => {
+      const long = err.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      const body = { error_code: 'INVALID_PARAMETER_VALUE', message: long ? 'A path parameter is longer than 1000 characters' : 'Malformed URL' };
+      void (reply as FastifyReply).code(long ? 414 : 400).send(body);
+    },
+  });
+  const routes: { method: string; url: string }[] = [];
+  server.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, url: r.url });
+  });
+  server.addHook('onRequest', async (req) => {
+    for (const [name, max] of HEADER_LIMITS) {
+      const v = req.headers[name];
+      if (v !== undefined && String(v).length > max) throw invalid(`Header ${name} is ${String(v).length} characters; the limit is ${max}`);
+    }
   });
   const expected = Buffer.from(`Bearer ${opts.token}`);
   server.addHook('onRequest', async (req, reply) => {
@@ -68,7 +94,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   server.addHook('onClose', async () => {
     ctx.db.close();
   });
-  return { server, ctx };
+  return { server, ctx, routes };
 }
 
 function clientMessage(err: FastifyError): string {

@@ -29,6 +29,9 @@ export class ArtifactStore {
     if (/[\\\0#]/.test(clean) || clean.startsWith('file:')) throw invalid(`Invalid artifact path '${rel}'`);
     const parts = clean.split('/');
     if (parts.some((p) => p === '..' || p === '.' || p === '')) throw invalid(`Invalid artifact path '${rel}': '..', '.' and empty segments are not allowed`);
+    // The file system's own limits, checked here so they answer 400 rather than fail inside a write.
+    if (parts.some((p) => Buffer.byteLength(p) > MAX_NAME_BYTES)) throw invalid(`Invalid artifact path '${short(rel)}': a name is longer than ${MAX_NAME_BYTES} bytes`);
+    if (Buffer.byteLength(clean) > MAX_PATH_BYTES) throw invalid(`Invalid artifact path '${short(rel)}': longer than ${MAX_PATH_BYTES} bytes`);
     const abs = join(this.root, ...parts);
     this.assertInside(abs, rel);
     return abs;
@@ -49,9 +52,19 @@ export class ArtifactStore {
   /** Streams `body` into the file; readers never see a partial file (write to a temp name, then rename). */
   async write(rel: string, body: Readable): Promise<number> {
     const abs = this.resolve(rel);
-    mkdirSync(dirname(abs), { recursive: true });
+    if (abs === this.root) throw invalid('An artifact needs a file name');
+    try {
+      mkdirSync(dirname(abs), { recursive: true });
+    } catch (err) {
+      // a file, a dangling symlink or a symlink loop where a folder should be
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw invalid(`Invalid artifact path '${short(rel)}': a part of it is a broken link`);
+      throw fsError(err, rel);
+    }
     this.assertInside(dirname(abs), rel);
-    const tmp = `${abs}.part-${randomBytes(6).toString('hex')}`;
+    const st = await lstat(abs).catch(() => null);
+    if (st?.isDirectory()) throw invalid(`Artifact path '${short(rel)}' is a directory`);
+    // A short temporary name beside the target, so a name near the length limit still has room.
+    const tmp = join(dirname(abs), `.part-${randomBytes(6).toString('hex')}`);
     let size = 0;
     body.on('data', (c: Buffer) => {
       size += c.length;
@@ -61,7 +74,9 @@ export class ArtifactStore {
       await rename(tmp, abs);
     } catch (err) {
       await rm(tmp, { force: true });
-      throw err;
+      // The folder was just made, so a missing one means it is a broken link.
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw invalid(`Invalid artifact path '${short(rel)}': a part of it is a broken link`);
+      throw fsError(err, rel);
     }
     return size;
   }
@@ -107,8 +122,29 @@ export class ArtifactStore {
   async delete(rel: string): Promise<void> {
     const abs = this.resolve(rel);
     if (abs === this.root) throw invalid('Refusing to delete the artifact root');
-    await rm(abs, { recursive: true, force: true });
+    await rm(abs, { recursive: true, force: true }).catch((err: unknown) => {
+      throw fsError(err, rel);
+    });
   }
+}
+
+const MAX_NAME_BYTES = 255;
+const MAX_PATH_BYTES = 4000;
+const short = (s: string): string => (s.length > 80 ? `${s.slice(0, 80)}…` : s);
+
+/** A file-system error a request's path caused, as a 4xx; anything else (EIO, ENOSPC, EACCES) stays a 500. */
+function fsError(err: unknown, rel: string): unknown {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  const why: Record<string, string> = {
+    ENOTDIR: 'a part of it is a file, not a directory',
+    EEXIST: 'a part of it is a file or a broken link, not a directory',
+    EISDIR: 'it is a directory',
+    ELOOP: 'it goes through a symlink loop',
+    ENAMETOOLONG: 'it is too long for the file system',
+  };
+  if (code && Object.hasOwn(why, code)) return invalid(`Invalid artifact path '${short(rel)}': ${why[code]}`);
+  if (code === 'ENOENT') return notFound(`Artifact '${short(rel)}' not found`);
+  return err;
 }
 
 /** `mlflow-artifacts:/1/abc/artifacts` → `1/abc/artifacts`; null for other schemes. */

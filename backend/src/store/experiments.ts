@@ -3,7 +3,7 @@ import { now } from './db';
 import type { Experiment, KV, Page, ViewType } from './types';
 import { exists, invalid, notFound } from '../util/errors';
 import { LIMITS, validateKey, validateValue } from './validation';
-import { decodePageToken, encodePageToken, parseFilter, parseOrderBy } from './search/filter';
+import { decodePageToken, encodePageToken, own, parseFilter, parseOrderBy } from './search/filter';
 import { compare, type Arg } from './search/sql';
 
 interface Row {
@@ -135,7 +135,7 @@ export class ExperimentRepo {
     });
     const order: string[] = [];
     for (const o of parseOrderBy(opts.orderBy)) {
-      const col = { name: 'e.name', experiment_id: 'e.experiment_id', creation_time: 'e.creation_time', last_update_time: 'e.last_update_time' }[o.key];
+      const col = own({ name: 'e.name', experiment_id: 'e.experiment_id', creation_time: 'e.creation_time', last_update_time: 'e.last_update_time' }, o.key);
       if (o.entity !== 'attribute' || !col) throw invalid(`Invalid order_by key '${o.key}' for experiments`);
       order.push(`${col} ${o.asc ? 'ASC' : 'DESC'}`);
     }

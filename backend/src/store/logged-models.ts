@@ -5,7 +5,7 @@ import type { ExperimentRepo } from './experiments';
 import type { KV, Metric, Page } from './types';
 import { invalid, notFound } from '../util/errors';
 import { LIMITS, validateKey, validateValue } from './validation';
-import { decodePageToken, encodePageToken, parseFilter } from './search/filter';
+import { decodePageToken, encodePageToken, own, parseFilter } from './search/filter';
 import { compare, type Arg } from './search/sql';
 import { parseExperimentId } from './experiments';
 
@@ -138,8 +138,9 @@ export class LoggedModelRepo {
       last_updated_time: ['m.last_updated_timestamp_ms', 'num'],
     };
     for (const c of parseFilter(o.filter)) {
-      if (c.entity === 'attribute' && attr[c.key]) {
-        where.push(compare(attr[c.key]![0], c, attr[c.key]![1], args, c.key, true));
+      const a = c.entity === 'attribute' ? own(attr, c.key) : undefined;
+      if (a) {
+        where.push(compare(a[0], c, a[1], args, c.key, true));
       } else if (c.entity === 'param' || c.entity === 'tag') {
         const t = c.entity === 'param' ? 'logged_model_params' : 'logged_model_tags';
         const sub: Arg[] = [c.key];
@@ -155,7 +156,8 @@ export class LoggedModelRepo {
     }
     const order: string[] = [];
     for (const ob of o.orderBy ?? []) {
-      const col = attr[ob.field_name]?.[0];
+      if (!ob || typeof ob !== 'object' || typeof ob.field_name !== 'string') throw invalid("Invalid value for parameter 'order_by': expected a list of {field_name, ascending}");
+      const col = own(attr, ob.field_name)?.[0];
       if (!col) throw invalid(`Invalid order_by field '${ob.field_name}' for logged models`);
       order.push(`${col} ${ob.ascending === false ? 'DESC' : 'ASC'}`);
     }

@@ -4,7 +4,7 @@ import type { AuditLog } from './audit';
 import type { KV, Page } from './types';
 import { exists, invalid, notFound } from '../util/errors';
 import { LIMITS, validateKey, validateValue } from './validation';
-import { decodePageToken, encodePageToken, parseFilter, parseOrderBy, type Clause } from './search/filter';
+import { decodePageToken, encodePageToken, own, parseFilter, parseOrderBy, type Clause } from './search/filter';
 import { compare, type Arg } from './search/sql';
 import { resolveSource } from './registry-source';
 
@@ -321,7 +321,7 @@ export class RegistryStore {
     }
     const order: string[] = [];
     for (const ob of parseOrderBy(o.orderBy)) {
-      const col = { name: 'v.name', version_number: 'v.version', creation_timestamp: 'v.creation_time', last_updated_timestamp: 'v.last_updated_time', run_id: 'v.run_id' }[ob.key];
+      const col = own({ name: 'v.name', version_number: 'v.version', creation_timestamp: 'v.creation_time', last_updated_timestamp: 'v.last_updated_time', run_id: 'v.run_id' }, ob.key);
       if (!col) throw invalid(`Invalid order by key '${ob.key}' for model versions`);
       order.push(`${col} ${ob.asc ? 'ASC' : 'DESC'}`);
     }

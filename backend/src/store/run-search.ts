@@ -2,7 +2,7 @@ import type { Db } from './db';
 import type { Page, Run, ViewType } from './types';
 import type { RunRepo, RunRow } from './runs';
 import { invalid } from '../util/errors';
-import { decodePageToken, encodePageToken, parseFilter, parseOrderBy, type Clause, type OrderClause } from './search/filter';
+import { decodePageToken, encodePageToken, own, parseFilter, parseOrderBy, type Clause, type OrderClause } from './search/filter';
 import { compare, type Arg } from './search/sql';
 import { parseExperimentId } from './experiments';
 
@@ -25,6 +25,9 @@ const STRING_ATTRS: Record<string, string> = {
   lifecycle_stage: 'r.lifecycle_stage',
 };
 const NUM_ATTRS: Record<string, string> = { start_time: 'r.start_time', end_time: 'r.end_time', created: 'r.start_time' };
+const DATASET_COLS: Record<string, string> = { name: 'd.name', digest: 'd.digest', context: 'i.tags' };
+/** Each metric, param or tag named is one join, and SQLite joins at most 64 tables. */
+const MAX_KEYS = 50;
 
 /**
  * Compiles MLflow's runs filter and order_by to one SQL query. Each metric, param or tag named gets its own join
@@ -55,6 +58,7 @@ export class RunSearcher {
       const id = `${entity}:${key}`;
       let a = aliases.get(id);
       if (!a) {
+        if (aliases.size >= MAX_KEYS) throw invalid(`A search may name at most ${MAX_KEYS} distinct metrics, params and tags in its filter and order_by together`);
         a = `j${aliases.size}`;
         aliases.set(id, a);
         const table = entity === 'metric' ? 'latest_metrics' : entity === 'param' ? 'params' : 'tags';
@@ -68,8 +72,9 @@ export class RunSearcher {
     // A metric the filter compares is never NULL or NaN in the rows found, so its ordering needs no NULL/NaN terms;
     // then SQLite reads the (key, is_nan, value) index in order and stops at LIMIT instead of sorting every match.
     const filtered = new Set(clauses.filter((c) => c.entity === 'metric').map((c) => aliases.get(`metric:${c.key}`)));
-    const order = parseOrderBy(q.orderBy).map((o) => this.orderTerm(o, joinFor, filtered));
-    if (!parseOrderBy(q.orderBy).some((o) => o.entity === 'attribute' && (o.key === 'start_time' || o.key === 'created'))) order.push('r.start_time DESC');
+    const orderBy = parseOrderBy(q.orderBy);
+    const order = orderBy.map((o) => this.orderTerm(o, joinFor, filtered));
+    if (!orderBy.some((o) => o.entity === 'attribute' && (o.key === 'start_time' || o.key === 'created'))) order.push('r.start_time DESC');
     order.push('r.run_uuid ASC');
     const sql = `SELECT r.* FROM runs r ${joins.join(' ')} WHERE ${where.join(' AND ')} ORDER BY ${order.join(', ')} LIMIT ? OFFSET ?`;
     const rows = this.db.prepare(sql).all(...joinArgs, ...args, max + 1, offset) as RunRow[];
@@ -91,16 +96,18 @@ export class RunSearcher {
         return compare(`${a}.value`, c, 'str', args, `${c.entity} '${c.key}'`);
       }
       case 'attribute': {
-        if (STRING_ATTRS[c.key]) {
+        const str = own(STRING_ATTRS, c.key);
+        if (str) {
           if ((c.op === 'IN' || c.op === 'NOT IN') && c.key !== 'run_id') throw invalid(`Invalid comparator '${c.op}' for attribute '${c.key}'; IN is only supported for run_id`);
           if (c.key === 'run_id' && Array.isArray(c.value)) c = { ...c, value: c.value.filter((v) => v === v.toLowerCase()) };
-          return compare(STRING_ATTRS[c.key]!, c, 'str', args, `attribute '${c.key}'`, true);
+          return compare(str, c, 'str', args, `attribute '${c.key}'`, true);
         }
-        if (NUM_ATTRS[c.key]) return compare(NUM_ATTRS[c.key]!, c, 'num', args, `attribute '${c.key}'`);
+        const num = own(NUM_ATTRS, c.key);
+        if (num) return compare(num, c, 'num', args, `attribute '${c.key}'`);
         throw invalid(`Invalid attribute key '${c.key}' specified. Valid keys are ${[...Object.keys(STRING_ATTRS), ...Object.keys(NUM_ATTRS)].join(', ')}`);
       }
       case 'dataset': {
-        const col = { name: 'd.name', digest: 'd.digest', context: 'i.tags' }[c.key];
+        const col = own(DATASET_COLS, c.key);
         if (!col) throw invalid(`Invalid dataset key '${c.key}'; use name, digest or context`);
         const sub: Arg[] = [];
         let cond: string;
@@ -128,7 +135,7 @@ export class RunSearcher {
       return `(${a}.value IS NULL), ${a}.value ${dir}`;
     }
     if (o.entity === 'attribute') {
-      const col = STRING_ATTRS[o.key] ?? NUM_ATTRS[o.key];
+      const col = own(STRING_ATTRS, o.key) ?? own(NUM_ATTRS, o.key);
       if (col) return `(${col} IS NULL), ${col} ${dir}`;
     }
     throw invalid(`Invalid order_by entity '${o.entity}.${o.key}'`);

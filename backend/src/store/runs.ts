@@ -361,7 +361,7 @@ function later(a: Metric, b: Metric): boolean {
 }
 
 export function parseRunStatus(s: unknown): RunStatus {
-  if (typeof s === 'number' && s >= 1 && s <= 5) return RUN_STATUSES[s - 1]!;
+  if (typeof s === 'number' && Number.isInteger(s) && s >= 1 && s <= 5) return RUN_STATUSES[s - 1]!;
   if (typeof s === 'string' && (RUN_STATUSES as readonly string[]).includes(s)) return s as RunStatus;
   throw invalid(`Invalid value ${JSON.stringify(s)} for parameter 'status': expected one of ${RUN_STATUSES.join(', ')}`);
 }

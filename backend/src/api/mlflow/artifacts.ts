@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { basename } from 'node:path';
 import type { CoreContext } from '../../context';
-import { ApiError } from '../../util/errors';
+import { ApiError, invalid } from '../../util/errors';
 import { toWireJson } from './http';
 
 const MIME: Record<string, string> = {
@@ -44,7 +44,8 @@ export async function artifactRoutes(app: FastifyInstance, opts: { ctx: CoreCont
         .send(stream);
     });
     app.get(`${prefix}/artifacts`, async (req, reply) => {
-      const path = (req.query as { path?: string }).path ?? '';
+      const path = (req.query as { path?: unknown }).path ?? '';
+      if (typeof path !== 'string') throw invalid("Invalid value for parameter 'path': expected one string");
       const files = await store.list(path);
       return reply.type('application/json').send(toWireJson(files.length ? { files } : {}));
     });

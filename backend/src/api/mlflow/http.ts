@@ -66,15 +66,22 @@ export function optBool(a: Args, field: string): boolean | undefined {
   throw invalid(`Invalid value ${JSON.stringify(v)} for parameter '${field}': expected true or false`);
 }
 
-/** Repeated fields: a JSON array, or one or more query parameters. */
-export function strList(a: Args, field: string): string[] {
+/** Repeated fields: a JSON array, or one or more query parameters; at most `max` (each may become a bound SQL value). */
+export function strList(a: Args, field: string, max = 10_000): string[] {
   const v = a[field];
   if (v === undefined || v === null) return [];
   const list = Array.isArray(v) ? v : [v];
+  if (list.length > max) throw invalid(`Invalid value for parameter '${field}': at most ${max} items, got ${list.length}`);
   return list.map((x) => {
     if (typeof x === 'string' || typeof x === 'number') return String(x);
     throw invalid(`Invalid value for parameter '${field}': expected a list of strings`);
   });
+}
+
+/** A JSON object (not null, not a list), or INVALID_PARAMETER_VALUE naming `what`. */
+export function objectAt(v: unknown, what: string): Args {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw invalid(`Invalid value for parameter '${what}': expected an object`);
+  return v as Args;
 }
 
 export function kvList(a: Args, field: string): KV[] {

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { CoreContext } from '../../context';
 import { invalid } from '../../util/errors';
 import type { DatasetInput, Metric } from '../../store/types';
-import { kvList, metricOf, optInt, optStr, reqStr, rpc, runIdOf, strList, viewType, type Args } from './http';
+import { kvList, metricOf, objectAt, optInt, optStr, reqStr, rpc, runIdOf, strList, viewType, type Args } from './http';
 
 export function trackingRoutes(app: FastifyInstance, ctx: CoreContext): void {
   const { experiments, runs, search } = ctx.tracking;
@@ -75,14 +75,18 @@ export function trackingRoutes(app: FastifyInstance, ctx: CoreContext): void {
     const models = a.models ?? [];
     if (!Array.isArray(ds) || !Array.isArray(models)) throw invalid("Invalid value for 'datasets' or 'models': expected lists");
     if (ds.length > 1000) throw invalid(`At most 1000 datasets may be logged at once; got ${ds.length}`);
-    return runs.logInputs(runIdOf(a), ds as DatasetInput[], models as { model_id: string }[]);
+    const inputs = ds.map((d: unknown, i) => datasetInput(objectAt(d, `datasets[${i}]`), i));
+    return runs.logInputs(runIdOf(a), inputs, models.map((m: unknown, i) => ({ model_id: reqStr(objectAt(m, `models[${i}]`), 'model_id') })));
   });
   rpc(app, 'POST', '/runs/outputs', (a) => {
     const models = a.models;
     if (!Array.isArray(models)) throw invalid("Missing value for required parameter 'models'");
     return runs.logOutputs(
       runIdOf(a),
-      models.map((m: Args) => ({ model_id: reqStr(m, 'model_id'), step: optInt(m, 'step') ?? 0 })),
+      models.map((m: unknown, i) => {
+        const o = objectAt(m, `models[${i}]`);
+        return { model_id: reqStr(o, 'model_id'), step: optInt(o, 'step') ?? 0 };
+      }),
     );
   });
   rpc(app, 'POST', '/runs/log-model', (a) => {
@@ -131,6 +135,25 @@ export function trackingRoutes(app: FastifyInstance, ctx: CoreContext): void {
     const files = entries.map((e) => ({ ...e, path: path ? `${path.replace(/\/+$/, '')}/${e.path}` : e.path }));
     return files.length ? { root_uri: run.info.artifact_uri, files } : { root_uri: run.info.artifact_uri };
   });
+}
+
+/** One DatasetInput of log-inputs: the dataset's fields are strings (schema and profile are JSON text), tags a list of {key, value}. */
+function datasetInput(d: Args, i: number): DatasetInput {
+  const ds = objectAt(d.dataset, `datasets[${i}].dataset`);
+  const field = (f: string): string => {
+    const v = ds[f];
+    if (typeof v !== 'string' || !v) throw invalid(`Missing value for required parameter 'datasets[${i}].dataset.${f}'`);
+    return v;
+  };
+  const opt = (f: 'schema' | 'profile'): { [k in typeof f]?: string } => {
+    const v = ds[f];
+    if (v === undefined || v === null) return {};
+    if (typeof v !== 'string') throw invalid(`Invalid value for parameter 'datasets[${i}].dataset.${f}': expected a string (JSON text)`);
+    return { [f]: v };
+  };
+  const tags = kvList(d, 'tags');
+  const dataset = { name: field('name'), digest: field('digest'), source_type: field('source_type'), source: field('source'), ...opt('schema'), ...opt('profile') };
+  return tags.length ? { tags, dataset } : { dataset };
 }
 
 function reqValue(a: Args): string {

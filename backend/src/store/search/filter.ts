@@ -33,12 +33,27 @@ const ENTITY_ALIASES: Record<string, Entity> = {
   datasets: 'dataset',
 };
 
+/** `rec[key]` for the record's own keys only: `constructor` or `__proto__` must not find Object's members. */
+export function own<T>(rec: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(rec, key) ? rec[key] : undefined;
+}
+
+/**
+ * Sizes a filter may have. SQLite refuses an expression deeper than 1000 terms and more than 32,766 bound values;
+ * these keep every search well inside both, and a longer filter gets a 400 naming the limit.
+ */
+export const FILTER_LIMITS = { clauses: 200, listValues: 10_000 } as const;
+
 type Tok =
   | { t: 'ident'; v: string; quoted: boolean }
   | { t: 'str'; v: string }
   | { t: 'num'; v: number }
   | { t: 'op'; v: string }
   | { t: 'punct'; v: '(' | ')' | ',' | '.' };
+
+// Sticky, so each token is matched in place (matching s.slice(i) would copy the rest of the filter per token).
+const NUMBER = /[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?/y;
+const WORD = /[A-Za-z0-9_][\w\-/:]*/y;
 
 function tokenize(s: string): Tok[] {
   const out: Tok[] = [];
@@ -77,7 +92,8 @@ function tokenize(s: string): Tok[] {
     const prev = out[out.length - 1];
     const valuePosition = prev?.t === 'op' || (prev?.t === 'punct' && (prev.v === '(' || prev.v === ','));
     if (valuePosition) {
-      const num = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?/.exec(s.slice(i));
+      NUMBER.lastIndex = i;
+      const num = NUMBER.exec(s);
       if (num) {
         out.push({ t: 'num', v: Number(num[0]) });
         i += num[0].length;
@@ -89,7 +105,8 @@ function tokenize(s: string): Tok[] {
       i++;
       continue;
     }
-    const word = /^[A-Za-z0-9_][\w\-/:]*/.exec(s.slice(i));
+    WORD.lastIndex = i;
+    const word = WORD.exec(s);
     if (word) {
       out.push({ t: 'ident', v: word[0], quoted: false });
       i += word[0].length;
@@ -111,6 +128,7 @@ export function parseFilter(filter: string | undefined | null): Clause[] {
     throw invalid(`Invalid filter '${src}': ${why}`);
   };
   const clauses: Clause[] = [];
+  let listValues = 0;
   for (;;) {
     // key: [entity '.'] name
     const first = toks[p++];
@@ -120,7 +138,7 @@ export function parseFilter(filter: string | undefined | null): Clause[] {
     const firstName = first!.t === 'ident' || first!.t === 'str' ? first!.v : fail(`expected a key, got '${String((first as { v: unknown }).v)}'`);
     const dot = peek();
     if (dot?.t === 'punct' && dot.v === '.') {
-      const e = ENTITY_ALIASES[firstName.toLowerCase()];
+      const e = own(ENTITY_ALIASES, firstName.toLowerCase());
       if (!e || first!.t !== 'ident' || first!.quoted) fail(`invalid entity type '${firstName}'; expected metrics, params, tags, attributes or datasets`);
       entity = e!;
       p++;
@@ -181,6 +199,9 @@ export function parseFilter(filter: string | undefined | null): Clause[] {
       else fail(`invalid value '${String((v as { v: unknown }).v)}' for '${key}'; quote strings, leave numbers bare`);
     }
     clauses.push({ entity, key, op, value });
+    if (clauses.length > FILTER_LIMITS.clauses) fail(`more than ${FILTER_LIMITS.clauses} comparisons`);
+    listValues += Array.isArray(value) ? value.length : 0;
+    if (listValues > FILTER_LIMITS.listValues) fail(`more than ${FILTER_LIMITS.listValues} values in IN lists`);
     if (p >= toks.length) break;
     const and = toks[p++];
     if (isWord(and, 'OR')) fail('OR is not supported; provide an AND-ed expression list');
@@ -202,14 +223,18 @@ export function parseOrderBy(items: readonly string[] | undefined): OrderClause[
   for (const raw of items ?? []) {
     const s = raw.trim();
     if (!s) continue;
-    const m = /^(.*?)(?:\s+(ASC|DESC))?$/i.exec(s)!;
-    const body = m[1]!.trim();
-    const asc = (m[2] ?? 'ASC').toUpperCase() === 'ASC';
+    // The direction is the last word; split by hand, since /^(.*?)\s+(ASC|DESC)?$/ takes quadratic time on long runs of spaces.
+    const cut = Math.max(s.lastIndexOf(' '), s.lastIndexOf('\t'), s.lastIndexOf('\n'));
+    const dir = cut > 0 ? s.slice(cut + 1).toUpperCase() : '';
+    const hasDir = dir === 'ASC' || dir === 'DESC';
+    const body = hasDir ? s.slice(0, cut).trim() : s;
+    const asc = dir !== 'DESC';
     let entity: Entity = 'attribute';
     let key = body;
     const dm = /^([A-Za-z]+)\.(.+)$/.exec(body);
-    if (dm && ENTITY_ALIASES[dm[1]!.toLowerCase()]) {
-      entity = ENTITY_ALIASES[dm[1]!.toLowerCase()]!;
+    const alias = dm ? own(ENTITY_ALIASES, dm[1]!.toLowerCase()) : undefined;
+    if (dm && alias) {
+      entity = alias;
       key = dm[2]!;
     }
     const q = /^[`"](.*)[`"]$/.exec(key);
@@ -229,7 +254,8 @@ export function decodePageToken(token: string | undefined | null): number {
   try {
     const obj = JSON.parse(Buffer.from(token, 'base64').toString('utf8')) as { offset?: unknown };
     const off = obj.offset;
-    if (typeof off === 'number' && Number.isInteger(off) && off >= 0) return off;
+    // a safe integer: 1e20 is an integer to JavaScript but not to SQLite's OFFSET
+    if (typeof off === 'number' && Number.isSafeInteger(off) && off >= 0) return off;
   } catch {
     // fall through to the error below
   }
