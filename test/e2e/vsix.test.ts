@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { lstatSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { openContainer, openWorkbench, OUT, ROOT } from './harness';
@@ -21,7 +21,13 @@ void test('the packaged linux-x64 VSIX installs, starts its own backend (native 
     const log = wb.outputLog();
     const spawned = /\[spawn\] \S+ (\S+exts\/mlops-studio\.mlops-studio-0\.1\.0[^/]*)\/dist\/backend\/cli\.mjs/.exec(log);
     assert.ok(spawned, `the backend runs from the installed extension:\n${log}`);
-    assert.ok(!lstatSync(spawned[1]!).isSymbolicLink() && lstatSync(join(spawned[1]!, 'node_modules/better-sqlite3/build/Release/better_sqlite3.node')).isFile(), 'a real install with its own native module');
+    assert.ok(!lstatSync(spawned[1]!).isSymbolicLink(), 'a real install');
+    // One SQLite addon per supported Node ABI (20, 22, 24), none of npm's single-ABI build.
+    const bindings = join(spawned[1]!, 'node_modules/better-sqlite3/lib/binding');
+    assert.deepEqual(readdirSync(bindings).sort(), ['node-v115-linux-x64', 'node-v127-linux-x64', 'node-v137-linux-x64']);
+    for (const d of readdirSync(bindings)) assert.ok(lstatSync(join(bindings, d, 'better_sqlite3.node')).isFile(), d);
+    assert.ok(!existsSync(join(spawned[1]!, 'node_modules/better-sqlite3/build')));
+    assert.match(log, /\[runtime\] Node \d+\.\d+\.\d+ at \S+ \(found on this machine\)/);
     await wb.screenshot('installed');
   } finally {
     await wb.close();

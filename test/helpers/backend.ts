@@ -20,8 +20,8 @@ export interface RunningBackend {
 export const tempHome = (prefix = 'mlops-test-'): string => mkdtempSync(join(tmpdir(), prefix));
 
 /** Starts the real backend process (`mlops serve`) and waits for its handshake line. */
-export async function startBackend(home = tempHome(), extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<RunningBackend> {
-  const proc = spawn(process.execPath, [CLI, '--home', home, 'serve', ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+export async function startBackend(home = tempHome(), extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}, node = process.execPath): Promise<RunningBackend> {
+  const proc = spawn(node, [CLI, '--home', home, 'serve', ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let stderr = '';
   proc.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
   const line = await new Promise<string>((res, rej) => {

@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { coreMigrations, type Migration } from './migrations';
@@ -8,13 +8,14 @@ import { syncMigrations } from './sync-migrations';
 import { driftMigrations } from './drift-migrations';
 import { compileLike, likeMatches, type LikePattern } from './search/like';
 import { holdSqliteFile } from './files';
+import { openSqlite } from './sqlite';
 
 export type Db = Database.Database;
 
 /** Opens (creating if needed) the store at `file`, or an in-memory one for ':memory:', and migrates it. */
 export function openDb(file: string): Db {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-  const db = new Database(file);
+  const db = openSqlite(file);
   holdSqliteFile(file);
   db.pragma('journal_mode = WAL');
   // NORMAL in WAL mode: a committed transaction survives a process crash (kill -9); only an OS crash

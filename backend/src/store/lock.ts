@@ -1,7 +1,7 @@
-import Database from 'better-sqlite3';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { holdSqliteFile } from './files';
+import { openSqlite } from './sqlite';
 
 /** The file whose SQLite lock says "a backend serves this home". */
 export const LOCK_FILE = 'backend.lock';
@@ -33,7 +33,7 @@ export function acquireHomeLock(home: string, describeHolder: (pid: number | nul
   const file = join(home, LOCK_FILE);
   // The busy timeout only covers two starts racing through SQLite's SHARED -> EXCLUSIVE steps; a held lock
   // still fails fast, since its holder never lets go.
-  const db = new Database(file, { timeout: 1000 });
+  const db = openSqlite(file, { timeout: 1000 });
   holdSqliteFile(file);
   try {
     db.pragma('journal_mode = OFF');

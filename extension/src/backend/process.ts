@@ -5,7 +5,7 @@ import type { BackendEvent, EventTopic } from '../../../backend/src/api/v1/contr
 import { Disposer } from '../util/disposable';
 import { ApiClient } from './client';
 import { openEventStream, type Endpoint } from './http';
-import { findNode } from './node';
+import { chooseRuntime } from './node';
 import { BACKOFF_MS, BackendDownError, backoffDelay, type BackendState } from './state';
 
 export type { BackendState } from './state';
@@ -123,11 +123,12 @@ export class BackendManager implements vscode.Disposable {
   private async spawnBackend(gen: number): Promise<{ endpoint: Endpoint; pid: number }> {
     const { home, cliPath, output } = this.opts;
     if (!home) throw new Error('Open a folder: MLOps Studio keeps one store per workspace, in <folder>/.mlops.');
-    const node = await findNode(this.opts.nodePath());
-    output.appendLine(`[spawn] ${node} ${cliPath} --home ${home} serve`);
-    // ELECTRON_RUN_AS_NODE is removed so a `node` that is really an Electron binary does not inherit VS Code's mode.
-    const env = { ...process.env, ELECTRON_RUN_AS_NODE: undefined, MLOPS_TOKEN: undefined };
-    const child = spawn(node, [cliPath, '--home', home, 'serve'], { cwd: this.opts.cwd ?? home, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const runtime = await chooseRuntime({ configured: this.opts.nodePath(), cliPath });
+    output.appendLine(`[runtime] ${runtime.label}`);
+    output.appendLine(`[spawn] ${runtime.command} ${cliPath} --home ${home} serve`);
+    // ELECTRON_RUN_AS_NODE is set only for VS Code's own binary, so a `node` that is really Electron does not inherit it.
+    const env = { ...process.env, ...runtime.env, MLOPS_TOKEN: undefined };
+    const child = spawn(runtime.command, [cliPath, '--home', home, 'serve'], { cwd: this.opts.cwd ?? home, env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.scope.onDispose(() => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     });

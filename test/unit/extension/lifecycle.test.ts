@@ -1,9 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, symlinkSync, writeFileSync, chmodSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { findNode, nodeCandidates, NodeNotFoundError } from '../../../extension/src/backend/node';
 import { BACKOFF_MS, backoffDelay, statusView } from '../../../extension/src/backend/state';
 import { formatDuration, formatMetric } from '../../../extension/src/util/format';
 
@@ -21,21 +17,6 @@ void test('restart backoff doubles and then gives up', () => {
   assert.deepEqual([1, 2, 3, 4, 5, 6].map(backoffDelay), BACKOFF_MS);
   assert.equal(backoffDelay(BACKOFF_MS.length + 1), null);
   assert.equal(backoffDelay(0), null);
-});
-
-void test('Node is found on PATH first; a configured path must be a working Node 20+', async () => {
-  const dir = join(tmpdir(), `mlops-node-${process.pid}`);
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(join(dir, 'bin'), { recursive: true });
-  symlinkSync(process.execPath, join(dir, 'bin', 'node'));
-  assert.equal(await findNode('', { PATH: join(dir, 'bin'), HOME: dir }), join(dir, 'bin', 'node'));
-  const old = join(dir, 'old-node');
-  writeFileSync(old, '#!/bin/sh\necho v16.20.0\n');
-  chmodSync(old, 0o755);
-  await assert.rejects(findNode(old), (e: Error) => e instanceof NodeNotFoundError && /Node 16.*Node 20 or newer/.test(e.message));
-  await assert.rejects(findNode(join(dir, 'missing')), /not a working Node\.js binary/);
-  assert.ok(nodeCandidates({ PATH: '/a:/b', HOME: '/h' }).slice(0, 2).every((p, i) => p === ['/a/node', '/b/node'][i]));
-  rmSync(dir, { recursive: true, force: true });
 });
 
 void test('durations and metric values read well in a tree', () => {

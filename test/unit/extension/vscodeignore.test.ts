@@ -40,7 +40,9 @@ void test('.vscodeignore allowlists the runtime closure of the backend externals
   for (const pkg of closure(externals)) {
     assert.ok(allowed.some((a) => a === `${pkg}/**` || a.startsWith(`${pkg}/`)), `${pkg} is allowlisted`);
   }
-  assert.ok(allowed.includes('node_modules/better-sqlite3/build/Release/better_sqlite3.node'));
+  // One addon per Node ABI under lib/binding (.ci/setup-node.sh), not npm's build for a single ABI.
+  assert.ok(allowed.includes('node_modules/better-sqlite3/lib/**'));
+  assert.ok(!allowed.some((a) => a.includes('better-sqlite3/build')));
   assert.ok(allowed.includes('node_modules/onnxruntime-node/bin/napi-v6/linux/x64/**'));
   assert.ok(!allowed.some((a) => /darwin|win32|arm64/.test(a)), 'no other platform binaries');
   for (const f of ['!dist/extension.js', '!dist/backend/cli.mjs', '!dist/webviews/*.js', '!media/**', '!package.json']) assert.ok(ignore.includes(f), f);

@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events';
-import Database from 'better-sqlite3';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CoreContext } from '../../context';
+import { openSqlite } from '../../store/sqlite';
 import { EVENT_TOPICS, type BackendEvent, type EventTopic } from './contract-ui';
 
 /** Coalesces bursts (a training loop logging a metric every few ms) into one event per window. */
@@ -101,7 +101,7 @@ const SIGNATURES: [EventTopic, string, string][] = [
  */
 function watchStore(file: string, hub: EventHub): () => void {
   if (file === ':memory:' || file === '') return () => undefined;
-  const reader = new Database(file, { readonly: true, fileMustExist: true });
+  const reader = openSqlite(file, { readonly: true, fileMustExist: true });
   const version = reader.prepare('PRAGMA data_version').pluck();
   const exists = reader.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").pluck();
   const signatures = () => {

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { Db } from '../../store/db';
+import { sqliteBinding } from '../../store/sqlite';
 
 /** One prediction-log row in column order: request_id, endpoint, variant, model_name, model_version, features (JSON), prediction (JSON), latency_ms, ts. */
 export type LogRow = [string, string, string, string, number, string, string, number, number];
@@ -41,15 +42,15 @@ export class InlineWriter implements LogWriter {
   close(): void {}
 }
 
-// Plain CommonJS for an eval'd worker: better-sqlite3 is loaded from the path the main thread resolved, so the
-// worker uses the same native module as the backend (the packaged extension ships its own build).
+// Plain CommonJS for an eval'd worker: better-sqlite3 and its addon are loaded from the paths the main thread
+// resolved, so the worker uses the same native module as the backend (one per Node ABI; see store/sqlite.ts).
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const state = new Int32Array(workerData.state);
 let db;
 try {
   const Database = require(workerData.sqlite);
-  db = new Database(workerData.file, { fileMustExist: true });
+  db = new Database(workerData.file, { fileMustExist: true, nativeBinding: workerData.binding });
   db.pragma('busy_timeout = 5000');
   db.pragma('synchronous = NORMAL');
 } catch (err) {
@@ -110,7 +111,7 @@ export class ThreadWriter implements LogWriter {
     private readonly maxRows: number,
   ) {
     const sqlite = createRequire(import.meta.url).resolve('better-sqlite3');
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file: db.name, sqlite, maxRows, state: this.state.buffer } });
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file: db.name, sqlite, binding: sqliteBinding(), maxRows, state: this.state.buffer } });
     this.worker.unref();
     this.worker.on('error', () => this.failOver());
     this.worker.on('exit', () => {
