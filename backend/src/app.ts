@@ -1,5 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyError, type FastifyReply } from 'fastify';
 import { timingSafeEqual } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { ApiError, invalid } from './util/errors';
 import type { CoreContext } from './context';
 import { openCore } from './core';
@@ -45,6 +47,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     // Model and endpoint names travel as path parameters (find-my-way's default cap is 100 characters).
     routerOptions: { maxParamLength: 1000 },
     // Errors the router raises before any route runs (a malformed %-escape, a path parameter over the cap).
+    clientErrorHandler: clientError,
     frameworkErrors: (err, _req, reply) => {
       const long = err.code === 'FST_ERR_MAX_PARAM_LENGTH';
       const body = { error_code: 'INVALID_PARAMETER_VALUE', message: long ? 'A path parameter is longer than 1000 characters' : 'Malformed URL' };
@@ -102,4 +105,21 @@ function clientMessage(err: FastifyError): string {
   if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return 'Unsupported Content-Type; send application/json';
   if (err instanceof SyntaxError || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY') return `Malformed JSON: ${err.message}`;
   return err.message;
+}
+
+/**
+ * Requests Node's parser refuses before Fastify sees them (headers over 16 KiB, malformed request lines), answered
+ * in MLflow's error shape rather than Fastify's, then the connection is closed as Node does.
+ */
+function clientError(err: Error & { code?: string }, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, message] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'INVALID_PARAMETER_VALUE', 'Request headers are larger than 16 KiB']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'BAD_REQUEST', 'The request took too long to arrive']
+        : [400, 'BAD_REQUEST', 'Malformed HTTP request'];
+  const body = JSON.stringify({ error_code: code, message });
+  if (socket.writable) socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`);
+  socket.destroy(err);
 }

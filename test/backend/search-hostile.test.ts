@@ -2,6 +2,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { connect, type AddressInfo } from 'node:net';
 import { harness, M, TOKEN, type Harness } from '../helpers/app';
 
 type Obj = Record<string, unknown>;
@@ -147,5 +148,28 @@ void describe('search under hostile filters (file database)', () => {
     assert.deepEqual([bad.statusCode, JSON.parse(bad.body).error_code], [400, 'INVALID_PARAMETER_VALUE']);
     const actor = await h.call('POST', M('registered-models/create'), { name: 'm1' }, { 'x-mlops-actor': 'a'.repeat(257) });
     rejects(actor, /x-mlops-actor .* limit is 256/, 'long actor header');
+  });
+
+  void test('over-long headers and malformed requests on a real socket get MLflow-shaped 4xx', async () => {
+    await h.app.server.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = h.app.server.server.address() as AddressInfo;
+    const raw = (text: string) =>
+      new Promise<string>((resolve, reject) => {
+        const sock = connect(port, '127.0.0.1', () => sock.end(text));
+        let out = '';
+        sock.on('data', (d: Buffer) => (out += d.toString()));
+        sock.on('close', () => resolve(out));
+        sock.on('error', reject);
+      });
+    for (const [req, status] of [
+      [`GET /api/2.0/mlflow/experiments/get?experiment_id=0 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431],
+      ['GARBAGE\r\n\r\n', 400],
+    ] as const) {
+      const out = await raw(req);
+      assert.match(out, new RegExp(`^HTTP/1.1 ${status} `), out.slice(0, 100));
+      const body = JSON.parse(out.slice(out.indexOf('\r\n\r\n') + 4)) as { error_code: string; message: string };
+      assert.equal(typeof body.error_code, 'string');
+      assert.equal(typeof body.message, 'string');
+    }
   });
 });
