@@ -5,7 +5,7 @@ import type { BackendEvent, EventTopic } from '../../../backend/src/api/v1/contr
 import { Disposer } from '../util/disposable';
 import { ApiClient } from './client';
 import { openEventStream, type Endpoint } from './http';
-import { chooseRuntime } from './node';
+import { chooseRuntime, NodeNotFoundError } from './node';
 import { BACKOFF_MS, BackendDownError, backoffDelay, type BackendState } from './state';
 
 export type { BackendState } from './state';
@@ -95,7 +95,15 @@ export class BackendManager implements vscode.Disposable {
       if (gen !== this.generation) return;
       this.scope.reset();
       this.setState({ kind: 'error', detail: (e as Error).message, retryInMs: null });
+      if (e instanceof NodeNotFoundError) void this.offerNodeSetting(e.message);
     }
+  }
+
+  /** No runtime fits: say so where it cannot be missed, with the setting that fixes it one click away. */
+  private async offerNodeSetting(message: string): Promise<void> {
+    const pick = await vscode.window.showErrorMessage(`MLOps: ${message}`, 'Set Node Path', 'Show Logs');
+    if (pick === 'Set Node Path') await vscode.commands.executeCommand('workbench.action.openSettings', 'mlopsStudio.nodePath');
+    if (pick === 'Show Logs') this.opts.output.show(true);
   }
 
   /** A user-requested restart: forgets earlier crashes. */
