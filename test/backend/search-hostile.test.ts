@@ -102,6 +102,17 @@ void describe('search under hostile filters (file database)', () => {
     assert.ok(performance.now() - t0 < 2000, `took ${(performance.now() - t0).toFixed(0)} ms`);
   });
 
+  void test('a run under an artifact location of 200,000 slashes is created in linear time', async () => {
+    const loc = `mlflow-artifacts:/a${'/'.repeat(200_000)}b`;
+    const e = (await h.call<{ experiment_id: string }>('POST', M('experiments/create'), { name: 'slashes', artifact_location: loc })).body.experiment_id;
+    const t0 = performance.now();
+    const res = await h.call<{ run: { info: { artifact_uri: string } } }>('POST', M('runs/create'), { experiment_id: e });
+    const ms = performance.now() - t0;
+    assert.equal(res.status, 200);
+    assert.ok(res.body.run.info.artifact_uri.endsWith('b/' + res.body.run.info.artifact_uri.split('/').slice(-2).join('/')));
+    assert.ok(ms < 2000, `runs/create took ${ms.toFixed(0)} ms`);
+  });
+
   void test('null inside lists, non-object datasets and schemas, and a fractional status are 400s', async () => {
     rejects(await h.call('POST', M('runs/log-inputs'), { run_id: runId, datasets: [null] }), /datasets\[0\]/, 'datasets [null]');
     rejects(await h.call('POST', M('runs/log-inputs'), { run_id: runId, datasets: [{ dataset: null }] }), /datasets\[0\]\.dataset/, 'dataset null');

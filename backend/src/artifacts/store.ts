@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { invalid, notFound } from '../util/errors';
+import { trimTrailingSlashes } from '../util/strings';
 
 export interface ArtifactEntry {
   path: string;
@@ -24,7 +25,7 @@ export class ArtifactStore {
   /** Validates a relative artifact path and returns its absolute location. '' is the root. */
   resolve(rel: string): string {
     if (isAbsolute(rel) || /^[A-Za-z]:/.test(rel)) throw invalid(`Invalid artifact path '${rel}': absolute paths are not allowed`);
-    const clean = rel.replace(/\/+$/, '');
+    const clean = trimTrailingSlashes(rel);
     if (clean === '') return this.root;
     if (/[\\\0#]/.test(clean) || clean.startsWith('file:')) throw invalid(`Invalid artifact path '${rel}'`);
     const parts = clean.split('/');
@@ -150,5 +151,5 @@ function fsError(err: unknown, rel: string): unknown {
 /** `mlflow-artifacts:/1/abc/artifacts` → `1/abc/artifacts`; null for other schemes. */
 export function artifactPathOf(uri: string): string | null {
   const m = /^mlflow-artifacts:(?:\/\/[^/]*)?\/(.*)$/.exec(uri);
-  return m ? m[1]!.replace(/\/+$/, '') : null;
+  return m ? trimTrailingSlashes(m[1]!) : null;
 }

@@ -8,6 +8,7 @@ import { LIMITS, validateKey, validateValue } from './validation';
 import { decodePageToken, encodePageToken, own, parseFilter } from './search/filter';
 import { compare, type Arg } from './search/sql';
 import { parseExperimentId } from './experiments';
+import { trimTrailingSlashes } from '../util/strings';
 
 export type LoggedModelStatus = 'LOGGED_MODEL_STATUS_UNSPECIFIED' | 'LOGGED_MODEL_PENDING' | 'LOGGED_MODEL_READY' | 'LOGGED_MODEL_UPLOAD_FAILED';
 const STATUSES: LoggedModelStatus[] = ['LOGGED_MODEL_STATUS_UNSPECIFIED', 'LOGGED_MODEL_PENDING', 'LOGGED_MODEL_READY', 'LOGGED_MODEL_UPLOAD_FAILED'];
@@ -68,7 +69,7 @@ export class LoggedModelRepo {
           `INSERT INTO logged_models (model_id, experiment_id, name, artifact_location, creation_timestamp_ms, last_updated_timestamp_ms, status, model_type, source_run_id)
            VALUES (?, ?, ?, ?, ?, ?, 'LOGGED_MODEL_PENDING', ?, ?)`,
         )
-        .run(id, exp.experiment_id, o.name || `model-${id.slice(2, 10)}`, `${exp.artifact_location.replace(/\/+$/, '')}/models/${id}/artifacts`, t, t, o.modelType ?? null, o.sourceRunId || null);
+        .run(id, exp.experiment_id, o.name || `model-${id.slice(2, 10)}`, `${trimTrailingSlashes(exp.artifact_location)}/models/${id}/artifacts`, t, t, o.modelType ?? null, o.sourceRunId || null);
       this.insertKVs('logged_model_params', id, o.params ?? [], LIMITS.maxParamValueLength, 'Param');
       this.insertKVs('logged_model_tags', id, o.tags ?? [], LIMITS.maxTagValueLength, 'Tag');
     })();

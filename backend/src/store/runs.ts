@@ -8,6 +8,7 @@ import { invalid, notFound } from '../util/errors';
 import { LIMITS, validateKey, validateValue } from './validation';
 import { decodePageToken, encodePageToken } from './search/filter';
 import { randomRunName } from './names';
+import { trimTrailingSlashes } from '../util/strings';
 
 export interface RunRow {
   run_uuid: string;
@@ -92,7 +93,7 @@ export class RunRepo {
       status: 'RUNNING',
       start_time: o.startTime ?? now(),
       end_time: null,
-      artifact_uri: `${exp.artifact_location.replace(/\/+$/, '')}/${id}/artifacts`,
+      artifact_uri: `${trimTrailingSlashes(exp.artifact_location)}/${id}/artifacts`,
       lifecycle_stage: 'active',
     };
     this.db.transaction(() => {

@@ -3,6 +3,7 @@ import type { CoreContext } from '../../context';
 import { invalid } from '../../util/errors';
 import type { DatasetInput, Metric } from '../../store/types';
 import { kvList, metricOf, objectAt, optInt, optStr, reqStr, rpc, runIdOf, strList, viewType, type Args } from './http';
+import { trimTrailingSlashes } from '../../util/strings';
 
 export function trackingRoutes(app: FastifyInstance, ctx: CoreContext): void {
   const { experiments, runs, search } = ctx.tracking;
@@ -132,7 +133,7 @@ export function trackingRoutes(app: FastifyInstance, ctx: CoreContext): void {
     const base = ctx.artifacts;
     const root = run.info.artifact_uri.replace(/^mlflow-artifacts:\/*/, '');
     const entries = await base.list(path ? `${root}/${path}` : root);
-    const files = entries.map((e) => ({ ...e, path: path ? `${path.replace(/\/+$/, '')}/${e.path}` : e.path }));
+    const files = entries.map((e) => ({ ...e, path: path ? `${trimTrailingSlashes(path)}/${e.path}` : e.path }));
     return files.length ? { root_uri: run.info.artifact_uri, files } : { root_uri: run.info.artifact_uri };
   });
 }

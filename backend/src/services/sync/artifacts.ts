@@ -6,6 +6,7 @@ import { artifactPathOf } from '../../artifacts/store';
 import type { MlflowRemote } from './client';
 import type { SyncRepo } from './repository';
 import type { Report } from './report';
+import { trimTrailingSlashes } from '../../util/strings';
 
 /**
  * The path below the remote's proxied artifact root for an artifact URI the remote handed out, or null when the
@@ -15,7 +16,7 @@ export function remoteArtifactPath(uri: string): string | null {
   const direct = artifactPathOf(uri);
   if (direct !== null) return direct;
   const m = /^https?:\/\/[^/]+(?:\/.*)?\/api\/2\.0\/mlflow-artifacts\/artifacts\/(.*)$/.exec(uri);
-  return m ? decodeURI(m[1]!).replace(/\/+$/, '') : null;
+  return m ? trimTrailingSlashes(decodeURI(m[1]!)) : null;
 }
 
 /**

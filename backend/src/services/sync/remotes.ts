@@ -2,6 +2,7 @@ import { MlflowRemote, RemoteError } from './client';
 import type { RetryPolicy } from './http';
 import { TransportError } from './http';
 import type { Auth, RemoteRow, SyncRepo } from './repository';
+import { trimTrailingSlashes } from '../../util/strings';
 
 /** A sync failure with one clear message for people (the CLI prints it as it is). */
 export class SyncError extends Error {}
@@ -34,7 +35,7 @@ export function addRemote(repo: SyncRepo, r: RemoteInput): RemoteRow {
   if (env !== undefined && !ENV_RE.test(env)) throw new SyncError(`'${env}' is not an environment variable name; pass the variable's NAME, never the secret itself`);
   if (repo.remote(r.name)) throw new SyncError(`remote '${r.name}' already exists; remove it first with 'mlops remote remove ${r.name}'`);
   const auth: Auth = r.tokenEnv ? 'bearer' : r.username ? 'basic' : 'none';
-  const row = { name: r.name, url: url.toString().replace(/\/+$/, ''), auth, username: r.username ?? null, secret_env: env ?? null };
+  const row = { name: r.name, url: trimTrailingSlashes(url.toString()), auth, username: r.username ?? null, secret_env: env ?? null };
   repo.addRemote(row);
   return repo.remote(r.name)!;
 }
