@@ -7,12 +7,14 @@ import { RegistryStore } from './store/registry';
 import { AuditLog } from './store/audit';
 import { ArtifactStore } from './artifacts/store';
 import { ignoreStoreInGit } from './store/ignore';
+import { ensureHome } from './store/home';
 import type { CoreContext } from './context';
 
 /** Opens the store under `home` (database, artifact root) without any HTTP server: the CLI's direct path. */
 export function openCore(home: string, dbFile?: string): CoreContext {
   const abs = resolve(home);
   const file = dbFile ?? join(abs, 'mlops.db');
+  ensureHome(abs);
   ignoreStoreInGit(abs, file !== ':memory:' && !existsSync(file));
   const db = openDb(file);
   const audit = new AuditLog(db);

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync, rmSync, readFileSync } from 'node:fs';
+import { writeFileSync, rmSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import closeWithGrace from 'close-with-grace';
 import { buildApp, type App } from './app';
 import { acquireHomeLock } from './store/lock';
+import { ensureHome } from './store/home';
 
 export interface Handshake {
   url: string;
@@ -25,7 +26,7 @@ export interface StartOptions {
  */
 export async function startServer(opts: StartOptions): Promise<{ app: App; handshake: Handshake }> {
   const home = resolve(opts.home);
-  mkdirSync(home, { recursive: true });
+  ensureHome(home);
   const lock = acquireHomeLock(home, (pid) => describeRunning(home, pid));
   const token = opts.token ?? randomBytes(24).toString('base64url');
   let app: App;

@@ -9,12 +9,16 @@ import { driftMigrations } from './drift-migrations';
 import { compileLike, likeMatches, type LikePattern } from './search/like';
 import { holdSqliteFile } from './files';
 import { openSqlite } from './sqlite';
+import { privateFile } from './home';
 
 export type Db = Database.Database;
 
 /** Opens (creating if needed) the store at `file`, or an in-memory one for ':memory:', and migrates it. */
 export function openDb(file: string): Db {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  if (file !== ':memory:') {
+    mkdirSync(dirname(file), { recursive: true });
+    privateFile(file);
+  }
   const db = openSqlite(file);
   holdSqliteFile(file);
   db.pragma('journal_mode = WAL');

@@ -2,6 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { holdSqliteFile } from './files';
 import { openSqlite } from './sqlite';
+import { privateFile } from './home';
 
 /** The file whose SQLite lock says "a backend serves this home". */
 export const LOCK_FILE = 'backend.lock';
@@ -33,10 +34,11 @@ export function acquireHomeLock(home: string, describeHolder: (pid: number | nul
   const file = join(home, LOCK_FILE);
   // The busy timeout only covers two starts racing through SQLite's SHARED -> EXCLUSIVE steps; a held lock
   // still fails fast, since its holder never lets go.
+  privateFile(file);
   const db = openSqlite(file, { timeout: 1000 });
   holdSqliteFile(file);
   try {
-    db.pragma('journal_mode = OFF');
+    db.pragma('journal_mode = MEMORY'); // no -journal file beside the lock (OFF is refused in defensive mode)
     db.pragma('locking_mode = EXCLUSIVE');
     db.exec('BEGIN EXCLUSIVE');
     db.exec('CREATE TABLE IF NOT EXISTS owner (pid INTEGER NOT NULL, started_at INTEGER NOT NULL)');
