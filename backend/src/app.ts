@@ -73,6 +73,11 @@ export async function buildApp(opts: AppOptions): Promise<App> {
       await reply.code(401).send({ error_code: 'UNAUTHENTICATED', message: 'Missing or wrong bearer token' });
     }
   });
+  // An answer sent before the request body arrived whole (a refused or failed upload): close the connection
+  // after it. Kept alive, the socket waits for the rest of a body nobody reads, and SIGTERM waits out its grace.
+  server.addHook('onSend', async (req, reply) => {
+    if (!req.raw.complete) reply.header('connection', 'close');
+  });
   server.setErrorHandler((err: FastifyError | ApiError, req, reply) => {
     if (err instanceof ApiError) {
       return reply.code(err.status).send({ error_code: err.code, message: err.message });
