@@ -175,3 +175,40 @@ void test('hostile or wrong V2 requests get a 4xx with the protocol error and ML
   const unused = await infer(app, 'nobody', X({}));
   assert.equal(unused.status, 404);
 });
+
+void test('property: no V2 request body, JSON or binary, gets a 5xx or a reply without the error shape', async (t) => {
+  const fc = (await import('fast-check')).default;
+  const app = await buildServingApp(t);
+  await deploy(app, 'iris', linearClassifier(CHAMPION));
+  const dtype = fc.constantFrom('FP32', 'FP64', 'INT64', 'INT32', 'BOOL', 'BYTES', 'UINT8', 'FP16', 'x');
+  const scalar = fc.oneof(fc.double(), fc.integer(), fc.boolean(), fc.string({ maxLength: 4 }), fc.constant(null));
+  const data = fc.oneof(fc.array(scalar, { maxLength: 12 }), fc.array(fc.array(scalar, { maxLength: 5 }), { maxLength: 4 }), scalar);
+  const shape = fc.oneof({ arbitrary: fc.array(fc.integer({ min: 0, max: 6 }), { minLength: 1, maxLength: 3 }), weight: 4 }, fc.array(fc.integer({ min: -2, max: 6 }), { maxLength: 9 }), fc.constant('1'), fc.array(fc.double(), { maxLength: 2 }));
+  const name = fc.oneof(fc.constantFrom('X', 'sepal_length', 'petal_width', '__proto__', 'constructor', ''), fc.string({ maxLength: 6 }));
+  const tensor = fc.record({ name, shape, datatype: dtype, data, parameters: fc.option(fc.record({ binary_data_size: fc.oneof(fc.integer({ min: 0, max: 12 }), fc.integer({ min: -4, max: 64 }), fc.string()) }), { nil: undefined }) }, { requiredKeys: ['name', 'shape', 'datatype'] });
+  const body = fc.record(
+    {
+      id: fc.oneof(fc.string({ maxLength: 8 }), fc.integer()),
+      inputs: fc.oneof({ arbitrary: fc.array(tensor, { minLength: 1, maxLength: 4 }), weight: 4 }, { arbitrary: fc.anything(), weight: 1 }),
+      outputs: fc.oneof(fc.array(fc.record({ name, parameters: fc.anything() }, { requiredKeys: [] }), { maxLength: 2 }), fc.anything()),
+      parameters: fc.oneof(fc.record({ binary_data_output: fc.boolean(), sticky_key: fc.anything() }, { requiredKeys: [] }), fc.anything()),
+    },
+    { requiredKeys: ['inputs'] },
+  );
+  await fc.assert(
+    // The binary extension: no header (all JSON), the exact JSON length (then `tail` is the tensors' bytes), or any number.
+    fc.asyncProperty(body, fc.uint8Array({ maxLength: 48 }), fc.oneof(fc.constant('none'), fc.constant('exact'), fc.constant('exact'), fc.integer({ min: -5, max: 400 })), async (b, tail, header) => {
+      const json = Buffer.from(JSON.stringify(b) ?? 'null');
+      const headers: Record<string, string> = { 'content-type': 'application/octet-stream' };
+      if (header !== 'none') headers['inference-header-content-length'] = String(header === 'exact' ? json.length : header);
+      const r = await inject(app, 'POST', '/v2/models/iris/infer', Buffer.concat([json, header !== 'none' ? Buffer.from(tail) : Buffer.alloc(0)]), headers);
+      assert.ok(r.status < 500, `${r.status} for ${json.toString()}: ${r.raw.toString().slice(0, 300)}`);
+      if (r.status !== 200) {
+        const e = r.json();
+        assert.equal(typeof e.error, 'string');
+        assert.equal(typeof e.error_code, 'string');
+      }
+    }),
+    { numRuns: Number(process.env.FUZZ_RUNS ?? 1500), seed: 20261205 },
+  );
+});
