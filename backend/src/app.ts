@@ -4,7 +4,8 @@ import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ApiError, invalid } from './util/errors';
 import type { CoreContext } from './context';
-import { openCore } from './core';
+import { Runtime, type RuntimeOptions } from './services/runtime';
+import type { Clock } from './util/clock';
 import { mlflowRoutes } from './api/mlflow/routes';
 import { artifactRoutes } from './api/mlflow/artifacts';
 import { v1Routes } from './api/v1/routes';
@@ -18,13 +19,20 @@ export interface AppOptions {
   /** ':memory:' for tests; defaults to <home>/mlops.db. */
   dbFile?: string;
   logger?: boolean;
+  /** Defaults to the system clock; tests pass a virtual one. */
+  clock?: Clock;
+  /** Serving and job options for tests (a resolver without a registry, a faster tick, a given Docker). */
+  serving?: RuntimeOptions['serving'];
+  jobs?: RuntimeOptions['jobs'];
 }
 
 export interface App {
   readonly server: FastifyInstance;
+  /** The core services (shorthand for runtime.core). */
   readonly ctx: CoreContext;
   /** Every route registered (method and URL pattern), for contract tests and the fuzz suite. */
   readonly routes: readonly { method: string; url: string }[];
+  readonly runtime: Runtime;
 }
 
 /** Paths that need no token: liveness and readiness (Kubernetes probes carry no token), no data. */
@@ -37,7 +45,6 @@ const HEADER_LIMITS: readonly (readonly [string, number])[] = [
 const PUBLIC = new Set(['/health', '/v2/health/live', '/v2/health/ready']);
 
 export async function buildApp(opts: AppOptions): Promise<App> {
-  const ctx: CoreContext = openCore(opts.home, opts.dbFile);
   const server = Fastify({
     logger: opts.logger ?? false,
     bodyLimit: 32 * 1024 * 1024,
@@ -64,6 +71,20 @@ export async function buildApp(opts: AppOptions): Promise<App> {
       if (v !== undefined && String(v).length > max) throw invalid(`Header ${name} is ${String(v).length} characters; the limit is ${max}`);
     }
   });
+  const runtime = await Runtime.open({
+    home: opts.home,
+    ...(opts.dbFile ? { dbFile: opts.dbFile } : {}),
+    ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(opts.serving ? { serving: opts.serving } : {}),
+    ...(opts.jobs ? { jobs: opts.jobs } : {}),
+    logger: server.log,
+    // Jobs log into this backend with its token.
+    endpoint: () => {
+      const addr = server.server.address();
+      return addr && typeof addr === 'object' ? { url: `http://127.0.0.1:${addr.port}`, token: opts.token } : null;
+    },
+  });
+  const ctx = runtime.core;
   const expected = Buffer.from(`Bearer ${opts.token}`);
   server.addHook('onRequest', async (req, reply) => {
     const path = req.url.split('?', 1)[0] ?? '';
@@ -97,12 +118,19 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   server.get('/version', async () => '3.17.2');
   await server.register(mlflowRoutes, { ctx });
   await server.register(artifactRoutes, { ctx });
-  await server.register(v1Routes, { ctx });
-  await server.register(servingRoutes, { ctx });
-  server.addHook('onClose', async () => {
-    ctx.db.close();
+  await server.register(v1Routes, { runtime });
+  await server.register(servingRoutes, { ctx, engine: runtime.engine, repo: runtime.servingRepo });
+  server.addHook('onReady', async () => {
+    await runtime.start();
   });
-  return { server, ctx, routes };
+  // Background work ends before the server waits for requests in flight; the store closes after them.
+  server.addHook('preClose', async () => {
+    await runtime.stop();
+  });
+  server.addHook('onClose', async () => {
+    await runtime.close();
+  });
+  return { server, ctx, runtime, routes };
 }
 
 function clientMessage(err: FastifyError): string {

@@ -4,19 +4,17 @@ import { Type, type Static } from 'typebox';
 import type { CoreContext } from '../context';
 import { ApiError, invalid } from '../util/errors';
 import { analyseAb } from '../services/serving/ab';
-import { ServingEngine } from '../services/serving/engine';
-import { RegistryResolver, type ModelResolver } from '../services/serving/resolver';
-import { ServingRepository } from '../services/serving/repository';
-import { driftServiceOf } from '../services/drift/service';
+import type { ServingEngine } from '../services/serving/engine';
+import type { ServingRepository } from '../services/serving/repository';
 import { oipRoutes } from './oip';
 
 export interface ServingRouteOptions {
   ctx: CoreContext;
-  /** Defaults to the registry. */
-  resolver?: ModelResolver;
+  engine: ServingEngine;
+  /** The engine's repository (the prediction log, for the A/B analysis). */
+  repo: ServingRepository;
   /** Largest scoring request body (bytes); larger ones get 413. */
   maxBodyBytes?: number;
-  tickMs?: number;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -43,26 +41,11 @@ const RecentQuery = Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1
 
 /**
  * Endpoints: deploy/rollback/weights/promote, MLflow's scoring protocol at /endpoints/{name}/invocations,
- * feedback labels, the A/B analysis of the live arms, and Prometheus /metrics. The engine's ONNX sessions close with the server.
+ * feedback labels, the A/B analysis of the live arms, and Prometheus /metrics. The engine comes from the runtime,
+ * which closes its ONNX sessions.
  */
 export async function servingRoutes(app: FastifyInstance, opts: ServingRouteOptions): Promise<void> {
-  const { ctx } = opts;
-  const repo = new ServingRepository(ctx.db);
-  const engine = new ServingEngine({
-    resolver: opts.resolver ?? new RegistryResolver(ctx),
-    audit: ctx.audit,
-    repo,
-    log: (m) => app.log.error(m),
-    ...(opts.tickMs ? { tickMs: opts.tickMs } : {}),
-  });
-  app.addHook('onClose', async () => {
-    await engine.close();
-  });
-  engine.metrics.driftSource = () => driftServiceOf(ctx).metricSamples();
-  // A drift check reads the newest predictions: the ones still queued for the log are committed first.
-  driftServiceOf(ctx).flushLog = () => repo.flush();
-  const problems = await engine.restore(ctx.defaultActor);
-  for (const p of problems) app.log.warn(`serving: could not restore ${p}`);
+  const { ctx, engine, repo } = opts;
   const actor = (req: FastifyRequest): string => {
     const h = req.headers['x-mlops-actor'];
     return typeof h === 'string' && h ? h : ctx.defaultActor;

@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startServer } from '../../../backend/src/server';
 import { trainDemoModel } from '../../../backend/src/services/jobs/demo';
-import { jobServiceOf } from '../../../backend/src/services/jobs/service';
 import { tempHome, venv } from './helpers';
 
 void test('trainDemoModel trains the example through the local launcher into its own run, with lineage', { timeout: 180_000 }, async (t) => {
@@ -13,8 +12,7 @@ void test('trainDemoModel trains the example through the local launcher into its
   cpSync(resolve(import.meta.dirname, '../../../examples/iris'), dir, { recursive: true });
   const { app } = await startServer({ home: tempHome(t), token: 'demo' });
   t.after(() => app.server.close());
-  const jobs = jobServiceOf(app.ctx);
-  assert.ok(jobs, 'the app exposes its job service');
+  const jobs = app.runtime.jobs;
   const job = await trainDemoModel(jobs, { python: `${venv()}/bin/python`, exampleDir: dir });
   assert.equal(job.status, 'finished', job.message ?? '');
   const run = app.ctx.tracking.runs.get(job.run_id!);

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
 import type { CoreContext } from '../../context';
-import { driftServiceOf, profileInfo } from '../../services/drift/service';
+import { profileInfo, type DriftService } from '../../services/drift/service';
 import { DriftHistory, DriftHistoryQuery, DriftList, EndpointDrift, EndpointDriftQuery, ProfileBody, ProfileInfo } from './contract';
 
 const Name = Type.Object({ name: Type.String() });
@@ -12,10 +12,11 @@ const REGISTERS = /^\/(api|ajax-api)\/2\.0\/mlflow\/model-versions\/create$/;
 /**
  * Endpoint drift and model version reference profiles:
  * GET /api/v1/endpoints/:name/drift (and /drift/history, PSI per time bucket), GET /api/v1/drift (every endpoint), GET|PUT /api/v1/models/:name/versions/:version/profile.
- * A version registered through the MLflow API gets its profile in the background right after the request.
+ * A version registered through the MLflow API gets its profile in the background right after the request (the
+ * runtime profiles those registered while no backend ran, at start).
  */
-export async function driftRoutes(app: FastifyInstance, opts: { ctx: CoreContext }): Promise<void> {
-  const drift = driftServiceOf(opts.ctx);
+export async function driftRoutes(app: FastifyInstance, opts: { ctx: CoreContext; drift: DriftService }): Promise<void> {
+  const { drift } = opts;
   const actor = (req: FastifyRequest): string => {
     const h = req.headers['x-mlops-actor'];
     return typeof h === 'string' && h ? h : opts.ctx.defaultActor;
@@ -28,13 +29,9 @@ export async function driftRoutes(app: FastifyInstance, opts: { ctx: CoreContext
     });
   };
   app.server.on('request', onRequest);
-  // preClose: before any onClose hook closes the store.
   app.addHook('preClose', async () => {
     app.server.off('request', onRequest);
-    await drift.profiler.stop();
   });
-  // Versions registered while no backend ran (the CLI, a sync pull) are profiled at start.
-  drift.profiler.kick();
 
   app.get<{ Params: Static<typeof Name>; Querystring: EndpointDriftQuery }>(
     '/api/v1/endpoints/:name/drift',

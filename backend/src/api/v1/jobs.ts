@@ -4,22 +4,14 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastif
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { CoreContext } from '../../context';
-import { readHandshake } from '../../server';
-import { JobService } from '../../services/jobs/service';
+import type { JobService } from '../../services/jobs/service';
 import { maskEnv, normalizeSpec, type JobInput } from '../../services/jobs/spec';
 import type { Job, JobStatus } from '../../services/jobs/types';
 import type { LogEvent } from '../../services/jobs/logs';
-import { PipelineService } from '../../services/pipelines/service';
+import type { PipelineService } from '../../services/pipelines/service';
 import { reproduceRun } from '../../services/jobs/reproduce';
 import { invalid } from '../../util/errors';
 import { PipelineCancelBody, PipelineRunView } from './contract';
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    mlopsJobs: JobService;
-    mlopsPipelines: PipelineService;
-  }
-}
 
 /** The job as the API shows it: secret-looking env values masked. */
 export const publicJob = (j: Job): Job => ({ ...j, spec: { ...j.spec, env: maskEnv(j.spec.env) } });
@@ -88,35 +80,14 @@ function streamLogs(jobs: JobService, job: Job, raw: ServerResponse, open: Set<S
 }
 
 /** /api/v1/jobs and /api/v1/pipelines: training jobs (Docker or local), their live logs, and pipelines of them. */
-export const jobRoutes: FastifyPluginAsync<{ ctx: CoreContext; token?: string }> = async (parent: FastifyInstance, opts) => {
-  const { ctx } = opts;
-  let token = opts.token ?? '';
-  const jobs = new JobService(ctx, {
-    endpoint: () => {
-      const addr = parent.server.address();
-      if (!addr || typeof addr === 'string') return null;
-      const t = token || readHandshake(ctx.home)?.token || '';
-      return { url: `http://127.0.0.1:${addr.port}`, token: t };
-    },
-  });
-  const pipelines = new PipelineService(ctx, jobs);
-  parent.decorate('mlopsJobs', jobs);
-  parent.decorate('mlopsPipelines', pipelines);
+export const jobRoutes: FastifyPluginAsync<{ ctx: CoreContext; jobs: JobService; pipelines: PipelineService }> = async (parent: FastifyInstance, opts) => {
+  const { ctx, jobs, pipelines } = opts;
   const open = new Set<ServerResponse>();
-  parent.addHook('onReady', async () => {
-    await jobs.init();
-  });
+  // Log streams never end on their own; end them before close, or server.close() would wait for them.
   parent.addHook('preClose', async () => {
     for (const raw of open) raw.end();
-    pipelines.close();
-    await jobs.close();
   });
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
-  // Jobs log into this backend with the credentials of whoever submitted them.
-  app.addHook('onRequest', async (req) => {
-    const h = req.headers.authorization;
-    if (!opts.token && h?.startsWith('Bearer ') && req.url.startsWith('/api/v1/')) token = h.slice(7);
-  });
 
   app.post('/api/v1/jobs', { schema: { body: JobBody } }, async (req, reply) => {
     const body = req.body as JobInput & { base_dir?: string };

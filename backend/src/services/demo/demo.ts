@@ -8,7 +8,6 @@ import { runServingDemo } from '../serving/demo';
 import type { EndpointDrift, ProfileInfo } from '../../api/v1/contract';
 import type { App } from '../../app';
 import { trainDemoModel } from '../jobs/demo';
-import { jobServiceOf } from '../jobs/service';
 import { cpSync, existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -216,8 +215,8 @@ async function trainThroughLauncher(app: App, log: (s: string) => void): Promise
   log('2b. Train: examples/iris (scikit-learn) as a job through the local launcher');
   const python = process.env.MLOPS_PYTHON;
   const src = exampleDir();
-  const jobs = jobServiceOf(app.ctx);
-  if (!python || !src || !jobs) {
+  const jobs = app.runtime.jobs;
+  if (!python || !src) {
     log('   skipped: set MLOPS_PYTHON to a Python that has mlflow, scikit-learn and pandas to include this step');
     return;
   }

@@ -14,13 +14,18 @@ export class DriftService {
   readonly repo: DriftRepository;
   readonly profiler: Profiler;
   readonly endpoints: EndpointDriftService;
-  /** Commits predictions still queued for the log (set by the serving routes), so a check sees the newest rows. */
-  flushLog: () => void = () => undefined;
 
-  constructor(private readonly ctx: Pick<CoreContext, 'db' | 'registry' | 'tracking' | 'artifacts' | 'audit'>) {
+  /**
+   * `flushLog` commits the predictions still queued for the serving log (the serving repository's flush), so a check
+   * sees the newest rows; the CLI, which serves nothing, leaves it out.
+   */
+  constructor(
+    private readonly ctx: Pick<CoreContext, 'db' | 'registry' | 'tracking' | 'artifacts' | 'audit'>,
+    o: { flushLog?: () => void } = {},
+  ) {
     this.repo = new DriftRepository(ctx.db);
     this.profiler = new Profiler(ctx, this.repo);
-    this.endpoints = new EndpointDriftService(this.repo, this.profiler, () => this.flushLog());
+    this.endpoints = new EndpointDriftService(this.repo, this.profiler, o.flushLog);
   }
 
   /** The stored profile of NAME/VERSION (computing it from the run's artifacts if none was looked for yet). */
@@ -111,13 +116,4 @@ export function profileInfo(p: StoredProfile): ProfileInfo {
     created_at: p.createdAt,
     features: Object.fromEntries(Object.entries(p.profile?.features ?? {}).map(([k, f]) => [k, f.kind])),
   };
-}
-
-const services = new WeakMap<object, DriftService>();
-
-/** The app's drift service, by its core context (created once, shared by the /api/v1 routes and /metrics). */
-export function driftServiceOf(ctx: CoreContext): DriftService {
-  let s = services.get(ctx);
-  if (!s) services.set(ctx, (s = new DriftService(ctx)));
-  return s;
 }

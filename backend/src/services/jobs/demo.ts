@@ -15,7 +15,7 @@ export interface DemoTrainOptions {
 
 /**
  * Trains the example model through a launcher, exactly as `mlops train` would: its own MLflow run, live logs,
- * lineage. For `mlops demo`: `trainDemoModel(jobServiceOf(app.ctx)!, {...})` once the app is listening (jobs log to
+ * lineage. For `mlops demo`: `trainDemoModel(app.runtime.jobs, {...})` once the app is listening (jobs log to
  * it over HTTP); resolves when the job ends.
  */
 export async function trainDemoModel(jobs: JobService, o: DemoTrainOptions): Promise<Job> {

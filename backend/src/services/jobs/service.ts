@@ -44,10 +44,6 @@ interface Active {
   gpus: string[];
 }
 
-/** The job service of a running app, by its core context: for code outside the /api/v1/jobs plugin (mlops demo). */
-const services = new WeakMap<CoreContext, JobService>();
-export const jobServiceOf = (ctx: CoreContext): JobService | undefined => services.get(ctx);
-
 /** Docker applies what it is given (its daemon refuses what it cannot do), so the record is the request. */
 function dockerLimits(job: Job): AppliedLimits | null {
   const r = job.spec.resources;
@@ -83,7 +79,6 @@ export class JobService {
   ) {
     this.repo = new JobRepo(ctx.db);
     this.concurrency = opts.concurrency ?? (Number(process.env.MLOPS_JOB_CONCURRENCY) || 2);
-    services.set(ctx, this);
   }
 
   /** Finds the GPUs, reattaches jobs that were running before a restart (or marks them lost), starts the queue. */

@@ -6,7 +6,7 @@ import { ApiError, invalid, notFound } from '../../util/errors';
 import { DEFAULT_GUARDRAILS, Endpoint, type EndpointView, type RollbackRecord, type Variant } from './endpoint';
 import { FeatureWindows } from './features';
 import { guardrailBreach, samePredictions } from './guardrails';
-import { ServingMetrics } from './metrics';
+import { ServingMetrics, type DriftSample } from './metrics';
 import { InferenceError, LoadedModel, type Prediction } from './model';
 import { parsePayload, type Frame } from './payload';
 import { parseModelRef, type ModelRef } from './ref';
@@ -27,6 +27,8 @@ export interface EngineOptions {
   random?: () => number;
   /** Where failures of the background loop (canary steps, guardrails) are reported. */
   log?: (message: string) => void;
+  /** ml_drift_score's samples (the drift service). */
+  driftSamples?: () => Promise<readonly DriftSample[]>;
 }
 
 export interface PredictResult {
@@ -54,7 +56,7 @@ export class ServingEngine {
   private closed = false;
 
   constructor(private readonly o: EngineOptions) {
-    this.metrics = new ServingMetrics(() => o.repo.accuracy());
+    this.metrics = new ServingMetrics(() => o.repo.accuracy(), o.driftSamples);
     this.random = o.random ?? Math.random;
     this.timer = setInterval(() => this.tick(), o.tickMs ?? 200);
     this.timer.unref();

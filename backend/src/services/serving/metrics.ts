@@ -47,10 +47,12 @@ export class ServingMetrics {
   private readonly shadowDisagreed;
   private readonly tickErrors;
   private readonly models = new Map<string, ModelSeries>();
-  /** Where ml_drift_score comes from (the drift service, computed at scrape time and cached, never per request). */
-  driftSource: () => Promise<readonly DriftSample[]> = () => Promise.resolve([]);
 
-  constructor(accuracy: () => AccuracyRow[]) {
+  /**
+   * `driftSource` is where ml_drift_score comes from (the drift service, computed at scrape time and cached, never
+   * per request).
+   */
+  constructor(accuracy: () => AccuracyRow[], driftSource: () => Promise<readonly DriftSample[]> = () => Promise.resolve([])) {
     const registers = [this.registry];
     this.predictions = new Counter({ name: 'ml_predictions_total', help: 'Predictions served (rows), by model version and predicted class.', labelNames: ['model_name', 'model_version', 'prediction_class'], registers });
     this.latency = new Histogram({ name: 'ml_prediction_latency_seconds', help: 'Model inference latency per request, by model version.', labelNames: ['model_name', 'model_version'], buckets: LATENCY_BUCKETS, registers });
@@ -76,14 +78,13 @@ export class ServingMetrics {
         }
       },
     });
-    const drift = () => this.driftSource;
     new Gauge({
       name: 'ml_drift_score',
       help: 'Drift of recent served inputs against the served version\'s reference profile, per method (psi, ks, wasserstein_norm, jensen_shannon, chi2; ensemble = share of methods voting drift, drift at >= 0.5). Methods ending in _vs_first_window compare with the version\'s first served rows instead (the version has no training profile).',
       labelNames: ['model_name', 'feature_name', 'drift_method'],
       registers,
       async collect() {
-        const samples = await drift()();
+        const samples = await driftSource();
         this.reset();
         for (const d of samples) this.set({ model_name: d.model_name, feature_name: d.feature_name, drift_method: d.drift_method }, d.value);
       },

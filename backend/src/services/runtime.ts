@@ -1,0 +1,129 @@
+import type { CoreContext } from '../context';
+import { openCore } from '../core';
+import { systemClock, type Clock } from '../util/clock';
+import { silentLogger, type Logger } from '../util/logger';
+import { DriftService } from './drift/service';
+import { JobService, type JobServiceOptions } from './jobs/service';
+import { PipelineService } from './pipelines/service';
+import { ServingEngine } from './serving/engine';
+import { RegistryResolver, type ModelResolver } from './serving/resolver';
+import { ServingRepository } from './serving/repository';
+
+export interface RuntimeOptions {
+  /** Folder holding mlops.db and artifacts/. */
+  home: string;
+  /** ':memory:' for tests; defaults to <home>/mlops.db. */
+  dbFile?: string;
+  clock?: Clock;
+  logger?: Logger;
+  /** Where jobs send their MLflow calls (the listening backend and its token); null while it does not listen. */
+  endpoint?: () => { url: string; token: string } | null;
+  serving?: {
+    /** Defaults to the registry. */
+    resolver?: ModelResolver;
+    /** How often canary steps and guardrails are checked. */
+    tickMs?: number;
+  };
+  jobs?: Omit<JobServiceOptions, 'endpoint'>;
+}
+
+/**
+ * The composition root: every service of a running backend, built once with its dependencies, handed to the routes,
+ * and closed in the reverse order of construction. The CLI's direct path opens only the core (core.ts).
+ */
+export class Runtime {
+  readonly core: CoreContext;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly servingRepo: ServingRepository;
+  readonly drift: DriftService;
+  readonly engine: ServingEngine;
+  readonly jobs: JobService;
+  readonly pipelines: PipelineService;
+  /** Background work that must end before the store closes, in construction order (stop() runs it backwards). */
+  private readonly stoppers: [string, () => unknown][] = [];
+  /** Resources, in construction order (close() runs it backwards). */
+  private readonly closers: [string, () => unknown][] = [];
+  private started = false;
+  private stopped: Promise<void> | null = null;
+  private closed: Promise<void> | null = null;
+
+  private constructor(o: RuntimeOptions) {
+    this.clock = o.clock ?? systemClock;
+    this.log = o.logger ?? silentLogger;
+    const core = (this.core = openCore(o.home, o.dbFile));
+    this.closers.push(['store', () => core.db.close()]);
+    try {
+      this.servingRepo = new ServingRepository(core.db);
+      const repo = this.servingRepo;
+      // A drift check reads the newest predictions: the ones still queued for the log are committed first.
+      this.drift = new DriftService(core, { flushLog: () => repo.flush() });
+      this.stoppers.push(['drift profiler', () => this.drift.profiler.stop()]);
+      this.engine = new ServingEngine({
+        resolver: o.serving?.resolver ?? new RegistryResolver(core),
+        audit: core.audit,
+        repo,
+        driftSamples: () => this.drift.metricSamples(),
+        log: (m) => this.log.error(m),
+        ...(o.serving?.tickMs ? { tickMs: o.serving.tickMs } : {}),
+      });
+      // The engine closes the serving repository (its log writer) with its models.
+      this.closers.push(['serving engine', () => this.engine.close()]);
+      this.jobs = new JobService(core, { ...o.jobs, endpoint: o.endpoint ?? (() => null) });
+      this.stoppers.push(['jobs', () => this.jobs.close()]);
+      this.pipelines = new PipelineService(core, this.jobs);
+      this.stoppers.push(['pipelines', () => this.pipelines.close()]);
+    } catch (err) {
+      core.db.close();
+      throw err;
+    }
+  }
+
+  /** Builds every service and restores what the store says was serving; background work starts with start(). */
+  static async open(o: RuntimeOptions): Promise<Runtime> {
+    const rt = new Runtime(o);
+    try {
+      const problems = await rt.engine.restore(rt.core.defaultActor);
+      for (const p of problems) rt.log.warn(`serving: could not restore ${p}`);
+      // Versions registered while no backend ran (the CLI, a sync pull) are profiled at start.
+      rt.drift.profiler.kick();
+    } catch (err) {
+      await rt.close();
+      throw err;
+    }
+    return rt;
+  }
+
+  /** Starts the background work: the job queue (reattaching jobs that ran before a restart). */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    await this.jobs.init();
+  }
+
+  /** Ends the background work (the store stays open for requests still in flight). */
+  stop(): Promise<void> {
+    this.stopped ??= this.runBackwards(this.stoppers);
+    return this.stopped;
+  }
+
+  /** Stops the background work, then closes every resource in the reverse order of construction. */
+  close(): Promise<void> {
+    this.closed ??= this.stop().then(() => this.runBackwards(this.closers));
+    return this.closed;
+  }
+
+  /** Runs each step even when an earlier one throws (a failed close must not leave the store open), then rethrows. */
+  private async runBackwards(steps: readonly [string, () => unknown][]): Promise<void> {
+    let first: unknown = null;
+    for (const [name, step] of [...steps].reverse()) {
+      try {
+        await step();
+      } catch (err) {
+        this.log.error({ err }, `closing ${name} failed`);
+        first ??= err;
+      }
+    }
+    if (first) throw first;
+  }
+}
