@@ -61,6 +61,7 @@ async function seed(h: Harness, n: number): Promise<Live> {
   const dir = join(h.home, 'artifacts', art);
   mkdirSync(join(dir, 'dir'), { recursive: true });
   writeFileSync(join(dir, 'file.txt'), 'hello');
+  writeFileSync(join(dir, '日本.json'), '{}');
   rmSync(join(dir, 'dangling'), { force: true });
   rmSync(join(dir, 'loop'), { force: true });
   symlinkSync(join(dir, 'nowhere', 'x'), join(dir, 'dangling'));
@@ -93,7 +94,8 @@ void test('fuzz: hostile requests on every route answer < 500, and the store sta
       runsCreated += 1;
       experimentsCreated += 1;
     }
-    const sub = (s: string) => s.replace(/\$EXP/g, live.exp).replace(/\$RUN/g, live.run).replace(/\$MODEL/g, live.model).replace(/\$LM/g, live.lm).replace(/\$ART/g, live.art);
+    // placeholders as written, or percent-encoded in a path or query string
+    const sub = (s: string) => s.replace(/(?:\$|%24)(EXP|RUN|MODEL|LM|ART)/g, (_m, k: string) => live[({ EXP: 'exp', RUN: 'run', MODEL: 'model', LM: 'lm', ART: 'art' } as const)[k as 'EXP']]);
     const req: FuzzRequest = { ...c, url: sub(c.url), ...(c.payload !== undefined ? { payload: sub(c.payload) } : {}) };
     const res = await h.app.server.inject({ method: req.method as 'GET', url: req.url, headers: { authorization: `Bearer ${TOKEN}`, ...req.headers }, ...(req.payload !== undefined ? { payload: req.payload } : {}) });
     histogram.set(res.statusCode, (histogram.get(res.statusCode) ?? 0) + 1);

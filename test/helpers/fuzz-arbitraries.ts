@@ -155,7 +155,7 @@ const goodWrite: fc.Arbitrary<[string, Record<string, unknown>]> = fc.oneof(
 
 /** Artifact paths: traversal, names over 255 bytes, and the seeded file, directory and dangling symlink. */
 const artifactSegment = fc.oneof(
-  { weight: 4, arbitrary: fc.constantFrom('file.txt', 'dir', 'dangling', 'loop', 'new', 'a.json') },
+  { weight: 4, arbitrary: fc.constantFrom('file.txt', 'dir', 'dangling', 'loop', 'new', 'a.json', '日本.json') },
   { weight: 2, arbitrary: fc.constantFrom('..', '.', '', '%2e%2e', 'constructor', '__proto__', 'x.part-1', 'ü', ' ', 'a b') },
   { weight: 1, arbitrary: fc.constantFrom(255, 256, 300, 5000).map((n) => 'n'.repeat(n)) },
   { weight: 1, arbitrary: fc.string({ maxLength: 6 }) },
@@ -228,10 +228,13 @@ export function requestFor(route: Route): fc.Arbitrary<FuzzRequest> {
     });
 }
 
-/** Requests spread over every route, with well-formed writes mixed in (about one in eight). */
+/** Requests spread over every route, with well-formed writes mixed in (about one in nine). */
 export function requests(routes: readonly Route[]): fc.Arbitrary<FuzzRequest> {
+  // The artifact routes touch the file system, where most surprises are: they get a share of their own.
+  const files = routes.filter((r) => r.url.includes('mlflow-artifacts/'));
   return fc.oneof(
     { weight: 7, arbitrary: fc.constantFrom(...routes).chain(requestFor) },
+    { weight: 1, arbitrary: fc.constantFrom(...files).chain(requestFor) },
     { weight: 1, arbitrary: goodWrite.map(([url, body]) => ({ method: 'POST', url, headers: { 'content-type': 'application/json' }, payload: JSON.stringify(body) })) },
   );
 }

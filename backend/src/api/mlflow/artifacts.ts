@@ -17,6 +17,18 @@ const MIME: Record<string, string> = {
 };
 
 /**
+ * An attachment header for any file name: headers are Latin-1, so the plain `filename` gets an ASCII stand-in and
+ * `filename*` (RFC 6266/5987) the name itself, percent-encoded UTF-8 (a name such as 日本.json made Node refuse the
+ * header, a 500).
+ */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+export function contentDisposition(name: string): string {
+  const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name.replace(LONE_SURROGATE, '\ufffd'))}`;
+}
+
+/**
  * MLflow's proxied artifact service (/api/2.0/mlflow-artifacts). Uploads and downloads stream: no file is ever
  * held in memory whole. Multipart upload is declined the way the client expects, so it falls back to one PUT.
  */
@@ -37,7 +49,7 @@ export async function artifactRoutes(app: FastifyInstance, opts: { ctx: CoreCont
       const { stream, size } = await store.openRead(p);
       const ext = p.split('.').pop()?.toLowerCase() ?? '';
       return reply
-        .header('Content-Disposition', `attachment; filename="${basename(p).replace(/"/g, '')}"`)
+        .header('Content-Disposition', contentDisposition(basename(p)))
         .header('X-Content-Type-Options', 'nosniff')
         .header('Content-Length', size)
         .type(MIME[ext] ?? 'application/octet-stream')
