@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance, type FastifyError, type FastifyReply } f
 import { timingSafeEqual } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { ErrorLog } from './util/error-log';
 import { ApiError, invalid } from './util/errors';
 import type { CoreContext } from './context';
 import { Runtime, type RuntimeOptions } from './services/runtime';
@@ -99,8 +100,11 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   server.addHook('onSend', async (req, reply) => {
     if (!req.raw.complete) reply.header('connection', 'close');
   });
+  // Always on, --log or not: the request id in a 500's message leads here (<home>/logs/backend.log).
+  const errorLog = new ErrorLog(ctx.home);
   server.setErrorHandler((err: FastifyError | ApiError, req, reply) => {
     if (err instanceof ApiError) {
+      if (err.status >= 500 && err.status !== 501) errorLog.write({ requestId: req.id, method: req.method, url: req.url, status: err.status, err });
       return reply.code(err.status).send({ error_code: err.code, message: err.message });
     }
     const status = typeof err.statusCode === 'number' ? err.statusCode : 500;
@@ -109,6 +113,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
       return reply.code(status).send({ error_code: code, message: clientMessage(err) });
     }
     req.log.error(err);
+    errorLog.write({ requestId: req.id, method: req.method, url: req.url, status: 500, err });
     return reply.code(500).send({ error_code: 'INTERNAL_ERROR', message: `Internal error (request ${req.id})` });
   });
   server.setNotFoundHandler((req, reply) => {

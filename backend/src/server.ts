@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import closeWithGrace from 'close-with-grace';
 import { buildApp, type App } from './app';
 import { acquireHomeLock } from './store/lock';
+import { ErrorLog } from './util/error-log';
 import { ensureHome } from './store/home';
 
 export interface Handshake {
@@ -60,7 +61,10 @@ export async function serveForever(opts: StartOptions): Promise<void> {
   process.stdout.write(JSON.stringify(handshake) + '\n');
   await new Promise<void>((done) => {
     closeWithGrace({ delay: 10_000 }, async ({ err }) => {
-      if (err) process.stderr.write(`mlops serve: ${String(err)}\n`);
+      if (err) {
+        process.stderr.write(`mlops serve: ${String(err)}\n`);
+        new ErrorLog(app.ctx.home).write({ err });
+      }
       await app.server.close();
       done();
     });
