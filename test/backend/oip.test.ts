@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { gzipSync } from 'node:zlib';
+import { deflateSync, gzipSync } from 'node:zlib';
 import type { App } from '../../backend/src/app';
 import { AUTH, buildServingApp, registerOnnxModel, sampleRows } from '../fixtures/onnx/harness';
 import { CHALLENGER, CHAMPION, FEATURES, linearClassifier, linearRegressor } from '../fixtures/onnx/models';
@@ -103,6 +103,11 @@ void test('binary tensor extension in and out, and a gzip body', async (t) => {
   const gz = gzipSync(JSON.stringify({ inputs: [{ name: 'X', shape: [5, 4], datatype: 'FP32', data: rows.flat() }] }));
   const z = await inject(app, 'POST', '/v2/models/iris/infer', gz, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
   assert.deepEqual((z.json().outputs as { data: number[] }[])[0]!.data, rows.map(champion));
+  const d = await inject(app, 'POST', '/v2/models/iris/infer', deflateSync(JSON.stringify({ inputs: [{ name: 'X', shape: [5, 4], datatype: 'FP32', data: rows.flat() }] })), { 'content-type': 'application/json', 'content-encoding': 'deflate' });
+  assert.deepEqual((d.json().outputs as { data: number[] }[])[0]!.data, rows.map(champion));
+  const br = await inject(app, 'POST', '/v2/models/iris/infer', Buffer.from('x'), { 'content-type': 'application/json', 'content-encoding': 'br' });
+  assert.equal(br.status, 400);
+  assert.match(String(br.json().error), /Content-Encoding 'br' is not supported/);
 });
 
 void test('A/B routing applies to V2 requests; a version in the path is refused while traffic is split', async (t) => {
