@@ -13,6 +13,7 @@ export const PALETTE_COMMANDS = {
   'mlops.promoteModel': 'Promote (Set Alias)',
   'mlops.deployModel': 'Deploy',
   'mlops.rollBack': 'Roll Back',
+  'mlops.setTrafficWeight': 'Set Traffic Weight',
   'mlops.startAbTest': 'Start A/B Test',
   'mlops.showAbResults': 'Show A/B Results',
   'mlops.runDriftCheck': 'Run Drift Check',

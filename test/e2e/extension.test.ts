@@ -7,7 +7,7 @@ import { openCore } from '../../backend/src/core';
 import { registerOnnxModel, sampleRows } from '../fixtures/onnx/harness';
 import { CHALLENGER, CHAMPION, FEATURES, linearClassifier } from '../fixtures/onnx/models';
 import { call, seedExperiment, seedModel, type Api } from './seed';
-import { choose, expand, notification, quickPlaceholder, resetUi, runCommand, showPanes, waitFor, waitServing, type EndpointState } from './ui';
+import { answerDialog, answerInput, choose, expand, notification, quickPlaceholder, resetUi, runCommand, showPanes, waitFor, waitServing, type EndpointState } from './ui';
 
 const workspace = join(OUT, 'e2e-workspace');
 const home = join(workspace, '.mlops');
@@ -169,6 +169,8 @@ void describe('VS Code extension in code-server', { timeout: 1_800_000 }, () => 
       // The endpoint picker shows only when some endpoint exists already.
       if ((await quickPlaceholder(page, /^(Endpoint|How should)/)) === 'Endpoint') await choose(page, /^iris-onnx$/);
       await choose(page, /^Replace$/);
+      // Moving live traffic asks first, naming the split before and after.
+      if (version === '2') assert.match(await answerDialog(page, 'Deploy iris-onnx/2'), /Now: iris-onnx\/1 100%\s+After: iris-onnx\/2 100%/);
       await waitServing(() => api, 'iris-onnx', `iris-onnx/${version}`);
     };
     await deploy('1');
@@ -181,12 +183,14 @@ void describe('VS Code extension in code-server', { timeout: 1_800_000 }, () => 
     await wb.screenshot('deployed-v2');
     await runCommand(page, 'MLOps: Roll Back');
     await choose(page, /^iris-onnx$/);
-    await page.locator('.monaco-dialog-box .monaco-button', { hasText: 'Roll Back' }).click({ timeout: 30_000 });
+    // The dialog names the version it returns to; then a reason is asked for, and kept.
+    assert.match(await answerDialog(page, 'Roll Back to iris-onnx/1'), /Roll back iris-onnx to iris-onnx\/1\?[\s\S]*Now: iris-onnx\/2 100%/);
+    await answerInput(page, /Why roll iris-onnx back to iris-onnx\/1/, 'e2e: error rate up after v2');
     const rolled = await waitFor('the rollback', async () => {
       const ep = await call<EndpointState>(api, 'GET', '/endpoints/iris-onnx');
       return ep.last_rollback ? ep : undefined;
     }, 60_000);
-    assert.match(rolled.last_rollback?.reason ?? '', /rolled back from VS Code/);
+    assert.match(rolled.last_rollback?.reason ?? '', /e2e: error rate up after v2/);
     assert.equal(await score(api, 'iris-onnx', sampleRows(4)), 'iris-onnx/1');
     await page.getByRole('treeitem', { name: /^iris-onnx\/1 stable · 100%/ }).waitFor({ timeout: 30_000 });
     // The notification names what is served now (read from the notification centre, where it stays).
@@ -195,6 +199,25 @@ void describe('VS Code extension in code-server', { timeout: 1_800_000 }, () => 
     await expand(page, /^iris-onnx 2 versions/);
     await page.getByRole('treeitem', { name: /^Version 1 ● deployed/ }).waitFor({ timeout: 30_000 });
     await wb.screenshot('deployed-marker');
+  });
+
+  void it('Set Traffic Weight shows the split before and after, then moves it through the weights route', T, async () => {
+    const { page } = wb;
+    const api = await backend();
+    await call(api, 'DELETE', '/endpoints/e2e-ab').catch(() => undefined);
+    await deployOverHttp(api, 'e2e-ab', 'iris-onnx/1');
+    await call(api, 'POST', '/endpoints/e2e-ab/deploy', { model: 'iris-onnx/2', strategy: 'ab', weight: 10 });
+    await runCommand(page, 'MLOps: Set Traffic Weight');
+    await choose(page, /^e2e-ab$/);
+    await choose(page, /^25%$/);
+    assert.match(await answerDialog(page, 'Set Traffic Weight'), /Now: iris-onnx\/1 90% \+ iris-onnx\/2 10%\s+After: iris-onnx\/1 75% \+ iris-onnx\/2 25%/);
+    await waitFor('the 75/25 split', async () => {
+      const ep = await call<EndpointState>(api, 'GET', '/endpoints/e2e-ab');
+      const w = Object.fromEntries(ep.variants.map((v) => [`${v.model_name}/${v.model_version}`, v.weight]));
+      return w['iris-onnx/1'] === 75 && w['iris-onnx/2'] === 25;
+    });
+    const { events } = await call<{ events: { action: string }[] }>(api, 'GET', '/api/v1/audit?object_id=e2e-ab&action=endpoint.weights');
+    assert.equal(events.length, 1, 'one weights change, audited');
   });
 
   void it('activates quickly and starts the backend in the background', () => {

@@ -143,3 +143,20 @@ export function waitServing(api: () => Api, name: string, modelVersion: string, 
     return ep.variants.some((v) => v.role === 'stable' && `${v.model_name}/${v.model_version}` === modelVersion && v.weight === 100) ? ep : undefined;
   }, timeout);
 }
+
+/** Waits for the modal dialog, returns its question and detail text, and presses `button`. */
+export async function answerDialog(page: Page, button: string, timeout = 30_000): Promise<string> {
+  const box = page.locator('.monaco-dialog-box');
+  const btn = box.locator('.monaco-button', { hasText: new RegExp(`^${escapeRe(button)}$`) }).first();
+  await btn.waitFor({ timeout });
+  const text = await box.innerText();
+  await btn.click();
+  return text;
+}
+
+/** Types into the open input box (one that asks `prompt`) and accepts it. */
+export async function answerInput(page: Page, prompt: RegExp, value: string, timeout = 30_000): Promise<void> {
+  await waitFor(`an input box asking ${prompt}`, async () => prompt.test((await page.locator('.quick-input-widget').innerText().catch(() => '')) ?? ''), timeout);
+  await page.locator('.quick-input-widget input.input').fill(value);
+  await page.keyboard.press('Enter');
+}

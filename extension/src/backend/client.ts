@@ -29,6 +29,10 @@ export class ApiClient {
     return send(this.endpoint, 'POST', path, body) as Promise<T>;
   }
 
+  put<T>(path: string, body: unknown): Promise<T> {
+    return send(this.endpoint, 'PUT', path, body) as Promise<T>;
+  }
+
   health(): Promise<unknown> {
     return send(this.endpoint, 'GET', '/health', undefined, 5000);
   }

@@ -43,6 +43,11 @@ export function rollBack(c: ApiClient, endpoint: string, reason: string): Promis
   return c.post(`/endpoints/${enc(endpoint)}/rollback`, { reason });
 }
 
+/** Sets the live variants' traffic shares (variant id → percent, summing to 100); stops a canary ramp where it is. */
+export function setWeights(c: ApiClient, endpoint: string, weights: Record<string, number>): Promise<EndpointView> {
+  return c.put(`/endpoints/${enc(endpoint)}/weights`, { weights });
+}
+
 /** Makes the endpoint's candidate the stable variant at 100 %. */
 /** Promotes `variant`; the backend refuses (409) when it is not the endpoint's candidate or shadow. */
 export function promoteCandidate(c: ApiClient, endpoint: string, variant: string): Promise<EndpointView> {

@@ -9,6 +9,7 @@ import { DataPanel } from '../panels/dataPanel';
 import type { Disposer } from '../util/disposable';
 import { ask, confirm, done, pick, registerCommand, withProgress } from '../vscode/commands';
 import type { EndpointNode } from './model';
+import { deployPlan, rollbackPlan, splitText } from './plan';
 import { promotePlan } from './promote';
 
 type Strategy = api.DeployBody['strategy'];
@@ -41,6 +42,9 @@ async function deployFlow(c: ApiClient, node: unknown, forced?: Strategy): Promi
     const weights = strategy === 'ab' ? [10, 25, 50] : [100, 50, 10];
     weight = Number((await pick(weights.map((w) => ({ label: `${w}%`, description: strategy === 'ab' ? 'of traffic to the new version' : 'of traffic mirrored' })), { placeHolder: 'Weight' })).label.replace('%', ''));
   }
+  const plan = deployPlan(existing.find((e) => e.name === name), `${model}/${version}`, strategy, weight);
+  // Live traffic moves only after the user has seen the split before and after.
+  if (plan.live) await confirm(`Move live traffic on ${name} to ${model}/${version}?`, `Deploy ${model}/${version}`, `${plan.warning ? `${plan.warning}\n\n` : ''}Now: ${plan.now}\nAfter: ${plan.next}`);
   const view = await withProgress(`Deploying ${model}/${version} to ${name} (${strategy})`, () => api.deploy(c, name, { model: `${model}/${version}`, strategy, ...(weight !== undefined ? { weight } : {}) }));
   const split = view.variants?.map((v) => `${v.model_name}/${v.model_version} ${v.weight}%`).join(', ') ?? '';
   await done(`${name} is ${view.status ?? 'updated'}${split ? `: ${split}` : ''}.`, {
@@ -56,10 +60,39 @@ export function registerEndpointCommands(d: Disposer, client: () => Promise<ApiC
   registerCommand(d, 'mlops.rollBack', async (node?: EndpointNode) => {
     const c = await client();
     const name = await pickEndpoint(c, node, 'Endpoint to roll back');
-    await confirm(`Roll back ${name}? It returns all traffic to the previous stable version.`, 'Roll Back');
-    await withProgress(`Rolling back ${name}`, () => api.rollBack(c, name, 'rolled back from VS Code'));
-    const stable = (await api.endpoints(c)).find((e) => e.name === name)?.variants.find((v) => v.role === 'stable');
-    await done(`${name} rolled back${stable ? `: now serving ${stable.model_name}/${stable.model_version}` : ''}.`, { 'Show Audit Log': () => vscode.commands.executeCommand('mlops.showAuditLog') });
+    const ep = (await api.endpoints(c)).find((e) => e.name === name);
+    if (!ep) throw new Error(`Endpoint ${name} no longer exists.`);
+    const plan = rollbackPlan(ep);
+    if ('problem' in plan) throw new Error(plan.problem);
+    await confirm(`Roll back ${name} to ${plan.to}?`, `Roll Back to ${plan.to}`, `Now: ${splitText(ep)}\nAfter: ${plan.to} 100% (${plan.from} stops serving)`);
+    const reason = await ask({
+      prompt: `Why roll ${name} back to ${plan.to}? (kept in the audit log)`,
+      placeHolder: 'e.g. error rate up after the deploy',
+      validateInput: (v) => (v.trim() ? null : 'A reason is required: it is what the audit log and the team will see'),
+    });
+    await withProgress(`Rolling back ${name} to ${plan.to}`, () => api.rollBack(c, name, reason));
+    const now = (await api.endpoints(c)).find((e) => e.name === name);
+    await done(`${name} rolled back: now serving ${splitText(now)}.`, { 'Show Audit Log': () => vscode.commands.executeCommand('mlops.showAuditLog') });
+  });
+  registerCommand(d, 'mlops.setTrafficWeight', async (node?: EndpointNode) => {
+    const c = await client();
+    const name = await pickEndpoint(c, node, 'Endpoint whose traffic split to change');
+    const ep = (await api.endpoints(c)).find((e) => e.name === name);
+    const stable = ep?.variants.find((v) => v.role === 'stable');
+    const candidate = ep?.variants.find((v) => v.role === 'candidate');
+    if (!ep || !stable || !candidate) throw new Error(`${name} serves one version only: start an A/B test or a canary first (MLOps: Start A/B Test).`);
+    const cand = `${candidate.model_name}/${candidate.model_version}`;
+    const chosen = await pick(
+      [...[1, 5, 10, 25, 50, 75, 90, 100].filter((w) => w !== candidate.weight).map((w) => ({ label: `${w}%`, description: `${cand} ${w}% · ${stable.model_name}/${stable.model_version} ${100 - w}%` })), { label: '$(edit) Other…', description: '' }],
+      { placeHolder: `Share of ${name}'s traffic for ${cand} (now ${candidate.weight}%)` },
+    );
+    const w = chosen.label.startsWith('$(')
+      ? Number(await ask({ prompt: `Percent of traffic for ${cand}`, validateInput: (v) => (/^\d+$/.test(v.trim()) && Number(v) <= 100 ? null : 'A whole number from 0 to 100') }))
+      : Number(chosen.label.replace('%', ''));
+    const after = { variants: [{ ...stable, weight: 100 - w }, { ...candidate, weight: w }] };
+    await confirm(`Change the traffic split of ${name}?`, 'Set Traffic Weight', `Now: ${splitText(ep)}\nAfter: ${splitText(after)}${ep.status === 'canary' ? '\nThe canary ramp stops at this split.' : ''}`);
+    const view = await withProgress(`Setting ${name} to ${splitText(after)}`, () => api.setWeights(c, name, { [stable.id]: 100 - w, [candidate.id]: w }));
+    await done(`${name} now serves ${splitText(view)}.`, { 'Open Monitoring': () => vscode.commands.executeCommand('mlops.openMonitoring', { kind: 'endpoint', endpoint: view }) });
   });
   registerCommand(d, 'mlops.showAbResults', async (node?: EndpointNode) => {
     const c = await client();

@@ -61,9 +61,9 @@ export async function ask(options: vscode.InputBoxOptions): Promise<string> {
   return r.trim();
 }
 
-/** Destructive actions ask first, in a modal. */
-export async function confirm(message: string, action: string): Promise<void> {
-  const r = await vscode.window.showWarningMessage(message, { modal: true }, action);
+/** Destructive actions ask first, in a modal; `detail` is the smaller text under the question. */
+export async function confirm(message: string, action: string, detail?: string): Promise<void> {
+  const r = await vscode.window.showWarningMessage(message, { modal: true, ...(detail ? { detail } : {}) }, action);
   if (r !== action) throw new Cancelled();
 }
 
