@@ -7,6 +7,7 @@ import { JobService, type JobServiceOptions } from './jobs/service';
 import { PipelineService } from './pipelines/service';
 import { ServingEngine } from './serving/engine';
 import { RegistryResolver, type ModelResolver } from './serving/resolver';
+import { Scheduler } from './scheduler';
 import { ServingRepository } from './serving/repository';
 
 export interface RuntimeOptions {
@@ -40,6 +41,8 @@ export class Runtime {
   readonly engine: ServingEngine;
   readonly jobs: JobService;
   readonly pipelines: PipelineService;
+  /** The tick loop for background work (monitors and other periodic tasks add themselves here). */
+  readonly scheduler: Scheduler;
   /** Background work that must end before the store closes, in construction order (stop() runs it backwards). */
   private readonly stoppers: [string, () => unknown][] = [];
   /** Resources, in construction order (close() runs it backwards). */
@@ -73,6 +76,9 @@ export class Runtime {
       this.stoppers.push(['jobs', () => this.jobs.close()]);
       this.pipelines = new PipelineService(core, this.jobs);
       this.stoppers.push(['pipelines', () => this.pipelines.close()]);
+      // Last built, first stopped: its tasks use the services above.
+      this.scheduler = new Scheduler({ clock: this.clock, log: this.log });
+      this.stoppers.push(['scheduler', () => this.scheduler.stop()]);
     } catch (err) {
       core.db.close();
       throw err;
@@ -94,11 +100,12 @@ export class Runtime {
     return rt;
   }
 
-  /** Starts the background work: the job queue (reattaching jobs that ran before a restart). */
+  /** Starts the background work: the job queue (reattaching jobs that ran before a restart), then the tick loop. */
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
     await this.jobs.init();
+    this.scheduler.start();
   }
 
   /** Ends the background work (the store stays open for requests still in flight). */

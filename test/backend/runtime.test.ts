@@ -1,0 +1,32 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildApp } from '../../backend/src/app';
+import { VirtualClock } from '../helpers/clock';
+
+void test('runtime: the tick loop runs on the injected clock once the app is ready, survives a throwing task, and stops before the store closes', async (t) => {
+  const home = mkdtempSync(join(tmpdir(), 'mlops-runtime-'));
+  t.after(() => rmSync(home, { recursive: true, force: true }));
+  const clock = new VirtualClock();
+  const app = await buildApp({ home, token: 't', clock });
+  const { runtime } = app;
+  let runs = 0;
+  let storeOpenAtRun = true;
+  runtime.scheduler.add({ name: 'count', intervalMs: 10_000, run: () => { runs++; storeOpenAtRun &&= runtime.core.db.open; } });
+  runtime.scheduler.add({ name: 'boom', intervalMs: 10_000, run: () => { throw new Error('boom'); } });
+  await clock.advance(60_000);
+  assert.equal(runs, 0, 'background work waits for the app to be ready');
+  await app.server.ready();
+  await clock.advance(60_000);
+  assert.equal(runs, 6);
+  const health = await app.server.inject({ url: '/health' });
+  assert.equal(health.statusCode, 200, 'a throwing task leaves the backend serving');
+  await app.server.close();
+  assert.equal(runtime.core.db.open, false, 'the store is closed with the app');
+  await clock.advance(60_000);
+  assert.equal(runs, 6, 'no task runs after close');
+  assert.ok(storeOpenAtRun);
+  await runtime.close();
+});
