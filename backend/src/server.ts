@@ -5,6 +5,7 @@ import closeWithGrace from 'close-with-grace';
 import { buildApp, type App } from './app';
 import { acquireHomeLock } from './store/lock';
 import { ErrorLog } from './util/error-log';
+import { checkStore, damagedMessage } from './store/check';
 import { ensureHome } from './store/home';
 
 export interface Handshake {
@@ -32,6 +33,9 @@ export async function startServer(opts: StartOptions): Promise<{ app: App; hands
   const token = opts.token ?? randomBytes(24).toString('base64url');
   let app: App;
   try {
+    const store = join(home, 'mlops.db');
+    const check = await checkStore(store, Number(process.env.MLOPS_CHECK_BUDGET_MS) || 5000);
+    if (check.status === 'damaged') throw new Error(damagedMessage(store, check));
     app = await buildApp({ home, token, logger: opts.logger ?? false });
   } catch (err) {
     lock.release();

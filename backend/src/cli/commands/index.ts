@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerServe } from './serve';
+import { registerDoctor } from './doctor';
 import { registerServing } from './serving';
 import { registerTracking } from './tracking';
 import { registerRegistry } from './registry';
@@ -17,6 +18,7 @@ import { registerK8s } from './k8s';
 /** One line per command group; each feature adds its own file in this folder. */
 export function registerCommands(program: Command): void {
   registerServe(program);
+  registerDoctor(program);
   registerServing(program);
   registerTracking(program);
   registerRegistry(program);
