@@ -54,8 +54,8 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     forceCloseConnections: false,
     // Model and endpoint names travel as path parameters (find-my-way's default cap is 100 characters).
     routerOptions: { maxParamLength: 1000 },
-    // Errors the router raises before any route runs (a malformed %-escape, a path parameter over the cap).
     clientErrorHandler: clientError,
+    // Errors the router raises before any route runs (a malformed %-escape, a path parameter over the cap).
     frameworkErrors: (err, _req, reply) => {
       const long = err.code === 'FST_ERR_MAX_PARAM_LENGTH';
       const body = { error_code: 'INVALID_PARAMETER_VALUE', message: long ? 'A path parameter is longer than 1000 characters' : 'Malformed URL' };
@@ -65,12 +65,6 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   const routes: { method: string; url: string }[] = [];
   server.addHook('onRoute', (r) => {
     for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, url: r.url });
-  });
-  server.addHook('onRequest', async (req) => {
-    for (const [name, max] of HEADER_LIMITS) {
-      const v = req.headers[name];
-      if (v !== undefined && String(v).length > max) throw invalid(`Header ${name} is ${String(v).length} characters; the limit is ${max}`);
-    }
   });
   const runtime = await Runtime.open({
     home: opts.home,
@@ -93,6 +87,13 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     const got = Buffer.from(req.headers.authorization ?? '');
     if (got.length !== expected.length || !timingSafeEqual(got, expected)) {
       await reply.code(401).send({ error_code: 'UNAUTHENTICATED', message: 'Missing or wrong bearer token' });
+    }
+  });
+  // after the token check, so a request without the token learns nothing from the limits
+  server.addHook('onRequest', async (req) => {
+    for (const [name, max] of HEADER_LIMITS) {
+      const v = req.headers[name];
+      if (v !== undefined && String(v).length > max) throw invalid(`Header ${name} is ${String(v).length} characters; the limit is ${max}`);
     }
   });
   // An answer sent before the request body arrived whole (a refused or failed upload): close the connection

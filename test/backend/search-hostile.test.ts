@@ -164,6 +164,8 @@ void describe('search under hostile filters (file database)', () => {
     assert.deepEqual([bad.statusCode, JSON.parse(bad.body).error_code], [400, 'INVALID_PARAMETER_VALUE']);
     const actor = await h.call('POST', M('registered-models/create'), { name: 'm1' }, { 'x-mlops-actor': 'a'.repeat(257) });
     rejects(actor, /x-mlops-actor .* limit is 256/, 'long actor header');
+    const anon = await h.app.server.inject({ method: 'POST', url: M('registered-models/create'), payload: { name: 'm2' }, headers: { 'x-mlops-actor': 'a'.repeat(257) } });
+    assert.equal(anon.statusCode, 401, 'the token is checked first');
   });
 
   void test('over-long headers and malformed requests on a real socket get MLflow-shaped 4xx', async () => {
