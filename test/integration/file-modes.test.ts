@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { api, startBackend, tempHome } from '../helpers/backend';
 
@@ -26,6 +26,25 @@ void test('a new home is 0700 and the store, its WAL files, the lock and the han
   } finally {
     await b.stop();
     rmSync(parent, { recursive: true, force: true });
+  }
+});
+
+void test('the backend listens on 127.0.0.1 only and wants its per-start token', { timeout: 60_000 }, async () => {
+  const b = await startBackend();
+  const other = await startBackend();
+  try {
+    const port = Number(new URL(b.url).port).toString(16).toUpperCase().padStart(4, '0');
+    // /proc/net/tcp{,6}: local address and port of every socket; 0A is LISTEN. IPv6 listeners would show in tcp6.
+    const listening = ['/proc/net/tcp', '/proc/net/tcp6'].flatMap((f) => readFileSync(f, 'utf8').split('\n').slice(1)).map((l) => l.trim().split(/\s+/)).filter((c) => c[1]?.endsWith(`:${port}`) && c[3] === '0A');
+    assert.deepEqual(listening.map((c) => c[1]), [`0100007F:${port}`]);
+    assert.notEqual(b.token, other.token, 'a new token per start');
+    assert.equal((await api(b, 'GET', '/api/2.0/mlflow/experiments/search?max_results=1')).status, 200);
+    assert.equal((await api({ url: b.url, token: other.token }, 'GET', '/api/2.0/mlflow/experiments/search?max_results=1')).status, 401);
+  } finally {
+    await b.stop();
+    await other.stop();
+    rmSync(b.home, { recursive: true, force: true });
+    rmSync(other.home, { recursive: true, force: true });
   }
 });
 
