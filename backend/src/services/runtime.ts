@@ -67,6 +67,7 @@ export class Runtime {
         audit: core.audit,
         repo,
         driftSamples: () => this.drift.metricSamples(),
+        clock: this.clock,
         log: (m) => this.log.error(m),
         ...(o.serving?.tickMs ? { tickMs: o.serving.tickMs } : {}),
       });

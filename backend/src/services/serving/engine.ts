@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { AuditLog } from '../../store/audit';
+import { systemClock, type Clock } from '../../util/clock';
 import type { AbArm } from './ab';
 import { ApiError, invalid, notFound } from '../../util/errors';
 import { DEFAULT_GUARDRAILS, Endpoint, type EndpointView, type RollbackRecord, type Variant } from './endpoint';
@@ -27,6 +28,8 @@ export interface EngineOptions {
   random?: () => number;
   /** Where failures of the background loop (canary steps, guardrails) are reported. */
   log?: (message: string) => void;
+  /** Canary ramp times (the runtime's clock). */
+  clock?: Clock;
   /** ml_drift_score's samples (the drift service). */
   driftSamples?: () => Promise<readonly DriftSample[]>;
 }
@@ -54,8 +57,10 @@ export class ServingEngine {
   private readonly timer: NodeJS.Timeout;
   private readonly random: () => number;
   private closed = false;
+  private readonly clock: Clock;
 
   constructor(private readonly o: EngineOptions) {
+    this.clock = o.clock ?? systemClock;
     this.metrics = new ServingMetrics(() => o.repo.accuracy(), o.driftSamples);
     this.random = o.random ?? Math.random;
     this.timer = setInterval(() => this.tick(), o.tickMs ?? 200);
@@ -151,7 +156,7 @@ export class ServingEngine {
     v.role = 'candidate';
     v.weight = first;
     stable.weight = 100 - first;
-    ep.canary = s.strategy === 'canary' ? { steps: s.steps, index: 0, intervalMs: s.intervalMs, nextAt: Date.now() + s.intervalMs } : null;
+    ep.canary = s.strategy === 'canary' ? { steps: s.steps, index: 0, intervalMs: s.intervalMs, nextAt: this.clock.now() + s.intervalMs } : null;
     if (first >= 100) gone.push(...ep.promote(v));
     return gone;
   }
@@ -372,7 +377,7 @@ export class ServingEngine {
 
   /** Canary steps and guardrails. One endpoint's failure (a store write that throws) is logged and counted; the loop goes on. */
   private tick(): void {
-    const now = Date.now();
+    const now = this.clock.now();
     for (const ep of [...this.endpoints.values()]) {
       try {
         this.step(ep, now);
@@ -407,7 +412,10 @@ export class ServingEngine {
     this.o.audit.append({ actor: 'canary', action: 'endpoint.canary_step', objectType: 'endpoint', objectId: ep.name, before, after: snapshot(ep), reason: `${cand.id} at ${pct} %` });
   }
 
-  /** Re-creates the endpoints stored by an earlier backend: stable and previous come back; trials do not. */
+  /**
+   * Re-creates the endpoints stored by an earlier backend: stable and previous come back, and a canary ramp resumes
+   * at the step it was on (its next step when it was due); other trials (A/B arms, shadows) do not.
+   */
   async restore(actor: string): Promise<string[]> {
     const problems: string[] = [];
     for (const { name, config } of this.o.repo.endpoints()) {
@@ -424,8 +432,30 @@ export class ServingEngine {
       }
       const ep = this.endpoints.get(name);
       if (ep && cfg.guardrails) ep.guardrails = { ...DEFAULT_GUARDRAILS, ...cfg.guardrails };
+      if (ep?.stable && cfg.canary) await this.resumeCanary(ep, cfg, actor, problems);
     }
     return problems;
+  }
+
+  private async resumeCanary(ep: Endpoint, cfg: PersistedEndpoint, actor: string, problems: string[]): Promise<void> {
+    const c = cfg.canary!;
+    const cand = cfg.variants.find((x) => x.role === 'candidate');
+    if (!cand) return;
+    try {
+      await this.deploy(ep.name, { model: cand.id, strategy: 'canary', steps: c.steps, step_interval_s: c.interval_ms / 1000 }, actor);
+    } catch (err) {
+      problems.push(`${ep.name}: canary ${cand.id}: ${(err as Error).message}`);
+      return;
+    }
+    const live = ep.canary;
+    const v = ep.byRole('candidate');
+    if (!live || !v || !ep.stable) return;
+    const before = snapshot(ep);
+    live.index = Math.min(c.step, c.steps.length - 1);
+    v.weight = c.steps[live.index]!;
+    ep.stable.weight = 100 - v.weight;
+    live.nextAt = c.next_at ?? this.clock.now() + c.interval_ms;
+    this.changed(ep, before);
   }
 
   async close(): Promise<void> {

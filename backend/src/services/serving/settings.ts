@@ -65,7 +65,8 @@ export function validateEndpointName(name: string): void {
 export interface PersistedEndpoint {
   strategy: Strategy;
   variants: { id: string; role: Role; weight: number }[];
-  canary: { steps: number[]; step: number; interval_ms: number } | null;
+  /** next_at: when the next step is due (epoch ms), so a restarted backend resumes the ramp on time. */
+  canary: { steps: number[]; step: number; interval_ms: number; next_at?: number } | null;
   guardrails: Guardrails;
 }
 
@@ -73,7 +74,7 @@ export function snapshot(ep: Endpoint): PersistedEndpoint {
   return {
     strategy: ep.strategy,
     variants: ep.variants.map((v) => ({ id: v.id, role: v.role, weight: v.weight })),
-    canary: ep.canary ? { steps: [...ep.canary.steps], step: ep.canary.index, interval_ms: ep.canary.intervalMs } : null,
+    canary: ep.canary ? { steps: [...ep.canary.steps], step: ep.canary.index, interval_ms: ep.canary.intervalMs, next_at: ep.canary.nextAt } : null,
     guardrails: { ...ep.guardrails },
   };
 }
