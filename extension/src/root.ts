@@ -80,6 +80,7 @@ export class Extension implements vscode.Disposable {
       this.backend.onDidChangeState((s) => {
         void setContext('mlops.backend.running', s.kind === 'running');
         void setContext('mlops.backend.state', s.kind);
+        this.terminalEnv(s.kind === 'running' ? this.backend.client?.endpoint : undefined);
         if (s.kind !== 'running') refreshAll(['experiments', 'runs', 'models', 'endpoints', 'jobs', 'drift']);
         // A connected backend keeps its log in its own home.
         else
@@ -122,6 +123,18 @@ export class Extension implements vscode.Disposable {
     registerEndpointCommands(d, client, uri);
     registerDriftCommands(d, client, uri, () => refreshAll(['drift']));
     registerJobCommands(d, client);
+  }
+
+  /**
+   * New terminals get MLFLOW_TRACKING_URI/TOKEN of the running backend, so `python train.py` logs into this store with
+   * no setup. Not persisted: the port and token change with every backend start.
+   */
+  private terminalEnv(ep: { url: string; token: string } | undefined): void {
+    const env = this.context.environmentVariableCollection;
+    env.persistent = false;
+    if (!ep) return env.clear();
+    env.replace('MLFLOW_TRACKING_URI', ep.url);
+    env.replace('MLFLOW_TRACKING_TOKEN', ep.token);
   }
 
   dispose(): void {

@@ -6,6 +6,7 @@ import { openWorkbench, OUT, startBackend, webview, type Workbench } from './har
 import { openCore } from '../../backend/src/core';
 import { registerOnnxModel, sampleRows } from '../fixtures/onnx/harness';
 import { CHALLENGER, CHAMPION, FEATURES, linearClassifier } from '../fixtures/onnx/models';
+import { python } from '../helpers/backend';
 import { call, seedExperiment, seedModel, type Api } from './seed';
 import { answerDialog, answerInput, choose, expand, notification, quickPlaceholder, resetUi, runCommand, showPanes, waitFor, waitServing, type EndpointState } from './ui';
 
@@ -121,6 +122,41 @@ void describe('VS Code extension in code-server', { timeout: 1_800_000 }, () => 
     const log = await waitFor('first paint log line', () => /\[compare\] first paint (\d+) ms: (\d+) charts, (\d+) series/.exec(wb.outputLog()));
     assert.equal(Number(log[3]), 6, '2 metrics × 3 runs');
     await wb.screenshot('compare');
+  });
+
+  void it('Compare Runs with one run selected says it needs two (and offers to open that run)', T, async () => {
+    const { page } = wb;
+    await showPanes(page, 'Experiments');
+    await expand(page, /^iris \d+ runs/);
+    await page.getByRole('treeitem', { name: /^iris-run-3/ }).click();
+    await waitFor('1 run selected', async () => (await page.locator('.monaco-list-row.selected[role="treeitem"]').count()) === 1);
+    const header = page.locator('.pane-header', { hasText: /^Experiments/ });
+    await header.hover();
+    await header.locator('a[aria-label="Compare Runs"]').click();
+    const note = await notification(page, 'Compare Runs needs at least two runs; only one is selected');
+    await note.locator('.monaco-button', { hasText: 'Open This Run' }).waitFor();
+    assert.equal(await page.locator('iframe.webview').count(), 0, 'no comparison of one run opened');
+  });
+
+  void it('a new terminal has MLFLOW_TRACKING_URI/TOKEN: `python script.py` logs into the store with no setup', T, async () => {
+    const { page } = wb;
+    const api = await backend();
+    const search = () => call<{ runs?: { data: { params?: { key: string; value: string }[] } }[] }>(api, 'POST', '/api/2.0/mlflow/runs/search', { experiment_ids: ['0'] });
+    const before = (await search()).runs?.length ?? 0;
+    // Its own script: a run of train.py would change what the train.py CodeLens test counts.
+    writeFileSync(join(workspace, 'terminal_run.py'), 'import mlflow\n\nwith mlflow.start_run(run_name="from-terminal"):\n    mlflow.log_param("via", "terminal")\n');
+    await runCommand(page, 'Terminal: Create New Terminal');
+    const term = page.locator('.terminal-wrapper .xterm').last();
+    await term.waitFor({ timeout: 60_000 });
+    await term.click();
+    await page.keyboard.type(`'${python()}' terminal_run.py\n`);
+    const after = await waitFor('the run train.py logged', async () => {
+      const runs = (await search()).runs ?? [];
+      return runs.length > before ? runs : undefined;
+    }, 150_000);
+    assert.ok(after.some((r) => r.data.params?.some((p) => p.key === 'via' && p.value === 'terminal')), 'the run has the param the script logged');
+    await wb.screenshot('terminal-train');
+    await runCommand(page, 'Terminal: Kill All Terminals');
   });
 
   void it('the status bar follows a killed backend and its automatic restart', T, async () => {

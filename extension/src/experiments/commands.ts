@@ -4,7 +4,7 @@ import type { ApiClient } from '../backend/client';
 import { ComparePanel, type CompareDeps } from '../compare/panel';
 import type { Disposer } from '../util/disposable';
 import { formatMetric } from '../util/format';
-import { ask, pick, pickMany, registerCommand } from '../vscode/commands';
+import { ask, Cancelled, pick, registerCommand } from '../vscode/commands';
 import type { ExperimentNode, ExperimentsModel } from './model';
 
 export interface ExperimentCommandDeps {
@@ -25,8 +25,10 @@ async function chooseRuns(deps: ExperimentCommandDeps, args: unknown[]): Promise
   const selected = runIdsOf(Array.isArray(second) ? (second as ExperimentNode[]) : [first as ExperimentNode | undefined]);
   if (selected.length > 0) return selected;
   const inView = runIdsOf(deps.selection());
-  if (inView.length > 1) return inView;
-  const picked = await pickMany(runItems(deps), { placeHolder: 'Runs to compare (select several)', matchOnDescription: true });
+  if (inView.length > 0) return inView;
+  // Accepting an empty pick is answered (below); dismissing the picker ends quietly.
+  const picked = await vscode.window.showQuickPick(runItems(deps), { placeHolder: 'Runs to compare (select two or more)', matchOnDescription: true, canPickMany: true, ignoreFocusOut: true });
+  if (!picked) throw new Cancelled();
   return picked.map((p) => p.runId);
 }
 
@@ -63,7 +65,13 @@ export async function openRun(client: () => Promise<ApiClient>, runId: string): 
 export function registerExperimentCommands(d: Disposer, deps: ExperimentCommandDeps): void {
   const open = (runId: string) => openRun(deps.client, runId);
   registerCommand(d, 'mlops.compareRuns', async (...args: unknown[]) => {
-    const ids = await chooseRuns(deps, args);
+    const ids = [...new Set(await chooseRuns(deps, args))];
+    if (ids.length < 2) {
+      const msg = ids.length ? 'MLOps: Compare Runs needs at least two runs; only one is selected (Ctrl+click or Shift+click more runs in the Experiments view).' : 'MLOps: Compare Runs needs at least two runs; none is selected.';
+      const r = await vscode.window.showInformationMessage(msg, ...(ids.length ? ['Open This Run'] : []));
+      if (r) await open(ids[0]!);
+      return;
+    }
     const panel = new ComparePanel({ ...deps.compare, openRun: open }, ids);
     deps.panels.add(panel);
     d.track(panel.onDidDispose(() => deps.panels.delete(panel)));
