@@ -1,5 +1,4 @@
 import Fastify, { type FastifyInstance, type FastifyError, type FastifyReply } from 'fastify';
-import { timingSafeEqual } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ErrorLog } from './util/error-log';
@@ -11,6 +10,7 @@ import { mlflowRoutes } from './api/mlflow/routes';
 import { artifactRoutes } from './api/mlflow/artifacts';
 import { v1Routes } from './api/v1/routes';
 import { servingRoutes } from './api/serving';
+import { installAuth } from './api/auth';
 
 export interface AppOptions {
   /** Folder holding mlops.db and artifacts/. */
@@ -36,14 +36,11 @@ export interface App {
   readonly runtime: Runtime;
 }
 
-/** Paths that need no token: liveness and readiness (Kubernetes probes carry no token), no data. */
 /** Headers the backend stores (the audit log's actor and reason): bounded like the fields they land in. */
 const HEADER_LIMITS: readonly (readonly [string, number])[] = [
   ['x-mlops-actor', 256],
   ['x-mlops-reason', 8000],
 ];
-
-const PUBLIC = new Set(['/health', '/v2/health/live', '/v2/health/ready']);
 
 export async function buildApp(opts: AppOptions): Promise<App> {
   const server = Fastify({
@@ -73,22 +70,15 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     ...(opts.serving ? { serving: opts.serving } : {}),
     ...(opts.jobs ? { jobs: opts.jobs } : {}),
     logger: server.log,
-    // Jobs log into this backend with its token.
+    token: opts.token,
+    // Jobs log into this backend, each with a token of its own (services/jobs/tokens.ts).
     endpoint: () => {
       const addr = server.server.address();
-      return addr && typeof addr === 'object' ? { url: `http://127.0.0.1:${addr.port}`, token: opts.token } : null;
+      return addr && typeof addr === 'object' ? { url: `http://127.0.0.1:${addr.port}` } : null;
     },
   });
   const ctx = runtime.core;
-  const expected = Buffer.from(`Bearer ${opts.token}`);
-  server.addHook('onRequest', async (req, reply) => {
-    const path = req.url.split('?', 1)[0] ?? '';
-    if (PUBLIC.has(path)) return;
-    const got = Buffer.from(req.headers.authorization ?? '');
-    if (got.length !== expected.length || !timingSafeEqual(got, expected)) {
-      await reply.code(401).send({ error_code: 'UNAUTHENTICATED', message: 'Missing or wrong bearer token' });
-    }
-  });
+  installAuth(server, { ctx, token: opts.token, tokens: runtime.jobs.tokens, secrets: runtime.secrets });
   // after the token check, so a request without the token learns nothing from the limits
   server.addHook('onRequest', async (req) => {
     for (const [name, max] of HEADER_LIMITS) {

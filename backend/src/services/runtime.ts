@@ -9,6 +9,7 @@ import { ServingEngine } from './serving/engine';
 import { RegistryResolver, type ModelResolver } from './serving/resolver';
 import { Scheduler } from './scheduler';
 import { ServingRepository } from './serving/repository';
+import { KnownSecrets } from './secrets';
 
 export interface RuntimeOptions {
   /** Folder holding mlops.db and artifacts/. */
@@ -17,15 +18,17 @@ export interface RuntimeOptions {
   dbFile?: string;
   clock?: Clock;
   logger?: Logger;
-  /** Where jobs send their MLflow calls (the listening backend and its token); null while it does not listen. */
-  endpoint?: () => { url: string; token: string } | null;
+  /** Where jobs send their MLflow calls (the listening backend); null while it does not listen. Jobs get tokens of their own. */
+  endpoint?: () => { url: string } | null;
+  /** The backend's own bearer token: a secret masked wherever it could show (job logs, lineage, API answers). */
+  token?: string;
   serving?: {
     /** Defaults to the registry. */
     resolver?: ModelResolver;
     /** How often canary steps and guardrails are checked. */
     tickMs?: number;
   };
-  jobs?: Omit<JobServiceOptions, 'endpoint'>;
+  jobs?: Omit<JobServiceOptions, 'endpoint' | 'secrets'>;
 }
 
 /**
@@ -43,6 +46,8 @@ export class Runtime {
   readonly pipelines: PipelineService;
   /** The tick loop for background work (monitors and other periodic tasks add themselves here). */
   readonly scheduler: Scheduler;
+  /** Every secret value the backend knows, for masking by value. */
+  readonly secrets: KnownSecrets;
   /** Background work that must end before the store closes, in construction order (stop() runs it backwards). */
   private readonly stoppers: [string, () => unknown][] = [];
   /** Resources, in construction order (close() runs it backwards). */
@@ -56,6 +61,7 @@ export class Runtime {
     this.log = o.logger ?? silentLogger;
     const core = (this.core = openCore(o.home, o.dbFile));
     this.closers.push(['store', () => core.db.close()]);
+    this.secrets = new KnownSecrets(core.db, o.token ?? null);
     try {
       this.servingRepo = new ServingRepository(core.db);
       const repo = this.servingRepo;
@@ -73,7 +79,7 @@ export class Runtime {
       });
       // The engine closes the serving repository (its log writer) with its models.
       this.closers.push(['serving engine', () => this.engine.close()]);
-      this.jobs = new JobService(core, { ...o.jobs, endpoint: o.endpoint ?? (() => null) });
+      this.jobs = new JobService(core, { ...o.jobs, endpoint: o.endpoint ?? (() => null), secrets: () => this.secrets.values() });
       this.stoppers.push(['jobs', () => this.jobs.close()]);
       this.pipelines = new PipelineService(core, this.jobs);
       this.stoppers.push(['pipelines', () => this.pipelines.close()]);

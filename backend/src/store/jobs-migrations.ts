@@ -72,4 +72,25 @@ CREATE TABLE step_cache (
     // How the launcher applied the job's CPU and memory limits (JSON): cgroup, CPU affinity, watchdog or Docker.
     sql: 'ALTER TABLE jobs ADD COLUMN limits TEXT;',
   },
+  {
+    name: 'jobs/003-job-tokens',
+    // Each job's own bearer token, by its sha256 (the token itself is never stored), and what it may write: its
+    // run, and the runs and logged models it created. A token is revoked when its job's attempt ends.
+    sql: `
+CREATE TABLE job_tokens (
+  token_hash TEXT PRIMARY KEY,
+  job_id TEXT NOT NULL,
+  experiment_id TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  revoked_at INTEGER
+) WITHOUT ROWID;
+CREATE INDEX job_tokens_by_job ON job_tokens (job_id);
+CREATE TABLE job_token_grants (
+  token_hash TEXT NOT NULL REFERENCES job_tokens(token_hash) ON DELETE CASCADE,
+  kind TEXT NOT NULL CHECK (kind IN ('run', 'model')),
+  object_id TEXT NOT NULL,
+  PRIMARY KEY (token_hash, kind, object_id)
+) WITHOUT ROWID;
+`,
+  },
 ];

@@ -5,7 +5,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { CoreContext } from '../../context';
 import type { JobService } from '../../services/jobs/service';
-import { maskEnv, normalizeSpec, type JobInput } from '../../services/jobs/spec';
+import { normalizeSpec, type JobInput } from '../../services/jobs/spec';
+import type { KnownSecrets } from '../../services/secrets';
+import { maskArgv, maskEnv, maskText } from '../../util/mask';
 import type { Job, JobStatus } from '../../services/jobs/types';
 import type { LogEvent } from '../../services/jobs/logs';
 import type { PipelineService } from '../../services/pipelines/service';
@@ -13,8 +15,11 @@ import { reproduceRun } from '../../services/jobs/reproduce';
 import { invalid } from '../../util/errors';
 import { PipelineCancelBody, PipelineRunView } from './contract';
 
-/** The job as the API shows it: secret-looking env values masked. */
-export const publicJob = (j: Job): Job => ({ ...j, spec: { ...j.spec, env: maskEnv(j.spec.env) } });
+/** The job as the API shows it: secrets in its env and command masked (by name and by value). */
+export const publicJob = (j: Job, secrets: readonly string[] = []): Job => ({
+  ...j,
+  spec: { ...j.spec, env: maskEnv(j.spec.env, secrets), command: maskArgv(j.spec.command, secrets) },
+});
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 const ListQuery = Type.Object({
@@ -80,8 +85,9 @@ function streamLogs(jobs: JobService, job: Job, raw: ServerResponse, open: Set<S
 }
 
 /** /api/v1/jobs and /api/v1/pipelines: training jobs (Docker or local), their live logs, and pipelines of them. */
-export const jobRoutes: FastifyPluginAsync<{ ctx: CoreContext; jobs: JobService; pipelines: PipelineService }> = async (parent: FastifyInstance, opts) => {
-  const { ctx, jobs, pipelines } = opts;
+export const jobRoutes: FastifyPluginAsync<{ ctx: CoreContext; jobs: JobService; pipelines: PipelineService; secrets: KnownSecrets }> = async (parent: FastifyInstance, opts) => {
+  const { ctx, jobs, pipelines, secrets } = opts;
+  const show = (j: Job): Job => publicJob(j, secrets.values());
   const open = new Set<ServerResponse>();
   // Log streams never end on their own; end them before close, or server.close() would wait for them.
   parent.addHook('preClose', async () => {
@@ -94,23 +100,24 @@ export const jobRoutes: FastifyPluginAsync<{ ctx: CoreContext; jobs: JobService;
     const base = typeof body.base_dir === 'string' && body.base_dir ? body.base_dir : process.cwd();
     const { launcher, spec } = normalizeSpec(body, base);
     const job = await jobs.submit(launcher, spec);
-    return reply.code(201).send(publicJob(job));
+    return reply.code(201).send(show(job));
   });
   app.get('/api/v1/jobs', { schema: { querystring: ListQuery } }, async (req) => ({
-    jobs: jobs.list({ ...(req.query.status ? { status: req.query.status as JobStatus } : {}), ...(req.query.limit ? { limit: req.query.limit } : {}) }).map(publicJob),
+    jobs: jobs.list({ ...(req.query.status ? { status: req.query.status as JobStatus } : {}), ...(req.query.limit ? { limit: req.query.limit } : {}) }).map(show),
   }));
-  app.get('/api/v1/jobs/:id', { schema: { params: IdParams } }, async (req) => publicJob(jobs.get(req.params.id)));
+  app.get('/api/v1/jobs/:id', { schema: { params: IdParams } }, async (req) => show(jobs.get(req.params.id)));
   const actor = (req: FastifyRequest): string => {
     const h = req.headers['x-mlops-actor'];
     return typeof h === 'string' && h ? h : ctx.defaultActor;
   };
-  app.post('/api/v1/jobs/:id/cancel', { schema: { params: IdParams } }, async (req) => publicJob(await jobs.cancel(req.params.id, { actor: actor(req) })));
+  app.post('/api/v1/jobs/:id/cancel', { schema: { params: IdParams } }, async (req) => show(await jobs.cancel(req.params.id, { actor: actor(req) })));
   app.get('/api/v1/jobs/:id/logs', { schema: { params: IdParams, querystring: LogQuery } }, async (req, reply) => {
     const job = jobs.get(req.params.id);
     const follow = req.query.follow ?? (req.headers.accept ?? '').includes('text/event-stream');
     if (!follow) {
+      // Logs are masked as they are written; masking again on read covers secrets learnt since (and older logs).
       const text = await readFile(job.log_file, 'utf8').catch(() => '');
-      return reply.type('text/plain; charset=utf-8').send(text);
+      return reply.type('text/plain; charset=utf-8').send(maskText(text, secrets.values()));
     }
     reply.hijack();
     streamLogs(jobs, job, reply.raw, open);
@@ -121,7 +128,7 @@ export const jobRoutes: FastifyPluginAsync<{ ctx: CoreContext; jobs: JobService;
   const ReproduceBody = Type.Object({ force: Type.Optional(Type.Boolean()) });
   app.post('/api/v1/runs/:run_id/reproduce', { schema: { params: RunParams, body: ReproduceBody } }, async (req) => {
     const plan = await reproduceRun(ctx, jobs, req.params.run_id, req.body?.force ?? false);
-    return plan.job ? { ...plan, job: publicJob(plan.job) } : plan;
+    return plan.job ? { ...plan, job: show(plan.job) } : plan;
   });
 
   app.post('/api/v1/pipelines/runs', { schema: { body: PipelineBody } }, async (req, reply) => {

@@ -10,6 +10,6 @@ export async function v1Routes(app: FastifyInstance, opts: { runtime: Runtime })
   const { core: ctx, jobs, pipelines, drift } = opts.runtime;
   coreV1Routes(app, ctx);
   await app.register(extensionRoutes, { ctx });
-  await app.register(jobRoutes, { ctx, jobs, pipelines });
+  await app.register(jobRoutes, { ctx, jobs, pipelines, secrets: opts.runtime.secrets });
   await app.register(driftRoutes, { ctx, drift });
 }

@@ -10,8 +10,9 @@ import { JobLogs } from './logs';
 import { GpuPool, detectGpus } from './gpu';
 import { JobRepo } from './repository';
 import { codeState, dataDigests } from './lineage';
-import { maskEnv } from './spec';
-import { createJobRun, logDataInputs, logFileIn, runArtifactDir, setLineage, setRunStatus, setRunTags } from './runs';
+import { JobTokens } from './tokens';
+import { maskArgv, maskEnv, maskText } from '../../util/mask';
+import { createJobRun, experimentIdFor, logDataInputs, logFileIn, runArtifactDir, setLineage, setRunStatus, setRunTags } from './runs';
 import type { AppliedLimits, EndReason, ExitInfo, Job, JobSpec, JobStatus, Launcher, LauncherKind, Running } from './types';
 import { LaunchError } from './types';
 
@@ -24,8 +25,10 @@ export interface JobServiceOptions {
   allowGpuSharing?: boolean;
   /** Default: from DOCKER_HOST / the local socket, like the docker CLI. */
   docker?: Docker;
-  /** Where jobs send their MLflow calls; null when the backend is not listening. */
-  endpoint: () => { url: string; token: string } | null;
+  /** Where jobs send their MLflow calls; null when the backend is not listening. Each job gets a token of its own. */
+  endpoint: () => { url: string } | null;
+  /** Secret values the backend knows (its token, sync secrets): masked in logs and lineage, kept from local jobs' env. */
+  secrets?: () => readonly string[];
 }
 
 interface Outcome {
@@ -63,7 +66,8 @@ const RETRYABLE: ReadonlySet<EndReason> = new Set(['exit', 'oom', 'lost']);
  */
 export class JobService {
   readonly repo: JobRepo;
-  readonly logs = new JobLogs();
+  readonly logs: JobLogs;
+  readonly tokens: JobTokens;
   /** Set by init(). */
   docker!: Docker;
   private launchers!: Record<LauncherKind, Launcher>;
@@ -78,6 +82,8 @@ export class JobService {
     private readonly opts: JobServiceOptions,
   ) {
     this.repo = new JobRepo(ctx.db);
+    this.tokens = new JobTokens(ctx.db);
+    this.logs = new JobLogs((text) => maskText(text, this.secrets()));
     this.concurrency = opts.concurrency ?? (Number(process.env.MLOPS_JOB_CONCURRENCY) || 2);
   }
 
@@ -88,6 +94,7 @@ export class JobService {
     this.launchers = { docker: new DockerLauncher(this.docker, homeLabel), local: new LocalLauncher() };
     this.gpus = new GpuPool(this.opts.gpus ?? (await detectGpus()), this.opts.allowGpuSharing ?? false);
     for (const job of this.repo.running()) await this.reattach(job);
+    this.tokens.revokeEnded();
     await this.removeOrphans();
     this.pump();
   }
@@ -110,8 +117,8 @@ export class JobService {
       code_commit: code.commit,
       code_dirty: code.dirty,
       code_diff_digest: code.diffDigest,
-      command: JSON.stringify(spec.command),
-      environment: maskEnv(spec.env),
+      command: JSON.stringify(maskArgv(spec.command, this.secrets())),
+      environment: maskEnv(spec.env, this.secrets()),
     });
     const dir = runArtifactDir(this.ctx, run.artifactUri);
     const logFile = dir ? logFileIn(dir) : join(this.ctx.home, 'jobs', `${jobId}.log`);
@@ -207,15 +214,33 @@ export class JobService {
     return this.gpus.take(want, r.gpuIds);
   }
 
+  private secrets(): readonly string[] {
+    return this.opts.secrets?.() ?? [];
+  }
+
+  /**
+   * The job's environment: its own token for its run (never the backend's), and for a local job the backend's
+   * environment without the backend's secrets and MLflow credentials (the job's client must use its token).
+   */
   private env(job: Job): Record<string, string> {
     const ep = this.opts.endpoint();
-    const env: Record<string, string> = { ...job.spec.env, MLOPS_JOB_ID: job.job_id, MLFLOW_EXPERIMENT_NAME: job.spec.experiment };
+    const env: Record<string, string> = job.launcher === 'local' ? inheritedEnv(this.secrets()) : {};
+    Object.assign(env, job.spec.env, { MLOPS_JOB_ID: job.job_id, MLFLOW_EXPERIMENT_NAME: job.spec.experiment });
     if (job.run_id) env.MLFLOW_RUN_ID = job.run_id;
     if (ep) {
       env.MLFLOW_TRACKING_URI = process.env.MLOPS_JOB_TRACKING_URI || ep.url;
-      env.MLFLOW_TRACKING_TOKEN = ep.token;
+      env.MLFLOW_TRACKING_TOKEN = this.tokens.issue(job.job_id, this.experimentOf(job), job.run_id);
     }
     return env;
+  }
+
+  private experimentOf(job: Job): string {
+    try {
+      if (job.run_id) return this.ctx.tracking.runs.get(job.run_id).info.experiment_id;
+    } catch {
+      // The run was deleted: the token still names the job's experiment.
+    }
+    return experimentIdFor(this.ctx, job.spec.experiment);
   }
 
   private async launch(job: Job, a: Active): Promise<void> {
@@ -282,6 +307,8 @@ export class JobService {
   }
 
   private finish(job: Job, o: Outcome): void {
+    // The attempt is over: its token dies now (a retry gets a new one).
+    this.tokens.revokeJob(job.job_id);
     const a = this.active.get(job.job_id);
     if (a?.timer) clearTimeout(a.timer);
     if (a) this.gpus.give(a.gpus);
@@ -358,4 +385,15 @@ export class JobService {
       await docker.cleanup(c.id);
     }
   }
+}
+
+/** The backend's environment as a local job inherits it: no backend token, no known secret, no MLflow credentials. */
+function inheritedEnv(secrets: readonly string[]): Record<string, string> {
+  const known = new Set(secrets);
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v === undefined || known.has(v) || k === 'MLOPS_TOKEN' || k.startsWith('MLFLOW_TRACKING_')) continue;
+    out[k] = v;
+  }
+  return out;
 }

@@ -136,11 +136,5 @@ export function normalizeSpec(i: JobInput, base: string): { launcher: LauncherKi
   return { launcher, spec };
 }
 
-const SECRET = /(TOKEN|SECRET|PASSW(OR)?D|PASSPHRASE|CREDENTIAL|PRIVATE|API_?KEY|ACCESS_?KEY|AUTH)/i;
-
-/** Env as recorded for reproduction: values of secret-looking names are masked. */
-export function maskEnv(env: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, SECRET.test(k) ? '***' : v]));
-}
-
-export const isMasked = (v: string): boolean => v === '***';
+/** Env as recorded for reproduction: values of secret-looking names masked (see util/mask.ts). */
+export { isMasked, maskEnv } from '../../util/mask';

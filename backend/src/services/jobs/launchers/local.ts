@@ -64,7 +64,8 @@ export class LocalLauncher implements Launcher {
     const child = execa(file!, args, {
       cwd: spec.cwd,
       env,
-      extendEnv: true,
+      // The service hands over the whole environment (the backend's, minus its secrets).
+      extendEnv: false,
       detached: true,
       reject: false,
       buffer: false,
