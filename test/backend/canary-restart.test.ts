@@ -20,7 +20,7 @@ async function view(app: App): Promise<View> {
   return r.json<View>();
 }
 
-/** The engine checks its ramp on a short real tick against the virtual time; wait for the state, not a duration. */
+/** Waits for the state (an HTTP round trip may trail the tick that changed it), not for a duration. */
 async function until(app: App, ok: (v: View) => boolean): Promise<View> {
   for (let i = 0; i < 200; i++) {
     const v = await view(app);
@@ -34,7 +34,7 @@ void test('a running canary survives a backend restart: it resumes at its step a
   const home = mkdtempSync(join(tmpdir(), 'mlops-canary-restart-'));
   t.after(() => rmSync(home, { recursive: true, force: true }));
   const clock = new VirtualClock();
-  const a = await buildApp({ home, token: 'serving-test-token', clock, serving: { tickMs: 5 } });
+  const a = await buildApp({ home, token: 'serving-test-token', clock, serving: { tickMs: 1000 } });
   const v1 = registerOnnxModel(a.ctx, 'iris', linearClassifier(CHAMPION));
   const v2 = registerOnnxModel(a.ctx, 'iris', linearClassifier(CHALLENGER));
   const deploy = (body: object) => a.server.inject({ method: 'POST', url: '/endpoints/iris/deploy', headers: AUTH, payload: body });
@@ -49,7 +49,7 @@ void test('a running canary survives a backend restart: it resumes at its step a
 
   // The second backend starts 10 s (virtual) later on the same home.
   const clock2 = new VirtualClock(t0 + 70_000);
-  const b = await buildApp({ home, token: 'serving-test-token', clock: clock2, serving: { tickMs: 5 } });
+  const b = await buildApp({ home, token: 'serving-test-token', clock: clock2, serving: { tickMs: 1000 } });
   t.after(() => b.server.close());
   await b.server.ready();
   const after = await view(b);

@@ -59,6 +59,7 @@ export class Runtime {
   private constructor(o: RuntimeOptions) {
     this.clock = o.clock ?? systemClock;
     this.log = o.logger ?? silentLogger;
+    this.scheduler = new Scheduler({ clock: this.clock, log: this.log });
     const core = (this.core = openCore(o.home, o.dbFile));
     this.closers.push(['store', () => core.db.close()]);
     this.secrets = new KnownSecrets(core.db, o.token ?? null);
@@ -74,6 +75,7 @@ export class Runtime {
         repo,
         driftSamples: () => this.drift.metricSamples(),
         clock: this.clock,
+        scheduler: this.scheduler,
         log: (m) => this.log.error(m),
         ...(o.serving?.tickMs ? { tickMs: o.serving.tickMs } : {}),
       });
@@ -83,8 +85,7 @@ export class Runtime {
       this.stoppers.push(['jobs', () => this.jobs.close()]);
       this.pipelines = new PipelineService(core, this.jobs);
       this.stoppers.push(['pipelines', () => this.pipelines.close()]);
-      // Last built, first stopped: its tasks use the services above.
-      this.scheduler = new Scheduler({ clock: this.clock, log: this.log });
+      // Stopped first (pushed last): its tasks use the services above.
       this.stoppers.push(['scheduler', () => this.scheduler.stop()]);
     } catch (err) {
       core.db.close();

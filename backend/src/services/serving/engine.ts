@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { AuditLog } from '../../store/audit';
 import { systemClock, type Clock } from '../../util/clock';
+import type { Scheduler } from '../scheduler';
 import type { AbArm } from './ab';
 import { ApiError, invalid, notFound } from '../../util/errors';
 import { DEFAULT_GUARDRAILS, Endpoint, type EndpointView, type RollbackRecord, type Variant } from './endpoint';
@@ -25,6 +26,8 @@ export interface EngineOptions {
   maxModelBytes?: number;
   /** How often canary steps and guardrails are checked. */
   tickMs?: number;
+  /** The backend's tick loop; without one (a bare engine) the engine keeps its own timer. */
+  scheduler?: Pick<Scheduler, 'add'>;
   random?: () => number;
   /** Where failures of the background loop (canary steps, guardrails) are reported. */
   log?: (message: string) => void;
@@ -54,7 +57,7 @@ export class ServingEngine {
   readonly metrics: ServingMetrics;
   private readonly endpoints = new Map<string, Endpoint>();
   private readonly draining = new Set<Promise<void>>();
-  private readonly timer: NodeJS.Timeout;
+  private readonly stopTicking: () => void;
   private readonly random: () => number;
   private closed = false;
   private readonly clock: Clock;
@@ -63,8 +66,14 @@ export class ServingEngine {
     this.clock = o.clock ?? systemClock;
     this.metrics = new ServingMetrics(() => o.repo.accuracy(), o.driftSamples);
     this.random = o.random ?? Math.random;
-    this.timer = setInterval(() => this.tick(), o.tickMs ?? 200);
-    this.timer.unref();
+    const tickMs = o.tickMs ?? 200;
+    if (o.scheduler) {
+      this.stopTicking = o.scheduler.add({ name: 'serving: canary steps and guardrails', intervalMs: tickMs, run: () => this.tick() });
+    } else {
+      const timer = setInterval(() => this.tick(), tickMs);
+      timer.unref();
+      this.stopTicking = () => clearInterval(timer);
+    }
   }
 
   list(): EndpointView[] {
@@ -461,7 +470,7 @@ export class ServingEngine {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearInterval(this.timer);
+    this.stopTicking();
     this.o.repo.close();
     for (const ep of this.endpoints.values()) for (const v of ep.variants) this.retire(ep, v);
     this.endpoints.clear();
