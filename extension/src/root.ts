@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { EventTopic } from '../../backend/src/api/v1/contract-ui';
+import { AuditView } from './audit/view';
 import type { ApiClient } from './backend/client';
 import * as api from './backend/features';
 import { BackendLog } from './backend/logView';
@@ -106,12 +107,8 @@ export class Extension implements vscode.Disposable {
     registerCommand(d, 'mlops.stopBackend', () => this.backend.stop());
     registerCommand(d, 'mlops.showLogs', () => this.output.show(true));
     registerCommand(d, 'mlops.refresh', () => refreshAll(['experiments', 'runs', 'models', 'endpoints', 'jobs', 'drift', 'audit']));
-    registerCommand(d, 'mlops.showAuditLog', async () => {
-      const { events } = await (await client()).audit(500);
-      const rows = events.map((e) => `| ${new Date(e.ts).toISOString()} | ${e.actor} | ${e.action} | ${e.object_type} ${e.object_id} | ${e.reason ?? ''} |`);
-      const content = ['# MLOps audit log (newest first)', '', '| when | who | action | object | reason |', '|---|---|---|---|---|', ...rows, '', events.length ? '' : '_No events yet._'].join('\n');
-      await vscode.window.showTextDocument(await vscode.workspace.openTextDocument({ content, language: 'markdown' }), { preview: true });
-    });
+    const audit = d.track(new AuditView(client));
+    registerCommand(d, 'mlops.showAuditLog', () => audit.show());
     registerExperimentCommands(d, {
       model: this.experiments,
       client,

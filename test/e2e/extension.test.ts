@@ -269,12 +269,20 @@ void describe('VS Code extension in code-server', { timeout: 1_800_000 }, () => 
     await deployOverHttp(api, 'e2e-audit', 'iris-onnx/2');
     await call(api, 'POST', '/endpoints/e2e-audit/rollback', { reason: 'e2e audit check' });
     await runCommand(wb.page, 'MLOps: Show Audit Log');
+    await choose(wb.page, /^endpoint$/);
     const editor = wb.page.locator('.monaco-editor .view-lines', { hasText: 'MLOps audit log' }).first();
     await editor.waitFor({ timeout: 30_000 });
     const text = (await editor.innerText()).replace(/\s+/g, ' ');
     assert.match(text, /endpoint\.rollback \| endpoint e2e-audit \| manual: e2e audit check/);
     assert.match(text, /endpoint\.deploy \| endpoint e2e-audit \| replace iris-onnx\/2/);
     assert.match(text, /endpoint\.deploy \| endpoint e2e-audit \| replace iris-onnx\/1/);
+    assert.match(text, /endpoint only; local time/);
+    assert.doesNotMatch(text, /model_version\.create/, 'filtered to endpoint events');
+    // Read-only: typing changes nothing and leaves no unsaved document.
+    await editor.click();
+    await wb.page.keyboard.type('typed');
+    assert.doesNotMatch(await editor.innerText(), /typed/);
+    assert.equal(await wb.page.locator('.tabs-container .tab.dirty').count(), 0);
     await wb.screenshot('audit');
   });
 
