@@ -10,6 +10,7 @@ import { RegistryResolver, type ModelResolver } from './serving/resolver';
 import { Scheduler } from './scheduler';
 import { ServingRepository } from './serving/repository';
 import { KnownSecrets } from './secrets';
+import { AlertHub } from './monitors/alerts';
 
 export interface RuntimeOptions {
   /** Folder holding mlops.db and artifacts/. */
@@ -46,6 +47,8 @@ export class Runtime {
   readonly pipelines: PipelineService;
   /** The tick loop for background work (monitors and other periodic tasks add themselves here). */
   readonly scheduler: Scheduler;
+  /** Incident changes fan out from here to the alert channels (webhooks, editor notifications, audit). */
+  readonly alerts: AlertHub;
   /** Every secret value the backend knows, for masking by value. */
   readonly secrets: KnownSecrets;
   /** Background work that must end before the store closes, in construction order (stop() runs it backwards). */
@@ -63,6 +66,7 @@ export class Runtime {
     const core = (this.core = openCore(o.home, o.dbFile));
     this.closers.push(['store', () => core.db.close()]);
     this.secrets = new KnownSecrets(core.db, o.token ?? null);
+    this.alerts = new AlertHub(this.log);
     try {
       this.servingRepo = new ServingRepository(core.db);
       const repo = this.servingRepo;
@@ -85,6 +89,7 @@ export class Runtime {
       this.stoppers.push(['jobs', () => this.jobs.close()]);
       this.pipelines = new PipelineService(core, this.jobs);
       this.stoppers.push(['pipelines', () => this.pipelines.close()]);
+      this.stoppers.push(['alert channels', () => this.alerts.close()]);
       // Stopped first (pushed last): its tasks use the services above.
       this.stoppers.push(['scheduler', () => this.scheduler.stop()]);
     } catch (err) {
