@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance, type FastifyError, type FastifyReply } f
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ErrorLog } from './util/error-log';
+import { withErrorSink } from './util/logger';
 import { ApiError, invalid } from './util/errors';
 import type { CoreContext } from './context';
 import { Runtime, type RuntimeOptions } from './services/runtime';
@@ -63,13 +64,16 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   server.addHook('onRoute', (r) => {
     for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, url: r.url });
   });
+  // Always on, --log or not: the request id in a 500's message leads here (<home>/logs/backend.log), and background
+  // work (scheduler tasks, restores) logs its warnings and errors here too.
+  const errorLog = new ErrorLog(opts.home);
   const runtime = await Runtime.open({
     home: opts.home,
     ...(opts.dbFile ? { dbFile: opts.dbFile } : {}),
     ...(opts.clock ? { clock: opts.clock } : {}),
     ...(opts.serving ? { serving: opts.serving } : {}),
     ...(opts.jobs ? { jobs: opts.jobs } : {}),
-    logger: server.log,
+    logger: withErrorSink(server.log, errorLog),
     token: opts.token,
     // Jobs log into this backend, each with a token of its own (services/jobs/tokens.ts).
     endpoint: () => {
@@ -91,8 +95,6 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   server.addHook('onSend', async (req, reply) => {
     if (!req.raw.complete) reply.header('connection', 'close');
   });
-  // Always on, --log or not: the request id in a 500's message leads here (<home>/logs/backend.log).
-  const errorLog = new ErrorLog(ctx.home);
   server.setErrorHandler((err: FastifyError | ApiError, req, reply) => {
     if (err instanceof ApiError) {
       if (err.status >= 500 && err.status !== 501) errorLog.write({ requestId: req.id, method: req.method, url: req.url, status: err.status, err });

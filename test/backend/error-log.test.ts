@@ -17,3 +17,23 @@ void test('the error log rotates by size and keeps three old files', () => {
     rmSync(home, { recursive: true, force: true });
   }
 });
+
+void test('a background task that throws leaves a record in backend.log without --log', async () => {
+  const { buildApp } = await import('../../backend/src/app');
+  const { VirtualClock } = await import('../helpers/clock');
+  const home = mkdtempSync(join(tmpdir(), 'mlops-log-'));
+  const clock = new VirtualClock();
+  const app = await buildApp({ home, token: 't', clock });
+  try {
+    await app.server.ready();
+    app.runtime.scheduler.add({ name: 'exploding', intervalMs: 1000, run: () => { throw new Error('kaboom-7f3a'); } });
+    await clock.advance(1500);
+    app.runtime.log.warn('a warning from background work');
+    const text = readFileSync(join(home, 'logs', 'backend.log'), 'utf8');
+    assert.match(text, /ERROR background task 'exploding' failed after \d+ ms\n {4}Error: kaboom-7f3a/);
+    assert.match(text, /WARN a warning from background work\n/);
+  } finally {
+    await app.server.close();
+    rmSync(home, { recursive: true, force: true });
+  }
+});

@@ -5,6 +5,10 @@ import { join } from 'node:path';
 export const errorLogPath = (home: string): string => join(home, 'logs', 'backend.log');
 
 export interface ErrorLogEntry {
+  /** ERROR unless said (background work also logs its warnings here). */
+  level?: 'ERROR' | 'WARN';
+  /** What was being done, for entries that are not a request's (a background task, a restore). */
+  message?: string;
   requestId?: string;
   method?: string;
   url?: string;
@@ -31,12 +35,12 @@ export class ErrorLog {
 
   write(e: ErrorLogEntry): void {
     const err = e.err as { stack?: string; message?: string } | undefined;
-    const head = [new Date().toISOString(), 'ERROR', e.requestId ? `req=${e.requestId}` : '', e.method ?? '', e.url ?? '', e.status ? String(e.status) : ''].filter(Boolean).join(' ');
-    const body = (err?.stack ?? err?.message ?? String(e.err)).replace(/\n/g, '\n    ');
+    const head = [new Date().toISOString(), e.level ?? 'ERROR', e.message ?? '', e.requestId ? `req=${e.requestId}` : '', e.method ?? '', e.url ?? '', e.status ? String(e.status) : ''].filter(Boolean).join(' ');
+    const body = e.err === undefined ? '' : (err?.stack ?? err?.message ?? String(e.err)).replace(/\n/g, '\n    ');
     try {
       mkdirSync(join(this.file, '..'), { recursive: true, mode: 0o700 });
       this.rotate();
-      appendFileSync(this.file, `${head}\n    ${body}\n`, { mode: 0o600 });
+      appendFileSync(this.file, body ? `${head}\n    ${body}\n` : `${head}\n`, { mode: 0o600 });
     } catch {
       // A full or read-only disk must not turn one error into a crash; stderr still has it with --log.
     }
