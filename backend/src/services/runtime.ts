@@ -11,6 +11,7 @@ import { Scheduler } from './scheduler';
 import { ServingRepository } from './serving/repository';
 import { KnownSecrets } from './secrets';
 import { AlertHub } from './monitors/alerts';
+import { MonitorService } from './monitors/service';
 
 export interface RuntimeOptions {
   /** Folder holding mlops.db and artifacts/. */
@@ -49,6 +50,8 @@ export class Runtime {
   readonly scheduler: Scheduler;
   /** Incident changes fan out from here to the alert channels (webhooks, editor notifications, audit). */
   readonly alerts: AlertHub;
+  /** Scheduled checks of the endpoints (drift, concept drift, SLOs) and their incidents. */
+  readonly monitors: MonitorService;
   /** Every secret value the backend knows, for masking by value. */
   readonly secrets: KnownSecrets;
   /** Background work that must end before the store closes, in construction order (stop() runs it backwards). */
@@ -81,10 +84,14 @@ export class Runtime {
         clock: this.clock,
         scheduler: this.scheduler,
         log: (m) => this.log.error(m),
+        // An endpoint's first deploy creates its default monitors.
+        onDeployed: (name) => this.monitors.ensure(name),
         ...(o.serving?.tickMs ? { tickMs: o.serving.tickMs } : {}),
       });
       // The engine closes the serving repository (its log writer) with its models.
       this.closers.push(['serving engine', () => this.engine.close()]);
+      this.monitors = new MonitorService({ core, clock: this.clock, log: this.log, drift: this.drift, engine: this.engine, flushLog: () => repo.flush(), alerts: this.alerts });
+      this.monitors.schedule(this.scheduler);
       this.jobs = new JobService(core, { ...o.jobs, endpoint: o.endpoint ?? (() => null), secrets: () => this.secrets.values() });
       this.stoppers.push(['jobs', () => this.jobs.close()]);
       this.pipelines = new PipelineService(core, this.jobs);

@@ -6,6 +6,7 @@ import { jobsMigrations } from './jobs-migrations';
 import { servingMigrations } from './serving-migrations';
 import { syncMigrations } from './sync-migrations';
 import { driftMigrations } from './drift-migrations';
+import { monitorMigrations } from './monitor-migrations';
 import { compileLike, likeMatches, type LikePattern } from './search/like';
 import { holdSqliteFile } from './files';
 import { openSqlite } from './sqlite';
@@ -34,7 +35,7 @@ export function openDb(file: string): Db {
 }
 
 /** Every feature's migrations, in the order they apply. Features append their own list here. */
-const ALL_MIGRATIONS: readonly Migration[] = [...coreMigrations, ...jobsMigrations, ...servingMigrations, ...syncMigrations, ...driftMigrations];
+const ALL_MIGRATIONS: readonly Migration[] = [...coreMigrations, ...jobsMigrations, ...servingMigrations, ...syncMigrations, ...driftMigrations, ...monitorMigrations];
 
 export function migrate(db: Db): void {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)');

@@ -30,6 +30,7 @@ export function topicsOf(method: string, url: string): EventTopic[] {
   if (v1 === 'endpoints' || v1 === 'deployments' || v1 === 'serving') return ['endpoints', 'models', 'audit'];
   if (v1 === 'jobs' || v1 === 'pipelines' || v1 === 'training') return ['jobs', 'runs', 'experiments'];
   if (v1 === 'drift' || v1 === 'monitoring') return ['drift'];
+  if (v1 === 'monitors' || v1 === 'incidents') return ['drift', 'audit'];
   return [...EVENT_TOPICS];
 }
 

@@ -4,6 +4,7 @@ import { coreV1Routes } from './core';
 import { extensionRoutes } from './ui';
 import { jobRoutes } from './jobs';
 import { driftRoutes } from './drift';
+import { monitorRoutes } from './monitors';
 
 /** /api/v1: MLOps Studio's own API (beyond MLflow's). Each feature registers its routes here, one line each. */
 export async function v1Routes(app: FastifyInstance, opts: { runtime: Runtime }): Promise<void> {
@@ -12,4 +13,5 @@ export async function v1Routes(app: FastifyInstance, opts: { runtime: Runtime })
   await app.register(extensionRoutes, { ctx });
   await app.register(jobRoutes, { ctx, jobs, pipelines, secrets: opts.runtime.secrets });
   await app.register(driftRoutes, { ctx, drift });
+  await app.register(monitorRoutes, { ctx, monitors: opts.runtime.monitors });
 }

@@ -14,6 +14,7 @@ import { registerJobs } from './jobs';
 import { registerPipeline } from './pipeline';
 import { registerDriftEndpoint } from './drift-endpoint';
 import { registerK8s } from './k8s';
+import { registerMonitor } from './monitor';
 
 /** One line per command group; each feature adds its own file in this folder. */
 export function registerCommands(program: Command): void {
@@ -32,4 +33,5 @@ export function registerCommands(program: Command): void {
   registerPipeline(program);
   registerDriftEndpoint(program);
   registerK8s(program);
+  registerMonitor(program);
 }

@@ -190,7 +190,8 @@ function cliErrorsSync<T>(fn: () => T): T {
 }
 
 /** One call to the backend serving `home`, found through its handshake file. */
-async function backend<T>(home: string, method: string, path: string, body?: unknown): Promise<T> {
+/** One call to the running backend of `home` (its handshake file gives the URL and token); errors become CLI errors. */
+export async function backend<T>(home: string, method: string, path: string, body?: unknown): Promise<T> {
   const h = readHandshake(home);
   if (!h) throw new CliError(`no backend is running for ${resolve(home)}; start one with 'mlops serve' (endpoints live in the backend)`);
   try {

@@ -35,6 +35,8 @@ export interface EngineOptions {
   clock?: Clock;
   /** ml_drift_score's samples (the drift service). */
   driftSamples?: () => Promise<readonly DriftSample[]>;
+  /** Called after every successful deploy (the monitors create an endpoint's defaults at its first). */
+  onDeployed?: (endpoint: string) => void;
 }
 
 export interface PredictResult {
@@ -106,7 +108,9 @@ export class ServingEngine {
     const target = ep;
     target.pending++;
     try {
-      return await target.exclusive(() => this.deployLocked(target, ref, settings, actor));
+      const view = await target.exclusive(() => this.deployLocked(target, ref, settings, actor));
+      this.o.onDeployed?.(name);
+      return view;
     } finally {
       // A first deploy that failed leaves no empty endpoint behind (unless another deploy to it is queued).
       target.pending--;

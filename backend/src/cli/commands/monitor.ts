@@ -1,0 +1,169 @@
+import type { Command } from 'commander';
+import type { IncidentList, IncidentView, MonitorList, MonitorResults, MonitorResultView, MonitorView } from '../../api/v1/contract-monitors';
+import { CliError, emit, fmtTime, formatNumber, formatTable } from '../output';
+import { backend } from './serving';
+
+/**
+ * `mlops monitor list|show|set|pause|resume|run-now` and `mlops incidents list|show|ack|resolve`: the running
+ * backend schedules the monitors, so these talk to it.
+ */
+export function registerMonitor(program: Command): void {
+  const home = (): string => program.opts<{ home: string }>().home;
+  const path = (endpoint: string, kind: string) => `/api/v1/monitors/${encodeURIComponent(endpoint)}/${encodeURIComponent(kind)}`;
+  const monitor = program.command('monitor').description("scheduled checks of an endpoint: data drift, prediction drift, concept drift, performance (created at an endpoint's first deploy)");
+  monitor
+    .command('list')
+    .argument('[endpoint]')
+    .option('--json', 'print JSON')
+    .action(async (endpoint: string | undefined, o: { json?: boolean }) => {
+      const r = await backend<MonitorList>(home(), 'GET', `/api/v1/monitors${endpoint === undefined ? '' : `?endpoint=${encodeURIComponent(endpoint)}`}`);
+      emit(o.json ?? false, r, () => (r.monitors.length ? monitorTable(r.monitors) : 'no monitors (an endpoint gets its monitors at its first deploy)'));
+    });
+  monitor
+    .command('show')
+    .argument('<endpoint>')
+    .argument('<kind>', 'data_drift | prediction_drift | concept_drift | performance')
+    .option('--results <n>', 'how many recent results to show', '10')
+    .option('--json', 'print JSON')
+    .action(async (endpoint: string, kind: string, o: { results: string; json?: boolean }) => {
+      const n = Number(o.results);
+      if (!Number.isInteger(n) || n < 1 || n > 10_000) throw new CliError(`--results must be an integer in [1, 10000], got '${o.results}'`, 2);
+      const m = await backend<MonitorView>(home(), 'GET', path(endpoint, kind));
+      const r = await backend<MonitorResults>(home(), 'GET', `${path(endpoint, kind)}/results?limit=${n}`);
+      emit(o.json ?? false, { ...m, results: r.results }, () => showMonitor(m, r.results));
+    });
+  monitor
+    .command('set')
+    .argument('<endpoint>')
+    .argument('<kind>')
+    .argument('<settings...>', 'KEY=VALUE pairs, e.g. interval_minutes=1 min_rows=100 severity=critical baseline_metric=val_accuracy')
+    .option('--json', 'print JSON')
+    .action(async (endpoint: string, kind: string, pairs: string[], o: { json?: boolean }) => {
+      const body: Record<string, unknown> = {};
+      for (const p of pairs) {
+        const eq = p.indexOf('=');
+        if (eq <= 0) throw new CliError(`expected KEY=VALUE, got '${p}'`, 2);
+        const [k, v] = [p.slice(0, eq), p.slice(eq + 1)];
+        body[k] = v === 'null' ? null : v === 'true' ? true : v === 'false' ? false : v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v;
+      }
+      const m = await backend<MonitorView>(home(), 'PATCH', path(endpoint, kind), body);
+      emit(o.json ?? false, m, () => showMonitor(m, []));
+    });
+  for (const [name, action, what] of [
+    ['pause', 'pause', 'stop scheduling the checks (open incidents stay open)'],
+    ['resume', 'resume', 'schedule the checks again, the next one an interval from now'],
+  ] as const) {
+    monitor
+      .command(name)
+      .argument('<endpoint>')
+      .argument('<kind>')
+      .description(what)
+      .action(async (endpoint: string, kind: string) => {
+        const m = await backend<MonitorView>(home(), 'POST', `${path(endpoint, kind)}/${action}`);
+        process.stdout.write(`${m.endpoint} ${m.kind}: ${m.paused ? 'paused' : `next check ${fmtTime(m.next_run_at)}`}\n`);
+      });
+  }
+  monitor
+    .command('run-now')
+    .argument('<endpoint>')
+    .argument('<kind>')
+    .description('check now; the next scheduled check comes an interval later')
+    .option('--json', 'print JSON')
+    .action(async (endpoint: string, kind: string, o: { json?: boolean }) => {
+      const r = await backend<{ result: MonitorResultView; incident: IncidentView | null }>(home(), 'POST', `${path(endpoint, kind)}/run`);
+      emit(o.json ?? false, r, () => `${r.result.status.toUpperCase()}: ${r.result.summary}${r.incident ? `\nincident #${r.incident.id} (${r.incident.status}, ${r.incident.severity})` : ''}`);
+    });
+
+  const incidents = program.command('incidents').description('incidents opened by failing monitors');
+  incidents
+    .command('list')
+    .option('--status <s>', 'open | acknowledged | resolved | unresolved | all', 'unresolved')
+    .option('--endpoint <name>')
+    .option('--json', 'print JSON')
+    .action(async (o: { status: string; endpoint?: string; json?: boolean }) => {
+      const q = new URLSearchParams({ status: o.status, ...(o.endpoint ? { endpoint: o.endpoint } : {}) });
+      const r = await backend<IncidentList>(home(), 'GET', `/api/v1/incidents?${q}`);
+      emit(o.json ?? false, r, () => (r.incidents.length ? incidentTable(r.incidents) : `no ${o.status === 'all' ? '' : `${o.status} `}incidents`));
+    });
+  incidents
+    .command('show')
+    .argument('<id>')
+    .option('--json', 'print JSON')
+    .action(async (id: string, o: { json?: boolean }) => {
+      const i = await backend<IncidentView>(home(), 'GET', `/api/v1/incidents/${incidentId(id)}`);
+      emit(o.json ?? false, i, () => showIncident(i));
+    });
+  for (const [name, action] of [
+    ['ack', 'acknowledge'],
+    ['resolve', 'resolve'],
+  ] as const) {
+    incidents
+      .command(name)
+      .argument('<id>')
+      .requiredOption('--reason <text>', 'why (written to the audit log)')
+      .action(async (id: string, o: { reason: string }) => {
+        const i = await backend<IncidentView>(home(), 'POST', `/api/v1/incidents/${incidentId(id)}/${action}`, { reason: o.reason });
+        process.stdout.write(`incident #${i.id} ${i.status}\n`);
+      });
+  }
+}
+
+function incidentId(v: string): number {
+  const n = Number(v.replace(/^#/, ''));
+  if (!Number.isInteger(n) || n < 1) throw new CliError(`an incident id is a positive integer, got '${v}'`, 2);
+  return n;
+}
+
+function monitorTable(ms: readonly MonitorView[]): string {
+  return formatTable(ms, [
+    { header: 'endpoint', get: (m) => m.endpoint },
+    { header: 'kind', get: (m) => m.kind },
+    { header: 'every', get: (m) => `${formatNumber(m.config.interval_minutes)} min` },
+    { header: 'last', get: (m) => m.last_status ?? '-' },
+    { header: 'next', get: (m) => (m.paused ? 'paused' : fmtTime(m.next_run_at)) },
+    { header: 'incident', get: (m) => (m.incident ? `#${m.incident.id} ${m.incident.status}` : '') },
+  ]);
+}
+
+function showMonitor(m: MonitorView, results: readonly MonitorResultView[]): string {
+  const cfg = Object.entries(m.config).map(([k, v]) => `  ${k} = ${v === null ? 'null' : String(v)}`);
+  const head = [
+    `${m.endpoint} · ${m.kind} · ${m.paused ? 'PAUSED' : `next check ${fmtTime(m.next_run_at)}`}`,
+    `last: ${m.last_status ?? 'never run'}${m.last_summary ? ` · ${m.last_summary}` : ''}`,
+    m.incident ? `incident #${m.incident.id} ${m.incident.status} (${m.incident.severity}) since ${fmtTime(m.incident.opened_at)}` : 'no open incident',
+    'settings:',
+    ...cfg,
+  ];
+  if (!results.length) return head.join('\n');
+  const table = formatTable(results, [
+    { header: 'checked', get: (r) => fmtTime(r.checked_at) },
+    { header: 'status', get: (r) => r.status },
+    { header: 'rows', get: (r) => r.rows, align: 'right' },
+    { header: 'summary', get: (r) => (r.summary.length > 110 ? `${r.summary.slice(0, 107)}...` : r.summary) },
+  ]);
+  return [...head, '', table].join('\n');
+}
+
+function incidentTable(is: readonly IncidentView[]): string {
+  return formatTable(is, [
+    { header: 'id', get: (i) => `#${i.id}` },
+    { header: 'status', get: (i) => i.status },
+    { header: 'severity', get: (i) => i.severity },
+    { header: 'endpoint', get: (i) => i.endpoint },
+    { header: 'kind', get: (i) => i.kind },
+    { header: 'opened', get: (i) => fmtTime(i.opened_at) },
+    { header: 'summary', get: (i) => (i.summary.length > 90 ? `${i.summary.slice(0, 87)}...` : i.summary) },
+  ]);
+}
+
+function showIncident(i: IncidentView): string {
+  return [
+    `incident #${i.id} · ${i.status} · ${i.severity} · ${i.endpoint} ${i.kind}`,
+    `opened ${fmtTime(i.opened_at)}: ${i.summary}`,
+    i.acknowledged_at ? `acknowledged ${fmtTime(i.acknowledged_at)} by ${i.acknowledged_by}: ${i.ack_reason}` : '',
+    i.resolved_at ? `resolved ${fmtTime(i.resolved_at)} by ${i.resolved_by}: ${i.resolve_reason}` : '',
+    `evidence: results ${i.evidence.opened_result_id ?? '-'} .. ${i.evidence.last_result_id ?? '-'}${i.evidence.features.length ? `, features ${i.evidence.features.join(', ')}` : ''}`,
+  ]
+    .filter(Boolean)
+    .join('\n');
+}
