@@ -20,6 +20,10 @@ export const PALETTE_COMMANDS = {
   'mlops.showDriftReport': 'Show Drift Report',
   'mlops.openMonitoring': 'Open Monitoring Dashboard',
   'mlops.showAuditLog': 'Show Audit Log',
+  'mlops.acknowledgeIncident': 'Acknowledge Incident',
+  'mlops.resolveIncident': 'Resolve Incident',
+  'mlops.showIncident': 'Show Incident Evidence',
+  'mlops.runMonitorNow': 'Run Monitor Now',
   'mlops.openRun': 'Open Run',
   'mlops.restartBackend': 'Restart Backend',
   'mlops.stopBackend': 'Stop Backend',
@@ -40,7 +44,7 @@ export type CommandId = PaletteCommandId | ItemCommandId;
 
 export const CATEGORY = 'MLOps';
 export const VIEW_CONTAINER = 'mlops';
-export const VIEW_NAMES = ['experiments', 'models', 'endpoints', 'drift', 'jobs'] as const;
+export const VIEW_NAMES = ['experiments', 'models', 'endpoints', 'monitors', 'drift', 'jobs'] as const;
 export type ViewName = (typeof VIEW_NAMES)[number];
 export type ViewId = `mlops.${ViewName}`;
 export const viewId = (name: ViewName): ViewId => `mlops.${name}`;
@@ -49,6 +53,7 @@ export const VIEW_TITLES: Record<ViewName, string> = {
   experiments: 'Experiments',
   models: 'Models',
   endpoints: 'Endpoints',
+  monitors: 'Monitors',
   drift: 'Drift',
   jobs: 'Jobs',
 };
@@ -71,6 +76,9 @@ export type ItemContext =
   | 'variant'
   | 'driftEndpoint'
   | 'driftFeature'
+  | 'incident'
+  | 'incident.open'
+  | 'monitor'
   | 'job'
   | 'job.active'
   | 'message'

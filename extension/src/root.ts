@@ -20,13 +20,15 @@ import { registerJobCommands } from './jobs/commands';
 import { JobsModel } from './jobs/model';
 import { registerModelCommands } from './models/commands';
 import { ModelsModel } from './models/model';
+import { registerMonitorCommands } from './monitors/commands';
+import { MonitorsModel } from './monitors/model';
 import { Disposer } from './util/disposable';
 import { registerCommand } from './vscode/commands';
 import { setting } from './vscode/config';
 import { setContext } from './vscode/context';
 import { ModelTreeProvider, type TreeModel } from './vscode/tree';
 
-/** The extension: one backend, its status item, the five views, the commands and the code lenses. */
+/** The extension: one backend, its status item, the six views, the commands and the code lenses. */
 export class Extension implements vscode.Disposable {
   private readonly d = new Disposer();
   readonly output = this.d.track(vscode.window.createOutputChannel('MLOps Studio'));
@@ -61,6 +63,7 @@ export class Extension implements vscode.Disposable {
         return { models: () => c.models(), deployed: () => api.deployedVersions(c) };
       }) as TreeModel<unknown>,
       endpoints: new EndpointsModel(async () => withClient(await client(), (c) => ({ endpoints: () => api.endpoints(c) }))) as TreeModel<unknown>,
+      monitors: new MonitorsModel(async () => withClient(await client(), (c) => ({ monitors: () => api.monitors(c), incidents: () => api.incidents(c) }))) as TreeModel<unknown>,
       drift: new DriftModel(async () => withClient(await client(), (c) => ({ drift: () => api.drift(c) }))) as TreeModel<unknown>,
       jobs: new JobsModel(async () => withClient(await client(), (c) => ({ jobs: () => api.jobs(c) }))) as TreeModel<unknown>,
     };
@@ -119,6 +122,7 @@ export class Extension implements vscode.Disposable {
     registerModelCommands(d, client);
     registerEndpointCommands(d, client, uri);
     registerDriftCommands(d, client, uri, () => refreshAll(['drift']));
+    registerMonitorCommands(d, client, () => refreshAll(['drift']));
     registerJobCommands(d, client);
   }
 

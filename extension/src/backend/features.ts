@@ -1,6 +1,7 @@
 import type { EndpointView } from '../../../backend/src/services/serving/endpoint';
 import type { LoggedPrediction } from '../../../backend/src/services/serving/repository';
 import type { DriftHistory } from '../../../backend/src/api/v1/contract';
+import type { IncidentView, MonitorResultView, MonitorView } from '../../../backend/src/api/v1/contract-monitors';
 import type { DriftEndpoint } from '../../../webviews/src/protocol/drift';
 import type { MonitoringData } from '../../../webviews/src/protocol/monitoring';
 import type { JobItem } from '../jobs/model';
@@ -98,4 +99,29 @@ export function runPipeline(c: ApiClient, file: string): Promise<{ pipeline_run_
 
 export function cancelJob(c: ApiClient, jobId: string): Promise<unknown> {
   return c.post(`/api/v1/jobs/${enc(jobId)}/cancel`, {});
+}
+
+/** Monitors of every endpoint (created at each endpoint's first deploy). */
+export async function monitors(c: ApiClient): Promise<MonitorView[]> {
+  return list<MonitorView>(await c.get('/api/v1/monitors'), 'monitors');
+}
+
+export async function incidents(c: ApiClient, status: 'unresolved' | 'all' = 'unresolved'): Promise<IncidentView[]> {
+  return list<IncidentView>(await c.get('/api/v1/incidents', { status }), 'incidents');
+}
+
+export function incident(c: ApiClient, id: number): Promise<IncidentView> {
+  return c.get(`/api/v1/incidents/${id}`);
+}
+
+export function monitorResult(c: ApiClient, id: number): Promise<MonitorResultView> {
+  return c.get(`/api/v1/monitors/results/${id}`);
+}
+
+export function settleIncident(c: ApiClient, id: number, action: 'acknowledge' | 'resolve', reason: string): Promise<IncidentView> {
+  return c.post(`/api/v1/incidents/${id}/${action}`, { reason });
+}
+
+export function runMonitor(c: ApiClient, endpoint: string, kind: string): Promise<{ result: MonitorResultView; incident: IncidentView | null }> {
+  return c.post(`/api/v1/monitors/${enc(endpoint)}/${enc(kind)}/run`);
 }

@@ -91,6 +91,8 @@ const SIGNATURES: [EventTopic, string, string][] = [
   ['models', 'model_versions', "SELECT (SELECT COUNT(*) || ':' || IFNULL(MAX(last_updated_time), 0) FROM registered_models) || ':' || COUNT(*) || ':' || IFNULL(MAX(last_updated_time), 0) FROM model_versions"],
   ['audit', 'audit_log', 'SELECT IFNULL(MAX(id), 0) FROM audit_log'],
   ['endpoints', 'serving_endpoints', "SELECT COUNT(*) || ':' || IFNULL(MAX(updated_at), 0) FROM serving_endpoints"],
+  // The monitors' background checks and incident changes (the Monitors and Drift views).
+  ['drift', 'incidents', "SELECT (SELECT IFNULL(MAX(id), 0) FROM monitor_results) || ':' || (SELECT COUNT(*) || ':' || SUM(status = 'open') || ':' || SUM(status = 'acknowledged') FROM incidents)"],
   ['jobs', 'jobs', "SELECT COUNT(*) || ':' || SUM(status = 'running') || ':' || SUM(status = 'queued') || ':' || IFNULL(MAX(ended_at), 0) || ':' || IFNULL(MAX(started_at), 0) FROM jobs"],
 ];
 
