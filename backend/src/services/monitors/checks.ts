@@ -196,20 +196,31 @@ function conceptDrift(db: Db, input: CheckInput, v: Variant) {
   if (errors.length < config.min_rows) {
     return { ...base, status: 'insufficient_data' as const, summary: `insufficient data: ${errors.length} labelled requests, a check needs at least ${config.min_rows}`, score: null, features: [], details: {} };
   }
-  const detector = config.detector === 'page_hinkley' ? new PageHinkley({ direction: 'up', threshold: 20 }) : new Adwin({ delta: config.delta });
-  for (const e of errors) detector.update(e);
-  const at = detector.detections.length ? detector.detections[detector.detections.length - 1]! : null;
   const mean = (xs: number[]) => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : 0);
-  const before = at === null ? mean(errors) : mean(errors.slice(0, at + 1));
-  const after = at === null ? mean(errors) : mean(errors.slice(at + 1));
+  let at: number | null = null;
+  let detections: number[];
+  if (config.detector === 'page_hinkley') {
+    const ph = new PageHinkley({ direction: 'up', threshold: 20 });
+    for (const e of errors) ph.update(e);
+    detections = ph.detections;
+    at = detections.length ? detections[detections.length - 1]! + 1 : null;
+  } else {
+    // ADWIN keeps the part of the window since the last change it cut at: that part is "after", the rest "before".
+    const adwin = new Adwin({ delta: config.delta });
+    for (const e of errors) adwin.update(e);
+    detections = adwin.detections;
+    at = detections.length ? errors.length - adwin.width : null;
+  }
+  const before = at === null ? mean(errors) : mean(errors.slice(0, at));
+  const after = at === null ? mean(errors) : mean(errors.slice(at));
   // A change for the better is not an incident.
   const worse = at !== null && after > before;
   const summary = worse
-    ? `concept drift (${config.detector}): the error rate rose from ${pct(before)} to ${pct(after)} at labelled request ${at + 1} of ${errors.length}`
+    ? `concept drift (${config.detector}): the error rate rose from ${pct(before)} to ${pct(after)} from labelled request ${(at ?? 0) + 1} of ${errors.length}`
     : at !== null
       ? `no concept drift: the error rate fell from ${pct(before)} to ${pct(after)}`
       : `no concept drift over ${errors.length} labelled requests (error rate ${pct(before)})`;
-  return { ...base, status: worse ? ('fail' as const) : ('pass' as const), summary, score: worse ? after - before : 0, features: worse ? ['error_rate'] : [], details: { detector: config.detector, detections: detector.detections, error_before: before, error_after: after } };
+  return { ...base, status: worse ? ('fail' as const) : ('pass' as const), summary, score: worse ? after - before : 0, features: worse ? ['error_rate'] : [], details: { detector: config.detector, detections, change_at: at, error_before: before, error_after: after } };
 }
 
 const BASELINES = ['accuracy', 'val_accuracy', 'validation_accuracy', 'test_accuracy', 'eval_accuracy', 'accuracy_score'];
