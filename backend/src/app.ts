@@ -98,7 +98,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   server.setErrorHandler((err: FastifyError | ApiError, req, reply) => {
     if (err instanceof ApiError) {
       if (err.status >= 500 && err.status !== 501) errorLog.write({ requestId: req.id, method: req.method, url: req.url, status: err.status, err });
-      return reply.code(err.status).send({ error_code: err.code, message: err.message });
+      return reply.code(err.status).send({ error_code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) });
     }
     const status = typeof err.statusCode === 'number' ? err.statusCode : 500;
     if (status >= 400 && status < 500) {

@@ -3,6 +3,7 @@ import type { TrackingStore } from './store/tracking';
 import type { RegistryStore } from './store/registry';
 import type { AuditLog } from './store/audit';
 import type { ArtifactStore } from './artifacts/store';
+import type { PromotionGates } from './services/gates/service';
 
 /** The core services every feature gets. Features own their own extra resources and close them in onClose. */
 export interface CoreContext {
@@ -12,6 +13,8 @@ export interface CoreContext {
   readonly registry: RegistryStore;
   readonly audit: AuditLog;
   readonly artifacts: ArtifactStore;
+  /** Every move of an alias goes through here (the champion's promotion gate). */
+  readonly gates: PromotionGates;
   /** Who acts when a request names nobody (the OS user running the backend). */
   readonly defaultActor: string;
 }

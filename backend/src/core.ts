@@ -9,6 +9,7 @@ import { ArtifactStore } from './artifacts/store';
 import { ignoreStoreInGit } from './store/ignore';
 import { ensureHome } from './store/home';
 import type { CoreContext } from './context';
+import { PromotionGates } from './services/gates/service';
 
 /** Opens the store under `home` (database, artifact root) without any HTTP server: the CLI's direct path. */
 export function openCore(home: string, dbFile?: string): CoreContext {
@@ -19,13 +20,15 @@ export function openCore(home: string, dbFile?: string): CoreContext {
   const db = openDb(file);
   const audit = new AuditLog(db);
   const artifacts = new ArtifactStore(join(abs, 'artifacts'));
+  const registry = new RegistryStore(db, audit);
   return {
     home: abs,
     db,
     audit,
     artifacts,
     tracking: new TrackingStore(db),
-    registry: new RegistryStore(db, audit),
+    registry,
+    gates: new PromotionGates(db, registry, audit),
     defaultActor: osUser(),
   };
 }

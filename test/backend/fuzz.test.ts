@@ -55,6 +55,7 @@ async function seed(h: Harness, n: number): Promise<Live> {
   const model = `model-${n}`;
   await ok('POST', M('registered-models/create'), { name: model });
   await ok('POST', M('model-versions/create'), { name: model, source: run.artifact_uri, run_id: run.run_id });
+  await ok('PUT', `/api/v1/models/${model}/gates`, { metrics: [{ metric: 'm', op: '>', value: 0 }], tags: [{ key: 'validated' }] });
   const lm = (await ok<{ model: { model_id: string } }>('POST', M('logged-models'), { experiment_id: exp, name: 'lm' })).model.model_id;
   // The artifact fixtures: a file, a directory, a dangling symlink and a symlink loop.
   const art = run.artifact_uri.replace(/^mlflow-artifacts:\/*/, '');

@@ -28,6 +28,7 @@ const FIELDS = [
   ...['version', 'alias', 'source', 'description', 'archive_existing_versions', 'allow_deleted', 'source_run_id', 'model_type', 'reason', 'limit', 'since'],
   ...['until', 'before_id', 'object_type', 'object_id', 'actor', 'action', 'force', 'launcher', 'weights', 'model', 'strategy', 'split', 'control', 'window'],
   ...['bucket_s', 'features', 'code_commit', 'environment', 'code_dirty', 'ids', 'runs', 'label', 'prediction_id', 'file', 'reference'],
+  ...['override', 'override_gates', 'data_validation', 'op', 'metric'],
 ];
 
 const longString = fc.constantFrom(250, 251, 256, 1001, 6001, 70_000).map((n) => 'x'.repeat(n));
@@ -151,6 +152,8 @@ const goodWrite: fc.Arbitrary<[string, Record<string, unknown>]> = fc.oneof(
   ),
   fc.tuple(fc.constant('/api/2.0/mlflow/runs/log-metric'), fc.record({ run_id: fc.constant('$RUN'), key: fc.constant('m'), value: hostileNumber, timestamp: fc.nat(), step: fc.nat(9) })),
   fc.tuple(fc.constant('/api/2.0/mlflow/experiments/create'), fc.record({ name: fc.string({ minLength: 1, maxLength: 10 }) })),
+  // @champion through the seeded model's promotion gate (passes or is refused by the run's metric `m`)
+  fc.tuple(fc.constant('/api/2.0/mlflow/registered-models/alias'), fc.record({ name: fc.constant('$MODEL'), alias: fc.constantFrom('champion', 'challenger'), version: fc.constant('1'), override_gates: fc.boolean(), reason: fc.constantFrom('', 'why') })),
 );
 
 /** Artifact paths: traversal, names over 255 bytes, and the seeded file, directory and dangling symlink. */
@@ -199,7 +202,7 @@ const args: fc.Arbitrary<Record<string, unknown>> = fc
 
 const headerValue = fc.oneof(fc.constantFrom('', 'x'.repeat(10_000), '__proto__', 'üñï', 'a'.repeat(300)), fc.string({ unit: fc.constantFrom('a', ' ', '-', ';', '=', '/'), maxLength: 20 }));
 const extraHeaders = fc.dictionary(
-  fc.constantFrom('x-mlops-actor', 'x-mlops-reason', 'accept', 'content-type', 'x-request-id', 'if-none-match', 'range', 'x-forwarded-for'),
+  fc.constantFrom('x-mlops-actor', 'x-mlops-reason', 'x-mlops-override-gates', 'accept', 'content-type', 'x-request-id', 'if-none-match', 'range', 'x-forwarded-for'),
   headerValue,
   { maxKeys: 2 },
 );

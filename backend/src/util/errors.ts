@@ -26,6 +26,8 @@ export class ApiError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
+    /** Machine-readable detail sent beside error_code and message (e.g. a promotion gate's failed conditions). */
+    readonly details?: Record<string, unknown>,
   ) {
     super(message);
     this.status = ERROR_STATUS[code];

@@ -23,7 +23,12 @@ export function registryRoutes(app: FastifyInstance, ctx: CoreContext): void {
   rpc(app, 'GET', '/registered-models/get-latest-versions', latest);
   rpc(app, 'POST', '/registered-models/set-tag', (a) => reg.setModelTag(name(a), reqStr(a, 'key'), a.value));
   rpc(app, 'DELETE', '/registered-models/delete-tag', (a) => reg.deleteModelTag(name(a), reqStr(a, 'key')));
-  rpc(app, 'POST', '/registered-models/alias', (a, req) => reg.setAlias(name(a), reqStr(a, 'alias'), reqStr(a, 'version'), actorOf(ctx, req, a)));
+  // @champion goes through its promotion gate; `X-MLOps-Override-Gates: true` (or `override_gates`) with a reason overrides it.
+  rpc(app, 'POST', '/registered-models/alias', (a, req) => {
+    const header = req.headers['x-mlops-override-gates'];
+    const override = (typeof header === 'string' && /^(true|1|yes)$/i.test(header)) || optBool(a, 'override_gates') === true;
+    ctx.gates.setAlias(name(a), reqStr(a, 'alias'), reqStr(a, 'version'), actorOf(ctx, req, a), override);
+  });
   rpc(app, 'DELETE', '/registered-models/alias', (a, req) => reg.deleteAlias(name(a), reqStr(a, 'alias'), actorOf(ctx, req, a)));
   rpc(app, 'GET', '/registered-models/alias', (a) => ({ model_version: reg.versionByAlias(name(a), reqStr(a, 'alias')) }));
 

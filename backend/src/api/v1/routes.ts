@@ -5,11 +5,13 @@ import { extensionRoutes } from './ui';
 import { jobRoutes } from './jobs';
 import { driftRoutes } from './drift';
 import { monitorRoutes } from './monitors';
+import { gateRoutes } from './gates';
 
 /** /api/v1: MLOps Studio's own API (beyond MLflow's). Each feature registers its routes here, one line each. */
 export async function v1Routes(app: FastifyInstance, opts: { runtime: Runtime }): Promise<void> {
   const { core: ctx, jobs, pipelines, drift } = opts.runtime;
   coreV1Routes(app, ctx);
+  gateRoutes(app, ctx);
   await app.register(extensionRoutes, { ctx });
   await app.register(jobRoutes, { ctx, jobs, pipelines, secrets: opts.runtime.secrets });
   await app.register(driftRoutes, { ctx, drift });

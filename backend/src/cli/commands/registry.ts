@@ -4,6 +4,7 @@ import { withStore } from '../with-store';
 import { emit, fmtTime, formatTable, CliError } from '../output';
 import { wrap } from './tracking';
 import type { RegisteredModel } from '../../store/registry';
+import { registerGateCommands } from './gates';
 
 export function registerRegistry(program: Command): void {
   const models = program.command('models').description('registered models: list, versions, alias');
@@ -53,17 +54,19 @@ export function registerRegistry(program: Command): void {
     );
   models
     .command('alias <name> <version> <alias>')
-    .description('point ALIAS (e.g. champion) at VERSION; the move is written to the audit log')
-    .option('--reason <text>', 'why (kept in the audit log)')
+    .description('point ALIAS (e.g. champion) at VERSION; @champion must pass the model\'s promotion gate; the move is written to the audit log')
+    .option('--reason <text>', 'why (kept in the audit log; required with --override)')
+    .option('--override', "move @champion although the promotion gate fails (needs --reason; audited as alias.gate_override)")
     .option('--json', 'print JSON')
-    .action((name: string, version: string, alias: string, o: { reason?: string; json?: boolean }) =>
+    .action((name: string, version: string, alias: string, o: { reason?: string; override?: boolean; json?: boolean }) =>
       withStore(program, (ctx) => {
         const clean = alias.replace(/^@/, '');
-        wrap(() => ctx.registry.setAlias(name, clean, version, { actor: actorName(ctx.defaultActor), reason: o.reason ?? null }));
+        const move = wrap(() => ctx.gates.setAlias(name, clean, version, { actor: actorName(ctx.defaultActor), reason: o.reason ?? null }, o.override ?? false));
         const v = ctx.registry.versionByAlias(name, clean);
-        emit(o.json ?? false, v, () => `${name}@${clean} -> version ${v.version}`);
+        emit(o.json ?? false, v, () => `${name}@${clean} -> version ${v.version}${move.overridden ? ' (promotion gate overridden)' : ''}`);
       }),
     );
+  registerGateCommands(program, models, () => actorName('unknown'));
 
   program
     .command('audit')
