@@ -68,6 +68,8 @@ void test('data drift in served traffic opens one incident, survives a restart, 
   assert.equal(dd.config.min_rows, 200);
   assert.ok(dd.next_run_at >= clock.now() + 5 * MIN && dd.next_run_at <= clock.now() + 5 * MIN + 30_000, `next run ${dd.next_run_at - clock.now()} ms away`);
   assert.equal(dd.last_status, null);
+  // A window other than the on-demand report's default, so /metrics cannot be served from that report's cache.
+  assert.equal((await call(app, 'PATCH', '/api/v1/monitors/iris/data_drift', { window_rows: 800 })).status, 200);
 
   // Too few rows: an explicit verdict, not "no drift".
   await serve(app, sampleRows(100, 5));
@@ -129,7 +131,14 @@ void test('data drift in served traffic opens one incident, survives a restart, 
 
   // Clean traffic: resolved after three consecutive clean checks, audited and published as resolved.
   await serve(app, sampleRows(1000, 8));
+  // ml_drift_score is the latest stored check (drift), not a recompute over the clean rows served since.
+  const ensemble = async () => {
+    const m = await app.server.inject({ method: 'GET', url: '/metrics', headers: AUTH });
+    return Number(/ml_drift_score\{model_name="iris",feature_name="sepal_length",drift_method="ensemble"\} ([\d.]+)/.exec(m.body)?.[1]);
+  };
+  assert.ok((await ensemble()) >= 0.5, 'the stored drifting check');
   assert.equal((await nextCheck(app, clock2, 6)).status, 'pass');
+  assert.ok((await ensemble()) < 0.5, 'the stored clean check');
   assert.equal((await nextCheck(app, clock2, 7)).status, 'pass');
   assert.equal((await call<MonitorView>(app, 'GET', '/api/v1/monitors/iris/data_drift')).body.incident?.status, 'acknowledged');
   assert.equal((await nextCheck(app, clock2, 8)).status, 'pass');

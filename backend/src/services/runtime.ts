@@ -80,7 +80,8 @@ export class Runtime {
         resolver: o.serving?.resolver ?? new RegistryResolver(core),
         audit: core.audit,
         repo,
-        driftSamples: () => this.drift.metricSamples(),
+        // ml_drift_score: each endpoint's latest stored data-drift check (computed only where none is stored yet).
+        driftSamples: () => this.drift.metricSamples((name) => this.monitors.storedDrift(name)),
         clock: this.clock,
         scheduler: this.scheduler,
         log: (m) => this.log.error(m),

@@ -9,6 +9,14 @@ import { Profiler } from './profiler';
 import { profileFromCsv, profileFromCsvText, profileFromJson, ReferenceError, type BuiltProfile } from './reference';
 import { DriftRepository, type StoredProfile } from './repository';
 
+/** What ml_drift_score needs of one variant's drift (a fresh report's variant, or a stored monitor check's). */
+export interface DriftSampleSource {
+  status: string;
+  model_name: string;
+  reference: { kind: string } | null;
+  features: readonly { feature: string; votes: number; methods: readonly { method: string; score: number }[] }[];
+}
+
 /** Reference profiles of model versions and drift of endpoints, over one store. */
 export class DriftService {
   readonly repo: DriftRepository;
@@ -73,12 +81,17 @@ export class DriftService {
     return stored;
   }
 
-  /** ml_drift_score samples: each endpoint's live variants, one model name once (the stable variant first). */
-  async metricSamples(): Promise<DriftSample[]> {
+  /**
+   * ml_drift_score samples: each endpoint's live variants, one model name once (the stable variant first). An
+   * endpoint's latest stored monitor check is used when `stored` has one (no recompute at scrape time); otherwise its
+   * report is computed (reused for 5 s).
+   */
+  async metricSamples(stored: (endpoint: string) => readonly DriftSampleSource[] | null = () => null): Promise<DriftSample[]> {
     const out: DriftSample[] = [];
     const seen = new Set<string>();
-    for (const ep of await this.endpoints.all(5000)) {
-      for (const v of ep.variants) {
+    for (const name of this.repo.endpointNames()) {
+      const variants = stored(name) ?? (await this.endpoints.report(name, undefined, 5000)).variants;
+      for (const v of variants) {
         if (v.status !== 'ok' || seen.has(v.model_name)) continue;
         seen.add(v.model_name);
         const suffix = v.reference?.kind === 'first_window' ? '_vs_first_window' : '';

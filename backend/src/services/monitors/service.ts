@@ -3,7 +3,7 @@ import type { CoreContext } from '../../context';
 import type { Clock } from '../../util/clock';
 import { ApiError, invalid, notFound } from '../../util/errors';
 import type { Logger } from '../../util/logger';
-import type { DriftService } from '../drift/service';
+import type { DriftSampleSource, DriftService } from '../drift/service';
 import type { Scheduler } from '../scheduler';
 import type { ServingEngine } from '../serving/engine';
 import type { AlertHub, IncidentAlert } from './alerts';
@@ -130,6 +130,20 @@ export class MonitorService {
   /** Runs the check now (joining one in flight) and times the next run from now. */
   runNow(endpoint: string, kind: string): Promise<CheckResult> {
     return this.check(this.row(endpoint, kind));
+  }
+
+  /**
+   * The variants of the endpoint's latest stored data-drift check that reached a verdict (what ml_drift_score shows),
+   * or null when it has none yet.
+   */
+  storedDrift(endpoint: string): DriftSampleSource[] | null {
+    const m = this.repo.get(endpoint, 'data_drift');
+    const r = m?.lastResultId ? this.repo.result(m.lastResultId) : null;
+    if (!r || (r.status !== 'pass' && r.status !== 'fail')) return null;
+    const variants = (r.details as { variants?: { variant: string; status: string; details?: { reference?: { kind: string } | null; features?: DriftSampleSource['features'] } }[] }).variants ?? [];
+    return variants
+      .filter((v) => (v.status === 'pass' || v.status === 'fail') && v.details?.features)
+      .map((v) => ({ status: 'ok', model_name: v.variant.slice(0, v.variant.lastIndexOf('/')), reference: v.details!.reference ?? null, features: v.details!.features! }));
   }
 
   results(endpoint: string, kind: string, limit: number, beforeId?: number): MonitorResultView[] {
