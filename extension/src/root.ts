@@ -15,6 +15,7 @@ import { registerEndpointCommands } from './endpoints/commands';
 import { EndpointsModel } from './endpoints/model';
 import { registerExperimentCommands } from './experiments/commands';
 import { ExperimentsModel, type ExperimentNode } from './experiments/model';
+import { RunPages } from './experiments/runPage';
 import { VIEW_NAMES, viewId, type ViewName } from './ids';
 import { registerJobCommands } from './jobs/commands';
 import { JobsModel } from './jobs/model';
@@ -114,6 +115,7 @@ export class Extension implements vscode.Disposable {
     registerCommand(d, 'mlops.showAuditLog', () => audit.show());
     registerExperimentCommands(d, {
       model: this.experiments,
+      pages: d.track(new RunPages({ extensionUri: uri, client, log: (l) => this.output.appendLine(l) })),
       client,
       panels: this.panels,
       selection: () => this.experimentSelection(),

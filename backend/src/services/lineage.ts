@@ -2,7 +2,7 @@ import type { CoreContext } from '../context';
 import type { RunLineage } from '../api/v1/contract';
 
 /** What reproduces a run: our launcher's record plus what the MLflow client put in tags and inputs. */
-export function runLineage(ctx: CoreContext, runId: string): RunLineage {
+export function runLineage(ctx: Pick<CoreContext, 'tracking'>, runId: string): RunLineage {
   const run = ctx.tracking.runs.get(runId);
   const tag = (k: string) => run.data.tags?.find((t) => t.key === k)?.value;
   const source: RunLineage['source'] = {};

@@ -6,12 +6,14 @@ import type { Disposer } from '../util/disposable';
 import { formatMetric } from '../util/format';
 import { ask, Cancelled, pick, registerCommand } from '../vscode/commands';
 import type { ExperimentNode, ExperimentsModel } from './model';
+import type { RunPages } from './runPage';
 
 export interface ExperimentCommandDeps {
   model: ExperimentsModel;
   client: () => Promise<ApiClient>;
   compare: Omit<CompareDeps, 'openRun'>;
   panels: Set<ComparePanel>;
+  pages: RunPages;
   /** The Experiments view's current selection (the palette and the view title button pass no arguments). */
   selection: () => readonly ExperimentNode[];
 }
@@ -48,22 +50,18 @@ async function runItems(deps: ExperimentCommandDeps): Promise<(vscode.QuickPickI
   }));
 }
 
-export async function openRun(client: () => Promise<ApiClient>, runId: string): Promise<void> {
+/** Opens the run's read-only page; a run that no longer exists says so (and offers a refresh). */
+export async function openRun(client: () => Promise<ApiClient>, pages: RunPages, runId: string, name?: string): Promise<void> {
   const { runs, missing } = await (await client()).compare([runId]);
-  const r = runs[0];
-  if (!r || missing.length) {
+  if (!runs[0] || missing.length) {
     void vscode.window.showWarningMessage(`MLOps: run ${runId} no longer exists (it was deleted).`, 'Refresh Views').then((p) => p && vscode.commands.executeCommand('mlops.refresh'));
     return;
   }
-  const table = (o: Record<string, string | number>) =>
-    Object.keys(o).length ? ['| key | value |', '|---|---|', ...Object.entries(o).map(([k, v]) => `| ${k} | ${typeof v === 'number' ? formatMetric(v) : v} |`)].join('\n') : '_none_';
-  const content = `# Run ${r.name}\n\n- id: \`${r.run_id}\`\n- experiment: ${r.experiment_id}\n- status: ${r.status}\n- started: ${new Date(r.start_time).toISOString()}\n\n## Params\n\n${table(r.params)}\n\n## Metrics (latest)\n\n${table(r.latest)}\n`;
-  const doc = await vscode.workspace.openTextDocument({ content, language: 'markdown' });
-  await vscode.window.showTextDocument(doc, { preview: true });
+  pages.show(runId, name ?? runs[0].name);
 }
 
 export function registerExperimentCommands(d: Disposer, deps: ExperimentCommandDeps): void {
-  const open = (runId: string) => openRun(deps.client, runId);
+  const open = (runId: string) => openRun(deps.client, deps.pages, runId);
   registerCommand(d, 'mlops.compareRuns', async (...args: unknown[]) => {
     const ids = [...new Set(await chooseRuns(deps, args))];
     if (ids.length < 2) {

@@ -112,6 +112,50 @@ export const UiAuditEvent = Type.Object({
 });
 export const UiAuditList = Type.Object({ events: Type.Array(UiAuditEvent) });
 
+/** A model a run logged: an MLflow 3 logged model, or an artifact folder holding an MLmodel file or an ONNX file. */
+export const UiRunModel = Type.Object({
+  /** The artifact folder inside the run (`model`), or the logged model's name. */
+  name: Type.String(),
+  /** What Register Model passes as the version's source: `runs:/<run>/<path>` or `models:/<model_id>`. */
+  source: Type.String(),
+  kind: Type.Union([Type.Literal('logged_model'), Type.Literal('artifact')]),
+  flavors: Type.Array(Type.String()),
+  /** The folder holds an ONNX file the serving engine can load (the onnx flavour's file, or exactly one *.onnx). */
+  onnx: Type.Boolean(),
+});
+export const UiRunDetail = Type.Object({
+  run: Type.Object({
+    run_id: Type.String(),
+    name: Type.String(),
+    experiment_id: Type.String(),
+    experiment_name: Type.String(),
+    status: Type.String(),
+    start_time: Type.Integer(),
+    end_time: NullableInt,
+    artifact_uri: Type.String(),
+    user: Type.String(),
+  }),
+  params: Type.Record(Type.String(), Type.String()),
+  tags: Type.Record(Type.String(), Type.String()),
+  /** Every metric key (at most 500): its history by step (last value per step, at most 1,000 points, evenly thinned) and latest value. */
+  metrics: Type.Array(Type.Object({ key: Type.String(), steps: Type.Array(Type.Number()), values: Type.Array(Type.Number()), latest: Type.Number(), points: Type.Integer() })),
+  lineage: Type.Object({
+    code_commit: NullableString,
+    code_dirty: Type.Union([Type.Boolean(), Type.Null()]),
+    image_digest: NullableString,
+    command: NullableString,
+    environment: Type.Record(Type.String(), Type.String()),
+    source_name: NullableString,
+    datasets: Type.Array(Type.Object({ name: Type.String(), digest: Type.String(), source: Type.String() })),
+  }),
+  /** Files under the run's artifact root (at most 1,000; `artifacts_truncated` says when there were more). */
+  artifacts: Type.Array(Type.Object({ path: Type.String(), size: Type.Integer() })),
+  artifacts_truncated: Type.Boolean(),
+  models: Type.Array(UiRunModel),
+  /** The training job that produced the run, when a job did. */
+  job: Type.Union([Type.Object({ job_id: Type.String(), status: Type.String() }), Type.Null()]),
+});
+
 /** What changed; the extension refreshes the views that show it. */
 export const EVENT_TOPICS = ['experiments', 'runs', 'models', 'endpoints', 'jobs', 'drift', 'audit'] as const;
 export type EventTopic = (typeof EVENT_TOPICS)[number];
@@ -138,3 +182,5 @@ export type UiScriptRuns = Static<typeof UiScriptRuns>;
 export type UiPrimaryMetric = Static<typeof UiPrimaryMetric>;
 export type UiAuditEvent = Static<typeof UiAuditEvent>;
 export type UiAuditList = Static<typeof UiAuditList>;
+export type UiRunModel = Static<typeof UiRunModel>;
+export type UiRunDetail = Static<typeof UiRunDetail>;

@@ -1,9 +1,11 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
 import type { Db } from '../../store/db';
 import type { CoreContext } from '../../context';
 import { notFound } from '../../util/errors';
 import { eventRoutes } from './events';
+import { runDetail } from './ui-run';
 import {
   UiAuditList,
   UiAuditQuery,
@@ -11,6 +13,7 @@ import {
   type UiCompareResult,
   UiExperimentList,
   UiModelList,
+  UiRunDetail,
   UiRunPage,
   UiRunsQuery,
   UiScriptRuns,
@@ -209,11 +212,14 @@ export class UiQueries {
 }
 
 /** Read routes for the extension's views, under /api/v1/ui. */
-export const uiRoutes: FastifyPluginAsync<{ ctx: Pick<CoreContext, 'db' | 'audit'> }> = async (app, { ctx }) => {
+export const uiRoutes: FastifyPluginAsync<{ ctx: Pick<CoreContext, 'db' | 'audit' | 'tracking' | 'artifacts'> }> = async (app, { ctx }) => {
   const q = new UiQueries(ctx.db);
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   r.get('/api/v1/ui/experiments', { schema: { response: { 200: UiExperimentList } } }, async () => ({ experiments: q.experiments() }));
   r.get('/api/v1/ui/runs', { schema: { querystring: UiRunsQuery, response: { 200: UiRunPage } } }, async (req) => q.runs(req.query));
+  r.get('/api/v1/ui/runs/:run_id', { schema: { params: Type.Object({ run_id: Type.String({ minLength: 1, maxLength: 64 }) }), response: { 200: UiRunDetail } } }, async (req) =>
+    runDetail(ctx, req.params.run_id),
+  );
   r.get('/api/v1/ui/models', { schema: { response: { 200: UiModelList } } }, async () => ({ models: q.models() }));
   // No response schema here on purpose: for 100 runs × 1,000 steps, JSON.stringify sends the number arrays in a
   // fraction of the time schema-driven serialisation took (measured: ~0.1 s vs ~0.8 s). The type still applies.
@@ -235,7 +241,7 @@ export const uiRoutes: FastifyPluginAsync<{ ctx: Pick<CoreContext, 'db' | 'audit
 };
 
 /** Everything the VS Code extension adds to /api/v1: the view routes and the event stream (one line in routes.ts). */
-export const extensionRoutes: FastifyPluginAsync<{ ctx: Pick<CoreContext, 'db' | 'audit'> }> = async (app, opts) => {
+export const extensionRoutes: FastifyPluginAsync<{ ctx: Pick<CoreContext, 'db' | 'audit' | 'tracking' | 'artifacts'> }> = async (app, opts) => {
   await app.register(eventRoutes, opts);
   await app.register(uiRoutes, opts);
 };
