@@ -28,7 +28,7 @@ const FIELDS = [
   ...['version', 'alias', 'source', 'description', 'archive_existing_versions', 'allow_deleted', 'source_run_id', 'model_type', 'reason', 'limit', 'since'],
   ...['until', 'before_id', 'object_type', 'object_id', 'actor', 'action', 'force', 'launcher', 'weights', 'model', 'strategy', 'split', 'control', 'window'],
   ...['bucket_s', 'features', 'code_commit', 'environment', 'code_dirty', 'ids', 'runs', 'label', 'prediction_id', 'file', 'reference'],
-  ...['override', 'override_gates', 'data_validation', 'op', 'metric'],
+  ...['override', 'override_gates', 'data_validation', 'op', 'metric', 'champion', 'challenger', 'data', 'margin', 'alpha', 'resamples', 'seed'],
 ];
 
 const longString = fc.constantFrom(250, 251, 256, 1001, 6001, 70_000).map((n) => 'x'.repeat(n));

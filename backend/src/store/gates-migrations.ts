@@ -19,4 +19,19 @@ CREATE TABLE promotion_gates (
 );
 `,
   },
+  {
+    // Champion/challenger comparisons (the offline evaluator): the numbers and the verdict, kept as evidence.
+    name: 'gates/002-model-comparisons',
+    sql: `
+CREATE TABLE model_comparisons (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  created_at INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  champion TEXT NOT NULL,
+  challenger TEXT NOT NULL,
+  verdict TEXT NOT NULL,
+  result TEXT NOT NULL
+);
+`,
+  },
 ];

@@ -82,3 +82,44 @@ export const AliasMove = Type.Object({
   overridden: Type.Boolean(),
 });
 export type AliasMove = Static<typeof AliasMove>;
+
+/** POST /api/v1/models/compare: champion and challenger (NAME/VERSION or NAME@ALIAS) on a labelled CSV on this machine. */
+export const CompareBody = Type.Object(
+  {
+    champion: Type.String({ minLength: 1, maxLength: 600 }),
+    challenger: Type.String({ minLength: 1, maxLength: 600 }),
+    /** Path of the holdout CSV (header row: the features plus the label column). */
+    data: Type.String({ minLength: 1, maxLength: 4096 }),
+    label: Type.Optional(Type.String({ minLength: 1, maxLength: 250 })),
+    margin: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1 })),
+    alpha: Type.Optional(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1 })),
+    resamples: Type.Optional(Type.Integer({ minimum: 100, maximum: 100_000 })),
+    seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 4294967295 })),
+  },
+  { additionalProperties: false },
+);
+export type CompareBody = Static<typeof CompareBody>;
+
+const Scored = Type.Object({ model: Type.String(), correct: Type.Integer(), accuracy: Type.Number() });
+
+/** The comparison, as stored: accuracies, McNemar's test, the bootstrap interval of acc(challenger) − acc(champion), the verdict. */
+export const Comparison = Type.Object({
+  id: Type.Integer(),
+  created_at: Type.Integer(),
+  actor: Type.String(),
+  champion: Scored,
+  challenger: Scored,
+  data: Type.String(),
+  data_sha256: Type.String(),
+  label: Type.String(),
+  rows: Type.Integer(),
+  both_right: Type.Integer(),
+  both_wrong: Type.Integer(),
+  mcnemar: Type.Object({ b_only: Type.Integer(), a_only: Type.Integer(), p_exact: Type.Number(), p_mid: Type.Number() }),
+  bootstrap: Type.Object({ diff: Type.Number(), lower: Type.Number(), upper: Type.Number(), confidence: Type.Number(), resamples: Type.Integer(), seed: Type.Integer() }),
+  margin: Type.Number(),
+  alpha: Type.Number(),
+  verdict: Type.Union([Type.Literal('better'), Type.Literal('non_inferior'), Type.Literal('worse'), Type.Literal('inconclusive')]),
+  reason: Type.String(),
+});
+export type Comparison = Static<typeof Comparison>;

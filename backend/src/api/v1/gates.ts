@@ -4,7 +4,11 @@ import { Type } from 'typebox';
 import type { CoreContext } from '../../context';
 import type { StoredGate } from '../../services/gates/repository';
 import { actorOf } from '../mlflow/http';
-import { AliasBody, AliasMove, GateBody, GateCheck, GateView } from './contract-gates';
+import { AliasBody, AliasMove, CompareBody, Comparison, GateBody, GateCheck, GateView } from './contract-gates';
+import { compareModels } from '../../services/gates/compare';
+import { ComparisonRepo } from '../../services/gates/repository';
+import { invalid, notFound } from '../../util/errors';
+import { isAbsolute } from 'node:path';
 
 const Name = Type.Object({ name: Type.String({ minLength: 1 }) });
 const NameVersion = Type.Object({ name: Type.String({ minLength: 1 }), version: Type.String({ minLength: 1 }) });
@@ -32,5 +36,19 @@ export function gateRoutes(parent: FastifyInstance, ctx: CoreContext): void {
   app.post('/api/v1/models/:name/aliases', { schema: { params: Name, body: AliasBody, response: { 200: AliasMove } } }, async (req) => {
     const who = actorOf(ctx, req, req.body);
     return ctx.gates.setAlias(req.params.name, req.body.alias, req.body.version, who, req.body.override === true);
+  });
+
+  // The offline evaluator: scores both versions on the holdout, records the numbers and the verdict.
+  const comparisons = new ComparisonRepo(ctx.db);
+  app.post('/api/v1/models/compare', { schema: { body: CompareBody, response: { 200: Comparison } } }, async (req) => {
+    const { champion, challenger, ...o } = req.body;
+    if (!isAbsolute(o.data)) throw invalid(`data must be an absolute path on the backend's machine, got '${o.data}'`);
+    const r = await compareModels(ctx, champion, challenger, o);
+    return comparisons.insert(r, actorOf(ctx, req).actor, Date.now());
+  });
+  app.get('/api/v1/models/comparisons/:id', { schema: { params: Type.Object({ id: Type.Integer({ minimum: 1 }) }), response: { 200: Comparison } } }, async (req) => {
+    const c = comparisons.get(req.params.id);
+    if (!c) throw notFound(`Comparison ${req.params.id} not found`);
+    return c;
   });
 }

@@ -4,7 +4,7 @@ import { withStore } from '../with-store';
 import { emit, fmtTime, formatTable, CliError } from '../output';
 import { wrap } from './tracking';
 import type { RegisteredModel } from '../../store/registry';
-import { registerGateCommands } from './gates';
+import { registerCompareCommand, registerGateCommands } from './gates';
 
 export function registerRegistry(program: Command): void {
   const models = program.command('models').description('registered models: list, versions, alias');
@@ -67,6 +67,7 @@ export function registerRegistry(program: Command): void {
       }),
     );
   registerGateCommands(program, models, () => actorName('unknown'));
+  registerCompareCommand(program, models, () => actorName('unknown'));
 
   program
     .command('audit')

@@ -1,4 +1,5 @@
 import type { Db } from '../../store/db';
+import type { CompareResult } from './compare';
 import type { DataValidationRule, GateConfig, MetricCondition, TagCondition, ValidationRecord } from './conditions';
 
 export interface StoredGate extends GateConfig {
@@ -74,5 +75,28 @@ export class GateRepo {
          ORDER BY r.start_time, r.run_uuid`,
       )
       .all(pipelineRunId) as ValidationRecord[];
+  }
+}
+
+export interface StoredComparison extends CompareResult {
+  id: number;
+  created_at: number;
+  actor: string;
+}
+
+/** Offline champion/challenger comparisons, kept with their numbers. */
+export class ComparisonRepo {
+  constructor(private readonly db: Db) {}
+
+  insert(r: CompareResult, actor: string, at: number): StoredComparison {
+    const id = Number(
+      this.db.prepare('INSERT INTO model_comparisons (created_at, actor, champion, challenger, verdict, result) VALUES (?, ?, ?, ?, ?, ?)').run(at, actor, r.champion.model, r.challenger.model, r.verdict, JSON.stringify(r)).lastInsertRowid,
+    );
+    return { id, created_at: at, actor, ...r };
+  }
+
+  get(id: number): StoredComparison | null {
+    const r = this.db.prepare('SELECT id, created_at, actor, result FROM model_comparisons WHERE id = ?').get(id) as { id: number; created_at: number; actor: string; result: string } | undefined;
+    return r ? { id: r.id, created_at: r.created_at, actor: r.actor, ...(JSON.parse(r.result) as CompareResult) } : null;
   }
 }

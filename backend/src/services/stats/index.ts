@@ -10,6 +10,7 @@ export * from './drift';
 export * from './ks';
 export { kstwoSf } from './kolmogorov';
 export * from './nullscale';
+export * from './paired';
 export * from './pagehinkley';
 export * from './profile';
 export * from './quantiles';
