@@ -6,6 +6,7 @@ import type {
   UiRunPage,
   UiScriptRuns,
 } from '../../../backend/src/api/v1/contract-ui';
+import type { AliasMove } from '../../../backend/src/api/v1/contract-gates';
 import { send, type Endpoint } from './http';
 
 export { ApiRequestError } from './http';
@@ -61,8 +62,9 @@ export class ApiClient {
     return this.get('/api/v1/ui/audit', { limit });
   }
 
-  setAlias(name: string, alias: string, version: string): Promise<unknown> {
-    return this.post('/api/2.0/mlflow/registered-models/alias', { name, alias, version });
+  /** Moves an alias through the backend's promotion gate (@champion); `override` needs a reason and is audited. */
+  setAlias(name: string, alias: string, version: string, override?: { reason: string }): Promise<AliasMove> {
+    return this.post(`/api/v1/models/${encodeURIComponent(name)}/aliases`, override ? { alias, version, override: true, reason: override.reason } : { alias, version });
   }
 
   async registerModel(name: string, source: string, runId: string): Promise<{ model_version: { version: string } }> {

@@ -3,7 +3,8 @@ import type { UiModel } from '../../../backend/src/api/v1/contract-ui';
 import type { ApiClient } from '../backend/client';
 import type { ExperimentNode } from '../experiments/model';
 import type { Disposer } from '../util/disposable';
-import { ask, done, pick, registerCommand, withProgress } from '../vscode/commands';
+import { ApiRequestError } from '../backend/http';
+import { ask, Cancelled, done, pick, registerCommand, withProgress } from '../vscode/commands';
 import type { ModelNode } from './model';
 
 /** Aliases users already know from MLflow's docs; any other name can be typed. */
@@ -48,7 +49,27 @@ export function registerModelCommands(d: Disposer, client: () => Promise<ApiClie
     const { model, version } = await pickVersion(c, node, 'Model to promote');
     const aliasPick = await pick([...COMMON_ALIASES.map((a) => ({ label: a })), { label: '$(edit) Other alias…' }], { placeHolder: `Alias to point at ${model} version ${version}` });
     const alias = aliasPick.label.startsWith('$(') ? await ask({ prompt: 'Alias', validateInput: (v) => (/^[A-Za-z0-9_-]+$/.test(v.trim()) ? null : 'Letters, digits, - and _ only') }) : aliasPick.label;
-    await withProgress(`Setting @${alias}`, () => c.setAlias(model, alias, version));
-    await done(`${model}@${alias} now points to version ${version}.`, { 'Deploy…': () => vscode.commands.executeCommand('mlops.deployModel', { kind: 'version', model, version: { version, aliases: [alias] } }) });
+    const move = await setAliasThroughGate(c, model, alias, version);
+    await done(`${model}@${alias} now points to version ${version}${move.overridden ? ' (promotion gate overridden)' : ''}.`, { 'Deploy…': () => vscode.commands.executeCommand('mlops.deployModel', { kind: 'version', model, version: { version, aliases: [alias] } }) });
   });
+}
+
+/** A refusal by the model's promotion gate (409 naming the failed conditions), as opposed to any other error. */
+export const isGateRefusal = (e: unknown): e is ApiRequestError => e instanceof ApiRequestError && e.status === 409 && e.code === 'RESOURCE_CONFLICT' && e.message.startsWith('Promotion gate refused');
+
+/**
+ * Sets the alias; when @champion's promotion gate refuses, shows the refusal (each failed condition with its value)
+ * and offers "Override with reason…", which asks for the reason the audit log keeps.
+ */
+async function setAliasThroughGate(c: ApiClient, model: string, alias: string, version: string): Promise<{ overridden: boolean }> {
+  try {
+    return await withProgress(`Setting @${alias}`, () => c.setAlias(model, alias, version));
+  } catch (e) {
+    if (!isGateRefusal(e)) throw e;
+    const override = 'Override with reason…';
+    const r = await vscode.window.showWarningMessage(`${model}@${alias} was not moved to version ${version}`, { modal: true, detail: e.message }, override);
+    if (r !== override) throw new Cancelled();
+    const reason = await ask({ prompt: `Why promote ${model} version ${version} to @${alias} although its gate fails? (kept in the audit log)`, validateInput: (v) => (v.trim() ? null : 'A reason is required') });
+    return withProgress(`Setting @${alias} (override)`, () => c.setAlias(model, alias, version, { reason }));
+  }
 }
