@@ -13,7 +13,7 @@ import { registerDriftCommands } from './drift/commands';
 import { DriftModel } from './drift/model';
 import { registerEndpointCommands } from './endpoints/commands';
 import { EndpointsModel } from './endpoints/model';
-import { registerExperimentCommands } from './experiments/commands';
+import { registerExperimentCommands, runItems } from './experiments/commands';
 import { ExperimentsModel, type ExperimentNode } from './experiments/model';
 import { RunPages } from './experiments/runPage';
 import { VIEW_NAMES, viewId, type ViewName } from './ids';
@@ -24,7 +24,7 @@ import { ModelsModel } from './models/model';
 import { registerMonitorCommands } from './monitors/commands';
 import { MonitorsModel } from './monitors/model';
 import { Disposer } from './util/disposable';
-import { registerCommand } from './vscode/commands';
+import { pick, registerCommand } from './vscode/commands';
 import { setting } from './vscode/config';
 import { setContext } from './vscode/context';
 import { ModelTreeProvider, type TreeModel } from './vscode/tree';
@@ -121,7 +121,11 @@ export class Extension implements vscode.Disposable {
       selection: () => this.experimentSelection(),
       compare: { extensionUri: uri, client, log: (l) => this.output.appendLine(l) },
     });
-    registerModelCommands(d, client);
+    registerModelCommands(d, client, async () => {
+      const items = await runItems({ model: this.experiments, client });
+      if (items.length === 0) throw new Error('No runs yet: log a run first (MLOps: Launch Training, or python train.py in a terminal).');
+      return (await pick(items, { placeHolder: 'Run whose model to register', matchOnDescription: true, matchOnDetail: true })).runId;
+    });
     registerEndpointCommands(d, client, uri);
     registerDriftCommands(d, client, uri, () => refreshAll(['drift']));
     registerMonitorCommands(d, client, () => refreshAll(['drift']));

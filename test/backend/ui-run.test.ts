@@ -70,6 +70,15 @@ void describe('run page API /api/v1/ui/runs/:run_id', () => {
     assert.equal(d.job, null, 'a run logged by a client has no job');
   });
 
+  void test("the models list says which versions hold a servable ONNX file (Deploy marks and refuses the others)", async () => {
+    await h.call('POST', M('registered-models/create'), { name: 'page-clf' });
+    for (const path of ['model', 'sk', 'missing']) await h.call('POST', M('model-versions/create'), { name: 'page-clf', source: `runs:/${runId}/${path}`, run_id: runId });
+    const r = await h.call<{ models: { name: string; versions: { version: string; onnx: boolean }[] }[] }>('GET', '/api/v1/ui/models');
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const m = r.body.models.find((x) => x.name === 'page-clf')!;
+    assert.deepEqual(m.versions.map((v) => [v.version, v.onnx]), [['3', false], ['2', false], ['1', true]]);
+  });
+
   void test('the job that produced the run is named', async () => {
     h.app.ctx.db
       .prepare(`INSERT INTO jobs (job_id, run_uuid, launcher, spec, status, log_file, created_at) VALUES ('job-page', ?, 'local', '{}', 'finished', '/nonexistent.log', 1)`)

@@ -5,12 +5,13 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { CHAMPION, linearClassifier, mlmodelYaml } from '../fixtures/onnx/models';
 import { OUT, openWorkbench, startBackend, webview, type Workbench } from './harness';
 import { call, type Api } from './seed';
-import { choose, resetUi, runCommand, waitFor } from './ui';
+import { answerInput, choose, expand, notification, quickPlaceholder, resetUi, runCommand, showPanes, waitFor, waitServing } from './ui';
 
 /** The read-only pages (run page, later model card): each test seeds what it needs before VS Code opens. */
 const workspace = join(OUT, 'e2e-pages-workspace');
 const home = join(workspace, '.mlops');
 let wb: Workbench;
+let pageRun: string;
 
 const handshake = (): Api => JSON.parse(readFileSync(join(home, 'backend.json'), 'utf8')) as Api;
 async function backend(): Promise<Api> {
@@ -56,7 +57,11 @@ void describe('read-only pages in code-server', { timeout: 1_200_000 }, () => {
     writeFileSync(join(workspace, 'train.py'), 'print("train")\n');
     const b = await startBackend(home);
     const { experiment_id: exp } = await call<{ experiment_id: string }>(b.api, 'POST', '/api/2.0/mlflow/experiments/create', { name: 'pages' });
-    await seedRun(b.api, exp);
+    pageRun = await seedRun(b.api, exp);
+    // Version 1 holds an ONNX file, version 2 a pickled sklearn model only.
+    await call(b.api, 'POST', '/api/2.0/mlflow/registered-models/create', { name: 'pages-clf' });
+    for (const path of ['model', 'sk']) await call(b.api, 'POST', '/api/2.0/mlflow/model-versions/create', { name: 'pages-clf', source: `runs:/${pageRun}/${path}`, run_id: pageRun });
+    await call(b.api, 'POST', '/api/2.0/mlflow/registered-models/alias', { name: 'pages-clf', alias: 'champion', version: '1' });
     // A job's run: its page shows the job's log.
     const job = await call<{ job_id: string }>(b.api, 'POST', '/api/v1/jobs', {
       launcher: 'local',
@@ -153,5 +158,81 @@ void describe('read-only pages in code-server', { timeout: 1_200_000 }, () => {
     const log = await view.locator('#job-log').innerText();
     assert.match(log, /hello from the job[\s\S]*epoch 1 done/);
     await wb.screenshot('run-page-job');
+  });
+
+  void it('Deploy marks a version without an ONNX model and refuses it with a clear message', T, async () => {
+    const { page } = wb;
+    const api = await backend();
+    await showPanes(page, 'Models');
+    await expand(page, /^pages-clf/);
+    await page.getByRole('treeitem', { name: /^Version 2 no ONNX model/ }).waitFor({ timeout: 30_000 });
+    await page.getByRole('treeitem', { name: /^Version 1 @champion$/ }).waitFor({ timeout: 30_000 });
+    await runCommand(page, 'MLOps: Deploy');
+    await choose(page, /^pages-clf$/);
+    await quickPlaceholder(page, /pages-clf: which version/);
+    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Version 2' }).first();
+    assert.match(await row.innerText(), /no ONNX model/);
+    await wb.screenshot('deploy-marks-no-onnx');
+    await row.click();
+    const note = await notification(page, /Deploy failed: pages-clf version 2 cannot be deployed\. No ONNX model: the serving engine runs ONNX only/);
+    assert.match(await note.innerText(), /skl2onnx/);
+    assert.equal(await page.locator('.quick-input-widget').isVisible(), false, 'nothing more is asked');
+    const eps = await call<{ endpoints: { name: string }[] }>(api, 'GET', '/endpoints');
+    assert.deepEqual(eps.endpoints.map((e) => e.name).filter((n) => n.startsWith('pages-clf')), [], 'no endpoint was created');
+  });
+
+  void it("Register Model lists the run's logged models and refuses an artifact folder that does not exist", T, async () => {
+    const { page } = wb;
+    const api = await backend();
+    await runCommand(page, 'MLOps: Register Model');
+    await choose(page, /^page-run$/);
+    await quickPlaceholder(page, /Model logged by run page-run to register/);
+    const rows = (await page.locator('.quick-input-list .monaco-list-row').allInnerTexts()).map((t) => t.replace(/\s+/g, ' '));
+    assert.ok(rows.some((r) => /^model\s*onnx, python_function · ONNX/.test(r)), rows.join('\n'));
+    assert.ok(rows.some((r) => /^sk\s*sklearn · no ONNX model \(cannot be deployed\)/.test(r)), rows.join('\n'));
+    await wb.screenshot('register-lists-models');
+    await choose(page, /Another artifact folder/);
+    const input = page.locator('.quick-input-widget input.input');
+    await input.waitFor();
+    await input.fill('nope');
+    const message = page.locator('.quick-input-widget .quick-input-message');
+    await waitFor('the missing folder refused', async () => /No artifact folder 'nope' in run page-run \(it has model, sk\)/.test(await message.innerText()));
+    await page.keyboard.press('Enter');
+    assert.equal(await input.isVisible(), true, 'Enter on a refused path does not go on');
+    await input.fill('sk');
+    await waitFor('the existing folder accepted', async () => !/No artifact folder/.test(await message.innerText()));
+    await page.keyboard.press('Enter');
+    await answerInput(page, /Registered model name for runs:\/\w+\/sk/, 'pages-registered');
+    const v = await waitFor('the version registered', async () => {
+      const r = await call<{ model_versions?: { source: string; run_id: string }[] }>(api, 'GET', `/api/2.0/mlflow/model-versions/search?filter=${encodeURIComponent("name='pages-registered'")}`);
+      return r.model_versions?.[0];
+    });
+    assert.equal(v.source, `runs:/${pageRun}/sk`);
+    assert.equal(v.run_id, pageRun);
+  });
+
+  void it('moving @champion off a deployed version asks for a reason, which reaches the audit log', T, async () => {
+    const { page } = wb;
+    const api = await backend();
+    await call(api, 'POST', '/endpoints/pages-ep/deploy', { model: 'pages-clf/1', strategy: 'replace' });
+    await waitServing(() => api, 'pages-ep', 'pages-clf/1');
+    await runCommand(page, 'MLOps: Promote (Set Alias)');
+    await choose(page, /^pages-clf$/);
+    await choose(page, /^Version 2$/);
+    await choose(page, /^champion$/);
+    const why = 'version 2 is the new offline baseline';
+    await waitFor('the reason asked', async () => /Why move @champion off version 1, which an endpoint serves, to version 2\?/.test(await page.locator('.quick-input-widget').innerText()));
+    await wb.screenshot('champion-reason');
+    await answerInput(page, /Why move @champion off version 1/, why);
+    await waitFor('@champion on version 2', async () => (await call<{ model_version: { version: string } }>(api, 'GET', '/api/2.0/mlflow/registered-models/alias?name=pages-clf&alias=champion')).model_version.version === '2');
+    const { events } = await call<{ events: { action: string; object_id: string; reason: string | null }[] }>(api, 'GET', '/api/v1/audit?object_type=alias');
+    const moved = events.find((e) => e.object_id === 'pages-clf@champion' && e.reason === why);
+    assert.ok(moved, JSON.stringify(events));
+    // Moving it again, off version 2 (which no endpoint serves), asks nothing.
+    await runCommand(page, 'MLOps: Promote (Set Alias)');
+    await choose(page, /^pages-clf$/);
+    await choose(page, /^Version 1/);
+    await choose(page, /^champion$/);
+    await waitFor('@champion back on version 1', async () => (await call<{ model_version: { version: string } }>(api, 'GET', '/api/2.0/mlflow/registered-models/alias?name=pages-clf&alias=champion')).model_version.version === '1');
   });
 });

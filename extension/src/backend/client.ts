@@ -62,9 +62,12 @@ export class ApiClient {
     return this.get('/api/v1/ui/audit', { limit });
   }
 
-  /** Moves an alias through the backend's promotion gate (@champion); `override` needs a reason and is audited. */
-  setAlias(name: string, alias: string, version: string, override?: { reason: string }): Promise<AliasMove> {
-    return this.post(`/api/v1/models/${encodeURIComponent(name)}/aliases`, override ? { alias, version, override: true, reason: override.reason } : { alias, version });
+  /**
+   * Moves an alias through the backend's promotion gate (@champion). `reason` lands in the audit log's entry for the
+   * move; `override` (a failed gate) needs one and is audited as such.
+   */
+  setAlias(name: string, alias: string, version: string, o: { reason?: string; override?: boolean } = {}): Promise<AliasMove> {
+    return this.post(`/api/v1/models/${encodeURIComponent(name)}/aliases`, { alias, version, ...(o.override ? { override: true } : {}), ...(o.reason ? { reason: o.reason } : {}) });
   }
 
   async registerModel(name: string, source: string, runId: string): Promise<{ model_version: { version: string } }> {

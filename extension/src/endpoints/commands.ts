@@ -4,6 +4,7 @@ import type { MonitoringToHost, MonitoringToWebview } from '../../../webviews/sr
 import type { ApiClient } from '../backend/client';
 import * as api from '../backend/features';
 import { pickVersion } from '../models/commands';
+import { NO_ONNX } from '../models/model';
 import { toAbResult, toMonitoring } from '../panels/adapters';
 import { DataPanel } from '../panels/dataPanel';
 import type { Disposer } from '../util/disposable';
@@ -30,7 +31,8 @@ export async function pickEndpoint(c: ApiClient, node: unknown, placeHolder: str
 }
 
 async function deployFlow(c: ApiClient, node: unknown, forced?: Strategy): Promise<void> {
-  const { model, version } = await pickVersion(c, node, 'Model to deploy');
+  const { model, version, onnx } = await pickVersion(c, node, 'Model to deploy');
+  if (onnx === false) throw new Error(`${model} version ${version} cannot be deployed. ${NO_ONNX}`);
   const existing = await api.endpoints(c).catch(() => []);
   const endpoint = existing.length
     ? (await pick([...existing.map((e) => ({ label: e.name, description: e.status })), { label: '$(add) New endpoint…', description: '' }], { placeHolder: 'Endpoint' })).label

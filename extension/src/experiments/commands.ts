@@ -34,7 +34,7 @@ async function chooseRuns(deps: ExperimentCommandDeps, args: unknown[]): Promise
   return picked.map((p) => p.runId);
 }
 
-async function runItems(deps: ExperimentCommandDeps): Promise<(vscode.QuickPickItem & { runId: string })[]> {
+export async function runItems(deps: Pick<ExperimentCommandDeps, 'model' | 'client'>): Promise<(vscode.QuickPickItem & { runId: string })[]> {
   let loaded = deps.model.loadedRuns();
   if (loaded.length === 0) {
     const c = await deps.client();

@@ -9,6 +9,9 @@ export interface ModelsSource {
   deployed(): Promise<Set<string>>;
 }
 
+/** Why a version without an ONNX file cannot be deployed, and what to do about it. */
+export const NO_ONNX = 'No ONNX model: the serving engine runs ONNX only. Convert the model (e.g. skl2onnx) and log it with mlflow.onnx.log_model, then register that.';
+
 export type ModelNode = { kind: 'model'; model: UiModel } | { kind: 'version'; model: string; version: UiModelVersion; deployed: boolean } | MessageNode;
 
 /** Registered models → versions, with aliases and a marker on versions an endpoint serves. */
@@ -65,13 +68,13 @@ export class ModelsModel implements TreeModel<ModelNode> {
       }
       case 'version': {
         const v = n.version;
-        const parts = [...v.aliases.map((a) => `@${a}`), ...(n.deployed ? ['● deployed'] : [])];
+        const parts = [...v.aliases.map((a) => `@${a}`), ...(n.deployed ? ['● deployed'] : []), ...(v.onnx ? [] : ['no ONNX model'])];
         return {
           id: `version:${n.model}/${v.version}`,
           label: `Version ${v.version}`,
           description: parts.join(' · '),
-          tooltip: `${n.model} version ${v.version}\nStatus ${v.status}\nSource ${v.source}${v.run_id ? `\nRun ${v.run_id}` : ''}${n.deployed ? '\nServed by an endpoint' : ''}`,
-          icon: n.deployed ? { id: 'rocket', color: 'charts.green' } : { id: 'versions' },
+          tooltip: `${n.model} version ${v.version}\nStatus ${v.status}\nSource ${v.source}${v.run_id ? `\nRun ${v.run_id}` : ''}${n.deployed ? '\nServed by an endpoint' : ''}${v.onnx ? '' : `\n${NO_ONNX}`}`,
+          icon: n.deployed ? { id: 'rocket', color: 'charts.green' } : v.onnx ? { id: 'versions' } : { id: 'circle-slash', color: 'disabledForeground' },
           contextValue: n.deployed ? 'modelVersion.deployed' : 'modelVersion',
           collapsible: 'none',
         };

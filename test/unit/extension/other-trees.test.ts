@@ -17,8 +17,8 @@ void test('models → versions with aliases and a deployed marker', async () => 
           name: 'iris',
           last_updated_time: 1,
           versions: [
-            { version: '2', run_id: 'r2', status: 'READY', creation_time: 2, aliases: ['challenger'], source: 'runs:/r2/model' },
-            { version: '1', run_id: 'r1', status: 'READY', creation_time: 1, aliases: ['champion'], source: 'runs:/r1/model' },
+            { version: '2', run_id: 'r2', status: 'READY', creation_time: 2, aliases: ['challenger'], source: 'runs:/r2/model', onnx: false },
+            { version: '1', run_id: 'r1', status: 'READY', creation_time: 1, aliases: ['champion'], source: 'runs:/r1/model', onnx: true },
           ],
         },
       ],
@@ -29,14 +29,14 @@ void test('models → versions with aliases and a deployed marker', async () => 
   assert.equal(m.view(model!).description, '2 versions · @challenger @champion');
   const versions = await m.children(model);
   assert.deepEqual(versions.map((v) => [m.view(v).label, m.view(v).description, m.view(v).contextValue]), [
-    ['Version 2', '@challenger', 'modelVersion'],
+    ['Version 2', '@challenger · no ONNX model', 'modelVersion'],
     ['Version 1', '@champion · ● deployed', 'modelVersion.deployed'],
   ]);
 });
 
 void test('models still list when serving is absent (no deployed markers)', async () => {
   const m = new ModelsModel(async () => ({
-    models: async () => ({ models: [{ name: 'a', last_updated_time: 1, versions: [{ version: '1', run_id: null, status: 'READY', creation_time: 1, aliases: [], source: 's' }] }] }),
+    models: async () => ({ models: [{ name: 'a', last_updated_time: 1, versions: [{ version: '1', run_id: null, status: 'READY', creation_time: 1, aliases: [], source: 's', onnx: true }] }] }),
     deployed: async () => {
       throw notAvailable();
     },

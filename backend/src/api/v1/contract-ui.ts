@@ -60,6 +60,8 @@ export const UiModelVersion = Type.Object({
   creation_time: Type.Integer(),
   aliases: Type.Array(Type.String()),
   source: Type.String(),
+  /** The version's folder holds an ONNX file the serving engine can load (Deploy refuses a version without one). */
+  onnx: Type.Boolean(),
 });
 export const UiModel = Type.Object({
   name: Type.String(),

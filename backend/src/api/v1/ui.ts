@@ -5,7 +5,8 @@ import type { Db } from '../../store/db';
 import type { CoreContext } from '../../context';
 import { notFound } from '../../util/errors';
 import { eventRoutes } from './events';
-import { runDetail } from './ui-run';
+import { inspectModelDir, runDetail } from './ui-run';
+import { artifactPathOf, type ArtifactStore } from '../../artifacts/store';
 import {
   UiAuditList,
   UiAuditQuery,
@@ -43,6 +44,17 @@ export function choosePrimary(keys: readonly string[], tag: string | undefined):
   if (keys.length === 0) return null;
   const key = PREFERRED.find((p) => keys.includes(p)) ?? [...keys].sort()[0]!;
   return { key, goal: goalOf(key) };
+}
+
+/** Whether the serving engine could load an ONNX file from a version's location (only mlflow-artifacts:/ is served). */
+async function servable(artifacts: ArtifactStore, uri: string): Promise<boolean> {
+  const rel = artifactPathOf(uri);
+  if (rel === null) return false;
+  try {
+    return (await inspectModelDir(artifacts.resolve(rel))).onnx;
+  } catch {
+    return false;
+  }
 }
 
 /** The SQL behind the views: read-only queries shaped for trees and charts (paging, one round trip per panel). */
@@ -119,11 +131,11 @@ export class UiQueries {
     return { runs, total: exp.run_count, next_offset: next < exp.run_count && rows.length > 0 ? next : null };
   }
 
-  models(): UiModel[] {
+  async models(artifacts: ArtifactStore): Promise<UiModel[]> {
     const models = this.db.prepare('SELECT name, last_updated_time FROM registered_models ORDER BY name LIMIT 2000').all() as { name: string; last_updated_time: number }[];
     const versions = this.db
-      .prepare('SELECT name, version, run_id, status, creation_time, source FROM model_versions ORDER BY name, version DESC')
-      .all() as { name: string; version: number; run_id: string | null; status: string; creation_time: number; source: string }[];
+      .prepare('SELECT name, version, run_id, status, creation_time, source, storage_location FROM model_versions ORDER BY name, version DESC LIMIT 20000')
+      .all() as { name: string; version: number; run_id: string | null; status: string; creation_time: number; source: string; storage_location: string | null }[];
     const aliases = this.db.prepare('SELECT name, alias, version FROM registered_model_aliases ORDER BY alias').all() as { name: string; alias: string; version: number }[];
     const byVersion = new Map<string, string[]>();
     for (const a of aliases) {
@@ -131,7 +143,8 @@ export class UiQueries {
       byVersion.set(k, [...(byVersion.get(k) ?? []), a.alias]);
     }
     const out = new Map<string, UiModel>(models.map((m) => [m.name, { name: m.name, last_updated_time: m.last_updated_time, versions: [] }]));
-    for (const v of versions) {
+    const onnx = await Promise.all(versions.map((v) => servable(artifacts, v.storage_location ?? v.source)));
+    for (const [i, v] of versions.entries()) {
       out.get(v.name)?.versions.push({
         version: String(v.version),
         run_id: v.run_id,
@@ -139,6 +152,7 @@ export class UiQueries {
         creation_time: v.creation_time,
         source: v.source,
         aliases: byVersion.get(`${v.name}\0${v.version}`) ?? [],
+        onnx: onnx[i]!,
       });
     }
     return [...out.values()];
@@ -220,7 +234,7 @@ export const uiRoutes: FastifyPluginAsync<{ ctx: Pick<CoreContext, 'db' | 'audit
   r.get('/api/v1/ui/runs/:run_id', { schema: { params: Type.Object({ run_id: Type.String({ minLength: 1, maxLength: 64 }) }), response: { 200: UiRunDetail } } }, async (req) =>
     runDetail(ctx, req.params.run_id),
   );
-  r.get('/api/v1/ui/models', { schema: { response: { 200: UiModelList } } }, async () => ({ models: q.models() }));
+  r.get('/api/v1/ui/models', { schema: { response: { 200: UiModelList } } }, async () => ({ models: await q.models(ctx.artifacts) }));
   // No response schema here on purpose: for 100 runs × 1,000 steps, JSON.stringify sends the number arrays in a
   // fraction of the time schema-driven serialisation took (measured: ~0.1 s vs ~0.8 s). The type still applies.
   r.post('/api/v1/ui/compare', { schema: { body: UiCompareBody } }, async (req): Promise<UiCompareResult> => q.compare(req.body.run_ids, req.body.metric_keys));
