@@ -33,6 +33,14 @@ async function serve(app: App, rows: number[][], label: 'right' | 'wrong' | null
 
 const run = async (app: App, kind: string) => (await call<Check>(app, 'POST', `/api/v1/monitors/iris/${kind}/run`)).body;
 
+/** ml_model_accuracy of iris version 1 on endpoint iris, as /metrics shows it. */
+async function scrapedAccuracy(app: App): Promise<number> {
+  const m = await app.server.inject({ method: 'GET', url: '/metrics', headers: AUTH });
+  const hit = /ml_model_accuracy\{model_name="iris",model_version="1",data_segment="endpoint:iris"\} ([\d.e-]+)/.exec(m.body);
+  assert.ok(hit, m.body.split('\n').filter((l) => l.includes('ml_model_accuracy')).join('\n'));
+  return Number(hit[1]);
+}
+
 void test('concept drift (ADWIN over label flips), accuracy against the run metric, and prediction drift', async (t) => {
   const home = mkdtempSync(join(tmpdir(), 'mlops-monitor-kinds-'));
   t.after(() => rmSync(home, { recursive: true, force: true }));
@@ -66,8 +74,12 @@ void test('concept drift (ADWIN over label flips), accuracy against the run metr
   assert.equal(same.result.status, 'pass', same.result.summary);
   assert.match(same.result.summary, /over 100 requests against the first 200/);
 
+  assert.equal(await scrapedAccuracy(app), 1);
+
   // The concept changes: the same inputs now carry the other label. ADWIN finds the change; accuracy falls to 50 %.
   await serve(app, sampleRows(300, 22), 'wrong');
+  // ml_model_accuracy is the latest stored performance check (100 %), not a recompute over the log (now 50 %).
+  assert.equal(await scrapedAccuracy(app), 1, 'the stored check, not the log recomputed at scrape time');
   const flipped = await run(app, 'concept_drift');
   assert.equal(flipped.result.status, 'fail', flipped.result.summary);
   assert.match(flipped.result.summary, /concept drift \(adwin\): the error rate rose from [0-4]\.\d% to (9\d|100)\.\d% from labelled request (2[6-9]\d|3[0-3]\d) of 600/);
@@ -76,6 +88,7 @@ void test('concept drift (ADWIN over label flips), accuracy against the run metr
   assert.equal(slo.result.status, 'fail', slo.result.summary);
   assert.match(slo.result.summary, /SLO breached \(accuracy\): .*accuracy 50\.0% over 600 labelled rows vs val_accuracy 95\.0%/);
   assert.equal(slo.incident, null, 'performance opens an incident after 2 consecutive failures');
+  assert.equal(await scrapedAccuracy(app), 0.5, 'the new check is what the scrape shows');
   const slo2 = await run(app, 'performance');
   assert.equal(slo2.incident?.kind, 'performance');
   assert.equal(slo2.incident?.severity, 'critical');

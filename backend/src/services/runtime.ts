@@ -82,6 +82,8 @@ export class Runtime {
         repo,
         // ml_drift_score: each endpoint's latest stored data-drift check (computed only where none is stored yet).
         driftSamples: () => this.drift.metricSamples((name) => this.monitors.storedDrift(name)),
+        // ml_model_accuracy: each version's latest stored performance check (the log's computation where none is).
+        accuracy: (live) => this.monitors.accuracyRows(live),
         clock: this.clock,
         scheduler: this.scheduler,
         log: (m) => this.log.error(m),

@@ -6,6 +6,7 @@ import type { Logger } from '../../util/logger';
 import type { DriftSampleSource, DriftService } from '../drift/service';
 import type { Scheduler } from '../scheduler';
 import type { ServingEngine } from '../serving/engine';
+import type { AccuracyRow } from '../serving/metrics';
 import type { AlertHub, IncidentAlert } from './alerts';
 import { runCheck, type CheckOutcome } from './checks';
 import { MonitorRepository, type MonitorRow } from './repository';
@@ -144,6 +145,27 @@ export class MonitorService {
     return variants
       .filter((v) => (v.status === 'pass' || v.status === 'fail') && v.details?.features)
       .map((v) => ({ status: 'ok', model_name: v.variant.slice(0, v.variant.lastIndexOf('/')), reference: v.details!.reference ?? null, features: v.details!.features! }));
+  }
+
+  /**
+   * ml_model_accuracy's rows: each version's accuracy from its endpoint's latest stored performance check (what the
+   * monitor measured and judged, not a recompute at scrape time); versions without one come from `live`.
+   */
+  accuracyRows(live: () => AccuracyRow[]): AccuracyRow[] {
+    const stored = new Map<string, AccuracyRow>();
+    for (const m of this.repo.list().filter((x) => x.kind === 'performance' && x.lastResultId)) {
+      const r = this.repo.result(m.lastResultId!);
+      const variants = ((r?.details ?? {}) as { variants?: { variant: string; details?: { accuracy?: number | null } }[] }).variants ?? [];
+      for (const v of variants) {
+        const accuracy = v.details?.accuracy;
+        if (typeof accuracy !== 'number') continue;
+        const cut = v.variant.lastIndexOf('/');
+        const row = { model_name: v.variant.slice(0, cut), model_version: v.variant.slice(cut + 1), segment: `endpoint:${m.endpoint}`, accuracy };
+        stored.set(`${row.segment}\u0000${row.model_name}\u0000${row.model_version}`, row);
+      }
+    }
+    const rows = live().filter((a) => !stored.has(`${a.segment}\u0000${a.model_name}\u0000${a.model_version}`));
+    return [...stored.values(), ...rows];
   }
 
   results(endpoint: string, kind: string, limit: number, beforeId?: number): MonitorResultView[] {

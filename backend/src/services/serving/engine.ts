@@ -8,7 +8,7 @@ import { ApiError, invalid, notFound } from '../../util/errors';
 import { DEFAULT_GUARDRAILS, Endpoint, type EndpointView, type RollbackRecord, type Variant } from './endpoint';
 import { FeatureWindows } from './features';
 import { guardrailBreach, samePredictions } from './guardrails';
-import { ServingMetrics, type DriftSample } from './metrics';
+import { ServingMetrics, type AccuracyRow, type DriftSample } from './metrics';
 import { InferenceError, LoadedModel, type Prediction } from './model';
 import { parsePayload, type Frame } from './payload';
 import { parseModelRef, type ModelRef } from './ref';
@@ -35,6 +35,11 @@ export interface EngineOptions {
   clock?: Clock;
   /** ml_drift_score's samples (the drift service). */
   driftSamples?: () => Promise<readonly DriftSample[]>;
+  /**
+   * ml_model_accuracy's rows: given the log's live computation, what to show (the runtime puts each version's latest
+   * stored performance check in front of it).
+   */
+  accuracy?: (live: () => AccuracyRow[]) => AccuracyRow[];
   /** Called after every successful deploy (the monitors create an endpoint's defaults at its first). */
   onDeployed?: (endpoint: string) => void;
 }
@@ -66,7 +71,7 @@ export class ServingEngine {
 
   constructor(private readonly o: EngineOptions) {
     this.clock = o.clock ?? systemClock;
-    this.metrics = new ServingMetrics(() => o.repo.accuracy(), o.driftSamples);
+    this.metrics = new ServingMetrics(() => (o.accuracy ? o.accuracy(() => o.repo.accuracy()) : o.repo.accuracy()), o.driftSamples);
     this.random = o.random ?? Math.random;
     const tickMs = o.tickMs ?? 200;
     if (o.scheduler) {

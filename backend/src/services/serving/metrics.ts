@@ -91,7 +91,7 @@ export class ServingMetrics {
     });
     new Gauge({
       name: 'ml_model_accuracy',
-      help: 'Accuracy of logged predictions against feedback labels.',
+      help: 'Accuracy of logged predictions against feedback labels: the latest stored performance check of the endpoint\'s monitor, or over the log where there is none yet.',
       labelNames: ['model_name', 'model_version', 'data_segment'],
       registers,
       collect() {
