@@ -6,7 +6,11 @@ import { join } from 'node:path';
 import { openCore } from '../../backend/src/core';
 import { startServer } from '../../backend/src/server';
 import { registerOnnxModel, sampleRows } from '../fixtures/onnx/harness';
-import { cli, ensureBuilt } from '../integration/serving/proc';
+import { CLI, cli, ensureBuilt } from '../integration/serving/proc';
+import { spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { CHAMPION, FEATURES, linearClassifier } from '../fixtures/onnx/models';
 
 void test('mlops monitor and mlops incidents drive the running backend', async (t) => {
@@ -60,4 +64,56 @@ void test('mlops monitor and mlops incidents drive the running backend', async (
   assert.match(show.stdout, /iris · performance · next check/);
   assert.match(show.stdout, /fail\s+\d+\s+iris\/1: SLO breached/);
   assert.notEqual((await mlops('monitor', 'show', 'iris', 'bogus')).code, 0);
+});
+
+void test('mlops alerts webhook add|list|test|remove and mlops alerts deliveries', async (t) => {
+  ensureBuilt();
+  const home = mkdtempSync(join(tmpdir(), 'mlops-alerts-cli-'));
+  t.after(() => rmSync(home, { recursive: true, force: true }));
+  const { app } = await startServer({ home });
+  t.after(() => app.server.close());
+  const got: { body: string; signature: string }[] = [];
+  const rx = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      got.push({ body, signature: String(req.headers['x-mlops-signature'] ?? '') });
+      res.end();
+    });
+  });
+  await new Promise<void>((r) => rx.listen(0, '127.0.0.1', r));
+  t.after(() => rx.close());
+  const url = `http://127.0.0.1:${(rx.address() as AddressInfo).port}/hook`;
+  const secret = 'cli-secret-from-stdin-0123456789';
+  // The secret comes through standard input, never argv.
+  // Not spawnSync: this process serves the backend the CLI talks to.
+  const added = await new Promise<{ status: number | null; stdout: string; stderr: string }>((done) => {
+    const p = spawn(process.execPath, [CLI, '--home', home, 'alerts', 'webhook', 'add', 'pager', url, '--secret-stdin']);
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    p.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    p.on('exit', (status) => done({ status, stdout, stderr }));
+    p.stdin.end(`${secret}\n`);
+  });
+  assert.equal(added.status, 0, added.stderr);
+  assert.match(added.stdout, /webhook pager → http:\/\/127\.0\.0\.1:\d+\/hook \(signed\)/);
+  const bad = await cli(home, 'alerts', 'webhook', 'add', 'x', 'file:///etc/passwd');
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /A webhook URL is http:\/\/ or https:\/\//);
+  const list = await cli(home, 'alerts', 'webhook', 'list');
+  assert.match(list.stdout, /pager\s+http:\/\/127\.0\.0\.1:\d+\/hook\s+yes\s+30s\/300s\/14400s/);
+  assert.doesNotMatch(list.stdout, new RegExp(secret));
+
+  const sent = await cli(home, 'alerts', 'webhook', 'test', 'pager');
+  assert.equal(sent.code, 0, sent.stderr);
+  assert.match(sent.stdout, /^delivered: HTTP 200/);
+  assert.equal(got.length, 1);
+  const [, ts, mac] = /^t=(\d+),v1=([0-9a-f]+)$/.exec(got[0]!.signature) ?? [];
+  assert.equal(mac, createHmac('sha256', secret).update(`${ts}.${got[0]!.body}`).digest('hex'));
+  assert.equal((JSON.parse(got[0]!.body) as { alerts: { labels: { alertname: string } }[] }).alerts[0]!.labels.alertname, 'MLOpsTest');
+  const deliveries = await cli(home, 'alerts', 'deliveries');
+  assert.match(deliveries.stdout, /pager\s+.*1 firing\s+delivered\s+1 \(200\)/);
+  assert.match((await cli(home, 'alerts', 'webhook', 'remove', 'pager')).stdout, /removed webhook pager/);
+  assert.notEqual((await cli(home, 'alerts', 'webhook', 'remove', 'pager')).code, 0);
 });

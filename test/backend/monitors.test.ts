@@ -10,6 +10,10 @@ import type { IncidentAlert } from '../../backend/src/services/monitors/alerts';
 import { AUTH, registerOnnxModel, sampleRows, TOKEN } from '../fixtures/onnx/harness';
 import { CHAMPION, FEATURES, linearClassifier } from '../fixtures/onnx/models';
 import { VirtualClock } from '../helpers/clock';
+import { createHmac } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { AmPayload } from '../../backend/src/services/monitors/alertmanager';
 
 const MIN = 60_000;
 
@@ -55,6 +59,34 @@ void test('data drift in served traffic opens one incident, survives a restart, 
   let app = await open(home, clock, alerts);
   t.after(() => app.server.close());
 
+  // A real webhook receiver on 127.0.0.1: incidents reach it as signed Alertmanager notifications.
+  const hooks: { body: string; signature: string }[] = [];
+  const rx = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      hooks.push({ body, signature: String(req.headers['x-mlops-signature']) });
+      res.end();
+    });
+  });
+  await new Promise<void>((r) => rx.listen(0, '127.0.0.1', r));
+  t.after(() => rx.close());
+  const secret = 'monitor-test-secret-0123456789';
+  const url = `http://127.0.0.1:${(rx.address() as AddressInfo).port}/hook`;
+  assert.equal((await call(app, 'POST', '/api/v1/alerts/webhooks', { name: 'oncall', url, secret })).status, 200);
+  const hook = async (status: 'firing' | 'resolved'): Promise<AmPayload> => {
+    for (let i = 0; i < 500; i++) {
+      const h = hooks.find((x) => (JSON.parse(x.body) as AmPayload).status === status);
+      if (h) {
+        const [, ts, mac] = /^t=(\d+),v1=([0-9a-f]+)$/.exec(h.signature) ?? [];
+        assert.equal(mac, createHmac('sha256', secret).update(`${ts}.${h.body}`).digest('hex'), 'signed');
+        return JSON.parse(h.body) as AmPayload;
+      }
+      await sleep(10);
+    }
+    assert.fail(`no ${status} webhook`);
+  };
+
   const v = registerOnnxModel(app.ctx, 'iris', linearClassifier(CHAMPION));
   const dir = app.ctx.registry.getVersion('iris', v).storage_location!.replace('mlflow-artifacts:/', '');
   writeFileSync(join(app.ctx.artifacts.resolve(dir), 'reference_data.csv'), `${FEATURES.join(',')}\n${sampleRows(2000, 11).map((r) => r.join(',')).join('\n')}\n`);
@@ -98,6 +130,12 @@ void test('data drift in served traffic opens one incident, survives a restart, 
   assert.equal(driftAlerts(alerts)[0]!.status, 'firing');
   assert.equal(driftAlerts(alerts)[0]!.incidentId, String(inc[0]!.id));
   assert.equal(driftAlerts(alerts)[0]!.evidencePath, `/api/v1/monitors/results/${bad.id}`);
+  // group_wait (30 s) falls inside the next check interval: the webhook fires then.
+  await clock.advance(31_000);
+  const firing = await hook('firing');
+  assert.equal(firing.groupKey, '{}:{alertname="MLOpsDataDrift", endpoint="iris"}');
+  assert.equal(firing.alerts[0]!.labels.incident, String(inc[0]!.id));
+  assert.match(firing.alerts[0]!.annotations.evidence!, new RegExp(`/api/v1/monitors/results/${bad.id}$`));
 
   // Acknowledged with a reason (audited); a second acknowledge is a conflict.
   const ack = await call<IncidentView>(app, 'POST', `/api/v1/incidents/${inc[0]!.id}/acknowledge`, { reason: 'looking into the upstream feed' });
@@ -148,6 +186,10 @@ void test('data drift in served traffic opens one incident, survives a restart, 
   assert.equal(driftAlerts(alerts).length, 2);
   assert.equal(driftAlerts(alerts)[1]!.status, 'resolved');
   assert.equal(driftAlerts(alerts)[1]!.endsAt, resolved.resolved_at);
+  await clock2.advance(300_000);
+  const done = await hook('resolved');
+  assert.equal(done.alerts[0]!.labels.incident, String(inc[0]!.id));
+  assert.equal(done.alerts[0]!.endsAt, new Date(resolved.resolved_at!).toISOString().replace(/\.\d{3}Z$/, 'Z'));
   const audit = await call<{ events: { action: string; object_id: string; reason: string | null }[] }>(app, 'GET', '/api/v1/audit?object_type=incident');
   assert.deepEqual(audit.body.events.filter((e) => e.object_id === String(inc[0]!.id)).map((e) => e.action).sort(), ['incident.acknowledge', 'incident.open', 'incident.resolve']);
 });

@@ -12,6 +12,7 @@ import { ServingRepository } from './serving/repository';
 import { KnownSecrets } from './secrets';
 import { AlertHub } from './monitors/alerts';
 import { MonitorService } from './monitors/service';
+import { WebhookChannel } from './monitors/webhooks';
 
 export interface RuntimeOptions {
   /** Folder holding mlops.db and artifacts/. */
@@ -52,6 +53,8 @@ export class Runtime {
   readonly alerts: AlertHub;
   /** Scheduled checks of the endpoints (drift, concept drift, SLOs) and their incidents. */
   readonly monitors: MonitorService;
+  /** Alertmanager-style webhooks: one of the alert channels. */
+  readonly webhooks: WebhookChannel;
   /** Every secret value the backend knows, for masking by value. */
   readonly secrets: KnownSecrets;
   /** Background work that must end before the store closes, in construction order (stop() runs it backwards). */
@@ -68,8 +71,11 @@ export class Runtime {
     this.scheduler = new Scheduler({ clock: this.clock, log: this.log });
     const core = (this.core = openCore(o.home, o.dbFile));
     this.closers.push(['store', () => core.db.close()]);
-    this.secrets = new KnownSecrets(core.db, o.token ?? null);
+    this.secrets = new KnownSecrets(core.db, o.token ?? null, process.env, () => this.webhooks.secretValues());
     this.alerts = new AlertHub(this.log);
+    this.webhooks = new WebhookChannel({ db: core.db, clock: this.clock, log: this.log, externalURL: () => o.endpoint?.()?.url ?? '' });
+    this.alerts.add(this.webhooks);
+    this.webhooks.schedule(this.scheduler);
     try {
       this.servingRepo = new ServingRepository(core.db);
       const repo = this.servingRepo;

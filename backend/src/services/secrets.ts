@@ -16,6 +16,8 @@ export class KnownSecrets {
     private readonly db: Db | null,
     private readonly masterToken: string | null,
     private readonly env: NodeJS.ProcessEnv = process.env,
+    /** Secrets other features hold (webhook signing keys). */
+    private readonly extra: () => readonly string[] = () => [],
   ) {}
 
   values(): string[] {
@@ -35,6 +37,11 @@ export class KnownSecrets {
       }
     }
     for (const [k, v] of Object.entries(this.env)) if (isSecretName(k)) add(v);
+    try {
+      for (const v of this.extra()) add(v);
+    } catch {
+      // A store without that feature's tables has none.
+    }
     // Longest first, so a secret that contains another is masked whole.
     const values = [...found].sort((a, b) => b.length - a.length);
     this.cache = { at: now, values };

@@ -5,6 +5,7 @@ import { extensionRoutes } from './ui';
 import { jobRoutes } from './jobs';
 import { driftRoutes } from './drift';
 import { monitorRoutes } from './monitors';
+import { alertRoutes } from './alerts';
 import { gateRoutes } from './gates';
 
 /** /api/v1: MLOps Studio's own API (beyond MLflow's). Each feature registers its routes here, one line each. */
@@ -16,4 +17,5 @@ export async function v1Routes(app: FastifyInstance, opts: { runtime: Runtime })
   await app.register(jobRoutes, { ctx, jobs, pipelines, secrets: opts.runtime.secrets });
   await app.register(driftRoutes, { ctx, drift });
   await app.register(monitorRoutes, { ctx, monitors: opts.runtime.monitors });
+  await app.register(alertRoutes, { webhooks: opts.runtime.webhooks });
 }

@@ -15,6 +15,7 @@ import { registerPipeline } from './pipeline';
 import { registerDriftEndpoint } from './drift-endpoint';
 import { registerK8s } from './k8s';
 import { registerMonitor } from './monitor';
+import { registerAlerts } from './alerts';
 
 /** One line per command group; each feature adds its own file in this folder. */
 export function registerCommands(program: Command): void {
@@ -34,4 +35,5 @@ export function registerCommands(program: Command): void {
   registerDriftEndpoint(program);
   registerK8s(program);
   registerMonitor(program);
+  registerAlerts(program);
 }
