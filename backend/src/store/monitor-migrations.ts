@@ -62,4 +62,19 @@ CREATE UNIQUE INDEX incidents_one_unresolved ON incidents (monitor_id) WHERE sta
 CREATE INDEX incidents_by_status ON incidents (status, id);
 `,
   },
+  {
+    // mlops.yaml's monitoring: section (mlops monitor apply): settings per endpoint and kind, applied to the
+    // monitors now and to those an endpoint gets at its first deploy.
+    name: 'monitors/002-monitor-specs',
+    sql: `
+CREATE TABLE monitor_specs (
+  endpoint TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('data_drift', 'prediction_drift', 'concept_drift', 'performance')),
+  settings TEXT NOT NULL,
+  source TEXT,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (endpoint, kind)
+);
+`,
+  },
 ];

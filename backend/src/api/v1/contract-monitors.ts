@@ -127,3 +127,44 @@ export const IncidentQuery = Type.Object(
 );
 export const ReasonBody = Type.Object({ reason: Type.String({ minLength: 1, maxLength: 8000 }) }, { additionalProperties: false });
 export type ReasonBody = Static<typeof ReasonBody>;
+
+/** One endpoint's block of mlops.yaml's monitoring: section: settings for every kind (all) and per kind. */
+export const EndpointMonitoring = Type.Object(
+  {
+    all: Type.Optional(MonitorPatch),
+    data_drift: Type.Optional(MonitorPatch),
+    prediction_drift: Type.Optional(MonitorPatch),
+    concept_drift: Type.Optional(MonitorPatch),
+    performance: Type.Optional(MonitorPatch),
+  },
+  { additionalProperties: false },
+);
+export type EndpointMonitoring = Static<typeof EndpointMonitoring>;
+
+/**
+ * POST /api/v1/monitors/apply: mlops.yaml's monitoring: section. Each listed endpoint's monitors become the defaults
+ * with these settings over them (declarative: a setting left out returns to its default; paused only when given);
+ * endpoints not deployed yet get them at their first deploy.
+ */
+export const MonitoringApply = Type.Object(
+  {
+    endpoints: Type.Record(Type.String({ minLength: 1, maxLength: 256 }), EndpointMonitoring, { maxProperties: 1000 }),
+    /** Where the settings came from (the file), kept with them. */
+    source: Type.Optional(Type.String({ maxLength: 4096 })),
+  },
+  { additionalProperties: false },
+);
+export type MonitoringApply = Static<typeof MonitoringApply>;
+
+export const MonitoringApplied = Type.Object({
+  applied: Type.Array(
+    Type.Object({
+      endpoint: Type.String(),
+      kind: MonitorKind,
+      /** updated: an existing monitor changed; unchanged: it already had these settings; pending: at first deploy. */
+      status: Type.Union([Type.Literal('updated'), Type.Literal('unchanged'), Type.Literal('pending')]),
+      config: MonitorConfig,
+    }),
+  ),
+});
+export type MonitoringApplied = Static<typeof MonitoringApplied>;

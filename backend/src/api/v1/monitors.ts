@@ -2,11 +2,14 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
 import type { CoreContext } from '../../context';
 import type { MonitorService } from '../../services/monitors/service';
+import { unknownMonitoringKeys } from '../../services/monitors/specs';
 import { invalid } from '../../util/errors';
 import {
   IncidentList,
   IncidentQuery,
   IncidentView,
+  MonitoringApplied,
+  MonitoringApply,
   MonitorList,
   MonitorPatch,
   MonitorQuery,
@@ -25,6 +28,7 @@ const CheckAnswer = Type.Object({ result: MonitorResultView, incident: Type.Unio
  * Monitors and incidents (issue 12):
  * GET /api/v1/monitors[?endpoint=], GET|PATCH /api/v1/monitors/:endpoint/:kind, POST …/pause, …/resume, …/run,
  * GET …/results (history, newest first), GET /api/v1/monitors/results/:id (one stored check: the evidence),
+ * POST /api/v1/monitors/apply (mlops.yaml's monitoring: section),
  * GET /api/v1/incidents[?status=&endpoint=], GET /api/v1/incidents/:id, POST …/acknowledge and …/resolve (a reason each).
  */
 export async function monitorRoutes(app: FastifyInstance, opts: { ctx: CoreContext; monitors: MonitorService }): Promise<void> {
@@ -55,6 +59,17 @@ export async function monitorRoutes(app: FastifyInstance, opts: { ctx: CoreConte
       },
     },
     async (req) => monitors.set(req.params.endpoint, req.params.kind, req.body, actor(req)),
+  );
+  app.post<{ Body: MonitoringApply }>(
+    '/api/v1/monitors/apply',
+    {
+      schema: { body: MonitoringApply, response: { 200: MonitoringApplied } },
+      preValidation: async (req) => {
+        const problem = unknownMonitoringKeys(req.body, settings);
+        if (problem) throw invalid(`monitoring: ${problem}`);
+      },
+    },
+    async (req) => monitors.apply(req.body, actor(req)),
   );
   app.post<EK>('/api/v1/monitors/:endpoint/:kind/pause', { schema: { params: EndpointKind, response: { 200: MonitorView } } }, async (req) =>
     monitors.set(req.params.endpoint, req.params.kind, { paused: true }, actor(req)),

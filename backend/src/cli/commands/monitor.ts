@@ -1,5 +1,8 @@
 import type { Command } from 'commander';
-import type { IncidentList, IncidentView, MonitorList, MonitorResults, MonitorResultView, MonitorView } from '../../api/v1/contract-monitors';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { IncidentList, IncidentView, MonitoringApplied, MonitorList, MonitorResults, MonitorResultView, MonitorView } from '../../api/v1/contract-monitors';
 import { CliError, emit, fmtTime, formatNumber, formatTable } from '../output';
 import { backend } from './serving';
 
@@ -72,6 +75,36 @@ export function registerMonitor(program: Command): void {
     .action(async (endpoint: string, kind: string, o: { json?: boolean }) => {
       const r = await backend<{ result: MonitorResultView; incident: IncidentView | null }>(home(), 'POST', `${path(endpoint, kind)}/run`);
       emit(o.json ?? false, r, () => `${r.result.status.toUpperCase()}: ${r.result.summary}${r.incident ? `\nincident #${r.incident.id} (${r.incident.status}, ${r.incident.severity})` : ''}`);
+    });
+
+  monitor
+    .command('apply')
+    .argument('[file]', "a YAML file with a monitoring: section (default ./mlops.yaml)")
+    .description("apply mlops.yaml's monitoring: section: each listed endpoint's monitors become the defaults with its settings; endpoints not deployed yet get them at their first deploy")
+    .option('--json', 'print JSON')
+    .action(async (fileArg: string | undefined, o: { json?: boolean }) => {
+      const file = resolve(fileArg ?? 'mlops.yaml');
+      if (!existsSync(file)) throw new CliError(`no file at ${file}`, 2);
+      if (statSync(file).size > 1_048_576) throw new CliError(`${file} is over 1 MiB`, 2);
+      let doc: unknown;
+      try {
+        doc = parseYaml(readFileSync(file, 'utf8'));
+      } catch (err) {
+        throw new CliError(`${file}: ${(err as Error).message}`, 2);
+      }
+      const monitoring = doc && typeof doc === 'object' && !Array.isArray(doc) ? (doc as { monitoring?: unknown }).monitoring : undefined;
+      if (!monitoring || typeof monitoring !== 'object' || Array.isArray(monitoring)) throw new CliError(`${file} has no monitoring: section (monitoring: endpoints: NAME: KIND: settings)`, 2);
+      const r = await backend<MonitoringApplied>(home(), 'POST', '/api/v1/monitors/apply', { ...monitoring, source: file });
+      emit(o.json ?? false, r, () =>
+        formatTable(r.applied, [
+          { header: 'endpoint', get: (a) => a.endpoint },
+          { header: 'kind', get: (a) => a.kind },
+          { header: 'status', get: (a) => (a.status === 'pending' ? 'at first deploy' : a.status) },
+          { header: 'every', get: (a) => `${formatNumber(a.config.interval_minutes)} min` },
+          { header: 'window', get: (a) => a.config.window_rows, align: 'right' },
+          { header: 'min rows', get: (a) => a.config.min_rows, align: 'right' },
+        ]),
+      );
     });
 
   const incidents = program.command('incidents').description('incidents opened by failing monitors');

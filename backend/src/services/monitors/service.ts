@@ -1,4 +1,4 @@
-import type { IncidentView, MonitorConfig, MonitorKind, MonitorPatch, MonitorResultView, MonitorView } from '../../api/v1/contract-monitors';
+import type { IncidentView, MonitoringApplied, MonitoringApply, MonitorConfig, MonitorKind, MonitorPatch, MonitorResultView, MonitorView } from '../../api/v1/contract-monitors';
 import type { CoreContext } from '../../context';
 import type { Clock } from '../../util/clock';
 import { ApiError, invalid, notFound } from '../../util/errors';
@@ -10,6 +10,7 @@ import type { AccuracyRow } from '../serving/metrics';
 import type { AlertHub, IncidentAlert } from './alerts';
 import { runCheck, type CheckOutcome } from './checks';
 import { MonitorRepository, type MonitorRow } from './repository';
+import { kindSettings, MonitorSpecs } from './specs';
 
 export const MONITOR_KINDS: readonly MonitorKind[] = ['data_drift', 'prediction_drift', 'concept_drift', 'performance'];
 
@@ -36,6 +37,8 @@ export const MONITOR_DEFAULTS: Record<MonitorKind, MonitorConfig> = {
   concept_drift: { ...COMMON, window_rows: 2000, min_rows: 100 },
   performance: { ...COMMON, min_rows: 100, failure_limit: 2, severity: 'critical' },
 };
+
+const MONITOR_CONFIG_KEYS = Object.keys(COMMON) as (keyof MonitorConfig)[];
 
 /** How often the scheduler looks for due monitors. */
 export const MONITOR_TICK_MS = 5000;
@@ -67,12 +70,14 @@ export interface CheckResult {
  */
 export class MonitorService {
   readonly repo: MonitorRepository;
+  private readonly specs: MonitorSpecs;
   private readonly running = new Map<number, Promise<CheckResult>>();
   private lastPrune = 0;
   private readonly random: () => number;
 
   constructor(private readonly o: MonitorServiceOptions) {
     this.repo = new MonitorRepository(o.core.db);
+    this.specs = new MonitorSpecs(o.core.db);
     this.random = o.random ?? Math.random;
   }
 
@@ -81,13 +86,50 @@ export class MonitorService {
     return scheduler.add({ name: 'monitors', intervalMs: MONITOR_TICK_MS, run: () => this.tick() });
   }
 
-  /** Creates the default monitors of an endpoint that has none of a kind; the first checks come one interval later. */
+  /**
+   * Creates the monitors of an endpoint that has none of a kind: the defaults, with the settings `mlops monitor
+   * apply` stored for it over them; the first checks come one interval later.
+   */
   ensure(endpoint: string): void {
     const now = this.o.clock.now();
     for (const kind of MONITOR_KINDS) {
-      const cfg = MONITOR_DEFAULTS[kind];
-      if (this.repo.create(endpoint, kind, cfg, now + this.interval(cfg), now)) this.o.log.info({ endpoint, kind }, `monitor ${kind} of ${endpoint} created`);
+      const { paused, ...settings } = this.specs.get(endpoint, kind) ?? {};
+      const cfg: MonitorConfig = { ...MONITOR_DEFAULTS[kind], ...settings };
+      if (this.repo.create(endpoint, kind, cfg, now + this.interval(cfg), now)) {
+        if (paused) this.repo.update(this.repo.get(endpoint, kind)!.id, { paused: true }, now);
+        this.o.log.info({ endpoint, kind }, `monitor ${kind} of ${endpoint} created`);
+      }
     }
+  }
+
+  /**
+   * mlops.yaml's monitoring: section. Each listed endpoint's monitors become the defaults with its settings over them
+   * (a setting left out returns to its default; paused changes only when given), checked together before any is
+   * applied; the settings are kept, so an endpoint not deployed yet gets them at its first deploy. Changes are
+   * audited as monitor.update/pause/resume.
+   */
+  apply(spec: MonitoringApply, actor: string): MonitoringApplied {
+    const plan = Object.entries(spec.endpoints).flatMap(([endpoint, block]) =>
+      MONITOR_KINDS.map((kind) => {
+        const settings = kindSettings(block, kind);
+        const { paused, ...cfg } = settings;
+        const config: MonitorConfig = { ...MONITOR_DEFAULTS[kind], ...cfg };
+        if (config.min_rows > config.window_rows) throw invalid(`endpoint '${endpoint}' ${kind}: min_rows (${config.min_rows}) cannot exceed window_rows (${config.window_rows})`);
+        return { endpoint, kind, settings, config, paused };
+      }),
+    );
+    const now = this.o.clock.now();
+    return this.repo.transaction(() => ({
+      applied: plan.map((p) => {
+        this.specs.set(p.endpoint, p.kind, p.settings, spec.source ?? null, now);
+        this.ensureServed(p.endpoint);
+        const m = this.repo.get(p.endpoint, p.kind);
+        if (!m) return { endpoint: p.endpoint, kind: p.kind, status: 'pending' as const, config: p.config };
+        const same = MONITOR_CONFIG_KEYS.every((k) => m.config[k] === p.config[k]) && (p.paused === undefined || p.paused === m.paused);
+        if (!same) this.set(p.endpoint, p.kind, { ...p.config, ...(p.paused !== undefined ? { paused: p.paused } : {}) }, actor);
+        return { endpoint: p.endpoint, kind: p.kind, status: same ? ('unchanged' as const) : ('updated' as const), config: p.config };
+      }),
+    }));
   }
 
   /** Runs the due checks, one after another; a check that throws is stored as an error result. */
