@@ -14,6 +14,8 @@ export const PALETTE_COMMANDS = {
   'mlops.deployModel': 'Deploy',
   'mlops.rollBack': 'Roll Back',
   'mlops.setTrafficWeight': 'Set Traffic Weight',
+  'mlops.sendTestRequest': 'Send Test Request',
+  'mlops.copyCurl': 'Copy curl',
   'mlops.startAbTest': 'Start A/B Test',
   'mlops.showAbResults': 'Show A/B Results',
   'mlops.runDriftCheck': 'Run Drift Check',

@@ -13,6 +13,7 @@ import { registerDriftCommands } from './drift/commands';
 import { DriftModel } from './drift/model';
 import { registerEndpointCommands } from './endpoints/commands';
 import { EndpointsModel } from './endpoints/model';
+import { registerTryIt } from './endpoints/tryIt';
 import { registerExperimentCommands, runItems } from './experiments/commands';
 import { ExperimentsModel, type ExperimentNode } from './experiments/model';
 import { RunPages } from './experiments/runPage';
@@ -63,7 +64,7 @@ export class Extension implements vscode.Disposable {
         const c = await client();
         return { models: () => c.models(), deployed: () => api.deployedVersions(c) };
       }) as TreeModel<unknown>,
-      endpoints: new EndpointsModel(async () => withClient(await client(), (c) => ({ endpoints: () => api.endpoints(c) }))) as TreeModel<unknown>,
+      endpoints: this.d.track(new EndpointsModel(async () => withClient(await client(), (c) => ({ endpoints: () => api.endpoints(c) })))) as TreeModel<unknown>,
       monitors: new MonitorsModel(async () => withClient(await client(), (c) => ({ monitors: () => api.monitors(c), incidents: () => api.incidents(c) }))) as TreeModel<unknown>,
       drift: new DriftModel(async () => withClient(await client(), (c) => ({ drift: () => api.drift(c) }))) as TreeModel<unknown>,
       jobs: new JobsModel(async () => withClient(await client(), (c) => ({ jobs: () => api.jobs(c) }))) as TreeModel<unknown>,
@@ -127,6 +128,7 @@ export class Extension implements vscode.Disposable {
       return (await pick(items, { placeHolder: 'Run whose model to register', matchOnDescription: true, matchOnDetail: true })).runId;
     });
     registerEndpointCommands(d, client, uri);
+    registerTryIt(d, client);
     registerDriftCommands(d, client, uri, () => refreshAll(['drift']));
     registerMonitorCommands(d, client, () => refreshAll(['drift']));
     registerJobCommands(d, client);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
@@ -58,9 +59,9 @@ void describe('read-only pages in code-server', { timeout: 1_200_000 }, () => {
     const b = await startBackend(home);
     const { experiment_id: exp } = await call<{ experiment_id: string }>(b.api, 'POST', '/api/2.0/mlflow/experiments/create', { name: 'pages' });
     pageRun = await seedRun(b.api, exp);
-    // Version 1 holds an ONNX file, version 2 a pickled sklearn model only.
+    // Versions 1 and 3 hold an ONNX file, version 2 a pickled sklearn model only.
     await call(b.api, 'POST', '/api/2.0/mlflow/registered-models/create', { name: 'pages-clf' });
-    for (const path of ['model', 'sk']) await call(b.api, 'POST', '/api/2.0/mlflow/model-versions/create', { name: 'pages-clf', source: `runs:/${pageRun}/${path}`, run_id: pageRun });
+    for (const path of ['model', 'sk', 'model']) await call(b.api, 'POST', '/api/2.0/mlflow/model-versions/create', { name: 'pages-clf', source: `runs:/${pageRun}/${path}`, run_id: pageRun });
     await call(b.api, 'POST', '/api/2.0/mlflow/registered-models/alias', { name: 'pages-clf', alias: 'champion', version: '1' });
     // A job's run: its page shows the job's log.
     const job = await call<{ job_id: string }>(b.api, 'POST', '/api/v1/jobs', {
@@ -234,5 +235,60 @@ void describe('read-only pages in code-server', { timeout: 1_200_000 }, () => {
     await choose(page, /^Version 1/);
     await choose(page, /^champion$/);
     await waitFor('@champion back on version 1', async () => (await call<{ model_version: { version: string } }>(api, 'GET', '/api/2.0/mlflow/registered-models/alias?name=pages-clf&alias=champion')).model_version.version === '1');
+  });
+
+  void it('a canary ramp shows its live split, step and countdown in the Endpoints tree, and steps there with no refresh', T, async () => {
+    const { page } = wb;
+    const api = await backend();
+    await call(api, 'POST', '/endpoints/pages-canary/deploy', { model: 'pages-clf/1', strategy: 'replace' });
+    await waitServing(() => api, 'pages-canary', 'pages-clf/1');
+    await call(api, 'POST', '/endpoints/pages-canary/deploy', { model: 'pages-clf/3', strategy: 'canary', steps: [10, 50, 100], step_interval_s: 25 });
+    await showPanes(page, 'Endpoints');
+    const item = page.getByRole('treeitem', { name: /^pages-canary / });
+    const first = await waitFor('step 1/3 with its split', async () => /canary step 1\/3 · next in (\d+) s · pages-clf\/1 90% · pages-clf\/3 10%/.exec((await item.getAttribute('aria-label')) ?? ''));
+    await wb.screenshot('canary-step-1');
+    // The countdown moves on its own (the tree re-renders while the canary ramps)...
+    await waitFor('the countdown to go down', async () => {
+      const m = /next in (\d+) s/.exec((await item.getAttribute('aria-label')) ?? '');
+      return m && Number(m[1]) < Number(first[1]);
+    });
+    // ...and the step itself arrives as a backend event: nothing here refreshes or writes.
+    await waitFor('step 2/3 at 50/50', async () => /canary step 2\/3 · next in \d+ s · pages-clf\/1 50% · pages-clf\/3 50%/.test((await item.getAttribute('aria-label')) ?? ''), 60_000);
+    await wb.screenshot('canary-step-2');
+    await call(api, 'POST', '/endpoints/pages-canary/rollback', { reason: 'test over' });
+  });
+
+  void it('Send Test Request builds a request from the signature and shows the answer; Copy curl gives a working command', T, async () => {
+    const { page } = wb;
+    const api = await backend();
+    await call(api, 'POST', '/endpoints/pages-try/deploy', { model: 'pages-clf/1', strategy: 'replace' });
+    await waitServing(() => api, 'pages-try', 'pages-clf/1');
+    await runCommand(page, 'MLOps: Send Test Request');
+    await choose(page, /^pages-try$/);
+    const input = page.locator('.quick-input-widget input.input');
+    await waitFor('the request body prefilled from the signature', async () => (await input.inputValue()) === '{"dataframe_split":{"columns":["sepal_length","sepal_width","petal_length","petal_width"],"data":[[0,0,0,0]]}}');
+    await input.fill('{"dataframe_split":{"columns":["sepal_length","sepal_width","petal_length","petal_width"],"data":[[2.5,2.5,0.1,0.1]]}}');
+    await page.keyboard.press('Enter');
+    await page.locator('.tabs-container .tab', { hasText: 'pages-try-response.md' }).waitFor({ timeout: 30_000 });
+    const text = await waitFor('the response shown', async () => {
+      const t = await page.locator('.editor-instance .view-lines').first().innerText();
+      return /predictions/.test(t) ? t.replace(/\u00a0/g, ' ') : undefined;
+    });
+    assert.match(text, /→ \*\*200 OK\*\*/);
+    assert.match(text, /"predictions": \[\s*1\s*\]/);
+    assert.equal(await page.locator('.tabs-container .tab.dirty').count(), 0, 'a read-only document, nothing to save');
+    await wb.screenshot('send-test-request');
+    await wb.context.grantPermissions(['clipboard-read', 'clipboard-write']);
+    await runCommand(page, 'MLOps: Copy curl');
+    await choose(page, /^pages-try$/);
+    const curl = await waitFor('the curl command on the clipboard', async () => {
+      const t = await page.evaluate(() => navigator.clipboard.readText());
+      return t.startsWith('curl ') ? t : undefined;
+    });
+    assert.ok(curl.includes(`'${api.url}/endpoints/pages-try/invocations'`), curl);
+    assert.ok(curl.includes('"Authorization: Bearer $MLOPS_TOKEN"'), 'the token is a placeholder, not the secret');
+    assert.ok(!curl.includes(api.token));
+    const out = execFileSync('bash', ['-c', curl], { env: { ...process.env, MLOPS_TOKEN: api.token }, encoding: 'utf8' });
+    assert.match(out, /"predictions":\[/);
   });
 });

@@ -24,7 +24,30 @@ export class EndpointsModel implements TreeModel<EndpointNode> {
   readonly onDidChange = this.changed.event;
   private cache: EndpointView[] | undefined;
 
-  constructor(private readonly source: () => Promise<EndpointsSource>) {}
+  /** While a canary ramps, the tree re-renders every few seconds so "next in 40 s" counts down (no refetch). */
+  private ticker: ReturnType<typeof setInterval> | undefined;
+
+  constructor(
+    private readonly source: () => Promise<EndpointsSource>,
+    private readonly now: () => number = Date.now,
+    private readonly tickMs = 5000,
+  ) {}
+
+  private tick(): void {
+    const ramping = this.cache?.some((e) => e.canary) ?? false;
+    if (ramping && !this.ticker) {
+      this.ticker = setInterval(() => this.changed.fire(undefined), this.tickMs);
+      this.ticker.unref?.();
+    } else if (!ramping && this.ticker) {
+      clearInterval(this.ticker);
+      this.ticker = undefined;
+    }
+  }
+
+  dispose(): void {
+    clearInterval(this.ticker);
+    this.ticker = undefined;
+  }
 
   async children(parent: EndpointNode | undefined): Promise<EndpointNode[]> {
     if (!parent) {
@@ -33,6 +56,7 @@ export class EndpointsModel implements TreeModel<EndpointNode> {
       } catch (e) {
         return [messageFor(e, 'Serving')];
       }
+      this.tick();
       if (this.cache.length === 0) return [{ kind: 'message', text: 'No endpoints yet: deploy a model version with MLOps: Deploy.' }];
       return this.cache.map((endpoint) => ({ kind: 'endpoint', endpoint }));
     }
@@ -56,7 +80,7 @@ export class EndpointsModel implements TreeModel<EndpointNode> {
         return {
           id: `endpoint:${n.endpoint.name}`,
           label: n.endpoint.name,
-          description: `${n.endpoint.status} · ${n.endpoint.health}`,
+          description: endpointDescription(n.endpoint, this.now()),
           tooltip: `Endpoint ${n.endpoint.name}\nStrategy ${n.endpoint.strategy}\nHealth ${n.endpoint.health}${n.endpoint.last_rollback ? `\nLast rollback: ${n.endpoint.last_rollback.reason}` : ''}`,
           icon: HEALTH_ICON[n.endpoint.health] ?? { id: 'circle-outline' },
           contextValue: 'endpoint',
@@ -79,4 +103,25 @@ export class EndpointsModel implements TreeModel<EndpointNode> {
         return messageView(n);
     }
   }
+}
+
+/** The live split, e.g. `iris/1 90% · iris/2 10%` (stable first). */
+export function liveSplit(e: Pick<EndpointView, 'variants'>): string {
+  const live = e.variants.filter((v) => v.role === 'stable' || v.role === 'candidate').sort((a, b) => (a.role === 'stable' ? -1 : b.role === 'stable' ? 1 : 0));
+  return live.map((v) => `${v.model_name}/${v.model_version} ${v.weight}%`).join(' · ');
+}
+
+/** `canary step 2/6 · next in 40 s · iris/1 95% · iris/2 5% · ok`; other states: status, split, health. */
+export function endpointDescription(e: EndpointView, now: number): string {
+  const parts: string[] = [e.status];
+  const c = e.canary;
+  if (c) {
+    const left = Math.ceil((c.next_step_at - now) / 1000);
+    parts[0] = `canary step ${c.step + 1}/${c.steps.length}`;
+    parts.push(left > 0 ? `next in ${left} s` : 'next step due');
+  }
+  const split = liveSplit(e);
+  if (split) parts.push(split);
+  parts.push(e.health);
+  return parts.join(' · ');
 }

@@ -65,7 +65,7 @@ const endpoint: EndpointView = {
 void test('endpoints → variants with weights and health; a missing serving feature says so', async () => {
   const m = new EndpointsModel(async () => ({ endpoints: async () => [endpoint] }));
   const [ep] = await m.children(undefined);
-  assert.equal(m.view(ep!).description, 'canary · ok');
+  assert.equal(m.view(ep!).description, 'canary · iris/1 90% · iris/2 10% · ok');
   assert.equal(m.view(ep!).icon?.id, 'pass-filled');
   const vs = await m.children(ep);
   assert.deepEqual(vs.map((v) => [m.view(v).label, m.view(v).description]), [
@@ -78,6 +78,23 @@ void test('endpoints → variants with weights and health; a missing serving fea
     },
   }));
   assert.equal(absent.view((await absent.children(undefined))[0]!).label, 'Serving is not available in this backend yet.');
+});
+
+void test('a ramping canary shows its step, the countdown to the next and the live split, re-rendered while it ramps', async () => {
+  let now = 1_000_000;
+  const ramping: EndpointView = { ...endpoint, canary: { steps: [1, 5, 10, 25, 50, 100], step: 1, percent: 5, interval_ms: 60_000, next_step_at: now + 40_000 } };
+  const m = new EndpointsModel(async () => ({ endpoints: async () => [ramping] }), () => now, 20);
+  let fired = 0;
+  m.onDidChange(() => fired++);
+  const [ep] = await m.children(undefined);
+  assert.equal(m.view(ep!).description, 'canary step 2/6 · next in 40 s · iris/1 90% · iris/2 10% · ok');
+  now += 39_500;
+  assert.equal(m.view(ep!).description, 'canary step 2/6 · next in 1 s · iris/1 90% · iris/2 10% · ok');
+  now += 1_000;
+  assert.match(m.view(ep!).description!, /^canary step 2\/6 · next step due/);
+  await new Promise((r) => setTimeout(r, 70));
+  assert.ok(fired >= 2, 'the tree re-renders on its own while the canary ramps');
+  m.dispose();
 });
 
 void test('jobs: running and queued first, with progress', async () => {

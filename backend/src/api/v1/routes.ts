@@ -13,7 +13,7 @@ export async function v1Routes(app: FastifyInstance, opts: { runtime: Runtime })
   const { core: ctx, jobs, pipelines, drift } = opts.runtime;
   coreV1Routes(app, ctx);
   gateRoutes(app, ctx);
-  await app.register(extensionRoutes, { ctx });
+  await app.register(extensionRoutes, { ctx, serving: opts.runtime.engine });
   await app.register(jobRoutes, { ctx, jobs, pipelines, secrets: opts.runtime.secrets });
   await app.register(driftRoutes, { ctx, drift });
   await app.register(monitorRoutes, { ctx, monitors: opts.runtime.monitors });

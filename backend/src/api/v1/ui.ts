@@ -5,6 +5,7 @@ import type { Db } from '../../store/db';
 import type { CoreContext } from '../../context';
 import { notFound } from '../../util/errors';
 import { eventRoutes } from './events';
+import type { ServingEngine } from '../../services/serving/engine';
 import { inspectModelDir, runDetail } from './ui-run';
 import { artifactPathOf, type ArtifactStore } from '../../artifacts/store';
 import {
@@ -255,7 +256,12 @@ export const uiRoutes: FastifyPluginAsync<{ ctx: Pick<CoreContext, 'db' | 'audit
 };
 
 /** Everything the VS Code extension adds to /api/v1: the view routes and the event stream (one line in routes.ts). */
-export const extensionRoutes: FastifyPluginAsync<{ ctx: Pick<CoreContext, 'db' | 'audit' | 'tracking' | 'artifacts'> }> = async (app, opts) => {
+export const extensionRoutes: FastifyPluginAsync<{ ctx: Pick<CoreContext, 'db' | 'audit' | 'tracking' | 'artifacts'>; serving?: Pick<ServingEngine, 'onChanged'> }> = async (app, opts) => {
   await app.register(eventRoutes, opts);
+  // Canary steps and guardrail rollbacks happen in the engine's background loop, not in a request: publish them here.
+  if (opts.serving) {
+    const off = opts.serving.onChanged(() => app.mlopsEvents.publish(['endpoints', 'models', 'audit']));
+    app.addHook('onClose', async () => off());
+  }
   await app.register(uiRoutes, opts);
 };

@@ -206,6 +206,24 @@ export class ServingEngine {
     if (liveSplit(before.variants) !== liveSplit(ep.variants)) ep.splitSince = Date.now();
     this.metrics.weights(ep.name, ep.variants, before.variants.map((b) => ({ id: b.id, role: b.role })));
     this.o.repo.saveEndpoint(ep.name, snapshot(ep));
+    for (const f of this.changeListeners) {
+      try {
+        f(ep.name);
+      } catch (err) {
+        this.o.log?.(`serving: a change listener failed for endpoint '${ep.name}': ${(err as Error).message}`);
+      }
+    }
+  }
+
+  private readonly changeListeners = new Set<(endpoint: string) => void>();
+
+  /**
+   * Calls `f` after every stored change of an endpoint: deploys and rollbacks through the API, and the engine's own
+   * background work (canary steps, guardrail rollbacks, a completed ramp), which passes through no HTTP route.
+   */
+  onChanged(f: (endpoint: string) => void): () => void {
+    this.changeListeners.add(f);
+    return () => this.changeListeners.delete(f);
   }
 
   /** Out of routing already; the session is freed once its requests in flight are done. */
