@@ -8,6 +8,7 @@ export const PALETTE_COMMANDS = {
   'mlops.launchTraining': 'Launch Training',
   'mlops.runPipeline': 'Run Pipeline',
   'mlops.cancelJob': 'Cancel Job',
+  'mlops.showJobLog': 'Show Job Log',
   'mlops.compareRuns': 'Compare Runs',
   'mlops.registerModel': 'Register Model',
   'mlops.promoteModel': 'Promote (Set Alias)',
@@ -38,6 +39,7 @@ export const PALETTE_COMMANDS = {
 export const ITEM_COMMANDS = {
   'mlops.views.experiments.loadMore': 'Load More Runs',
   'mlops.views.experiments.copyRunId': 'Copy Run ID',
+  'mlops.views.jobs.openRun': 'Open Run',
 } as const;
 
 export type PaletteCommandId = keyof typeof PALETTE_COMMANDS;
@@ -83,6 +85,9 @@ export type ItemContext =
   | 'monitor'
   | 'job'
   | 'job.active'
+  | 'pipeline'
+  | 'pipeline.active'
+  | 'pipelineStep'
   | 'message'
   | 'loadMore';
 

@@ -18,8 +18,9 @@ import { registerExperimentCommands, runItems } from './experiments/commands';
 import { ExperimentsModel, type ExperimentNode } from './experiments/model';
 import { RunPages } from './experiments/runPage';
 import { VIEW_NAMES, viewId, type ViewName } from './ids';
-import { registerJobCommands } from './jobs/commands';
-import { JobsModel } from './jobs/model';
+import { registerJobCommands, watchJobEnds } from './jobs/commands';
+import { JobLogChannels } from './jobs/logs';
+import { JobsModel, type JobNode } from './jobs/model';
 import { registerModelCommands } from './models/commands';
 import { ModelsModel } from './models/model';
 import { registerMonitorCommands } from './monitors/commands';
@@ -57,6 +58,7 @@ export class Extension implements vscode.Disposable {
     this.d.track(new BackendStatusItem(this.backend));
     const log = this.d.track(new BackendLog(folder ? path.join(folder, '.mlops') : undefined, this.output));
     const client = () => this.backend.ready();
+    const jobs = this.d.track(new JobsModel(async () => withClient(await client(), (c) => ({ jobs: () => api.jobs(c), pipelines: () => api.pipelineRuns(c) }))));
     this.experiments = new ExperimentsModel(client, () => setting('runsPageSize'));
     const models: Record<ViewName, TreeModel<unknown>> = {
       experiments: this.experiments as TreeModel<unknown>,
@@ -67,7 +69,7 @@ export class Extension implements vscode.Disposable {
       endpoints: this.d.track(new EndpointsModel(async () => withClient(await client(), (c) => ({ endpoints: () => api.endpoints(c) })))) as TreeModel<unknown>,
       monitors: new MonitorsModel(async () => withClient(await client(), (c) => ({ monitors: () => api.monitors(c), incidents: () => api.incidents(c) }))) as TreeModel<unknown>,
       drift: new DriftModel(async () => withClient(await client(), (c) => ({ drift: () => api.drift(c) }))) as TreeModel<unknown>,
-      jobs: new JobsModel(async () => withClient(await client(), (c) => ({ jobs: () => api.jobs(c) }))) as TreeModel<unknown>,
+      jobs: jobs as TreeModel<unknown>,
     };
     const views = new Map<ViewName, vscode.TreeView<unknown>>();
     for (const name of VIEW_NAMES) {
@@ -76,7 +78,10 @@ export class Extension implements vscode.Disposable {
     }
     this.experimentSelection = () => (views.get('experiments')?.selection ?? []) as ExperimentNode[];
     const lens = this.d.track(new RunLens(() => this.backend.client));
+    const jobDeps = { client, model: jobs, logs: this.d.track(new JobLogChannels(client, (l) => this.output.appendLine(l))), state: context.workspaceState, selection: () => views.get('jobs')?.selection[0] as JobNode | undefined };
+    const jobEnds = watchJobEnds(jobDeps, (l) => this.output.appendLine(l));
     const refreshAll = (topics: readonly EventTopic[]) => {
+      jobEnds(topics);
       for (const m of Object.values(models)) m.invalidate(topics);
       lens.invalidate(topics);
       for (const p of this.panels) p.onBackendChange(topics);
@@ -97,6 +102,7 @@ export class Extension implements vscode.Disposable {
       }),
     );
     this.registerCommands(client, refreshAll);
+    registerJobCommands(this.d, jobDeps);
     registerCommand(this.d, 'mlops.showBackendLogFile', () => log.show());
     this.d.track(
       vscode.workspace.onDidChangeConfiguration((e) => {
@@ -131,7 +137,6 @@ export class Extension implements vscode.Disposable {
     registerTryIt(d, client);
     registerDriftCommands(d, client, uri, () => refreshAll(['drift']));
     registerMonitorCommands(d, client, () => refreshAll(['drift']));
-    registerJobCommands(d, client);
   }
 
   /**

@@ -1,6 +1,6 @@
 import type { EndpointView } from '../../../backend/src/services/serving/endpoint';
 import type { LoggedPrediction } from '../../../backend/src/services/serving/repository';
-import type { DriftHistory } from '../../../backend/src/api/v1/contract';
+import type { DriftHistory, PipelineRunView } from '../../../backend/src/api/v1/contract';
 import type { IncidentView, MonitorResultView, MonitorView } from '../../../backend/src/api/v1/contract-monitors';
 import type { DriftEndpoint } from '../../../webviews/src/protocol/drift';
 import type { MonitoringData } from '../../../webviews/src/protocol/monitoring';
@@ -89,7 +89,21 @@ export async function jobs(c: ApiClient): Promise<JobItem[]> {
   return list<JobItem>(await c.get('/api/v1/jobs', { limit: 200 }), 'jobs');
 }
 
-export function launchJob(c: ApiClient, body: { command: string[]; cwd: string; launcher: 'local' | 'docker'; experiment?: string }): Promise<JobItem> {
+/** Pipeline runs with their steps; a backend without pipelines has none. */
+export async function pipelineRuns(c: ApiClient): Promise<PipelineRunView[]> {
+  return list<PipelineRunView>(await c.get('/api/v1/pipelines/runs'), 'runs');
+}
+
+export interface LaunchBody {
+  command: string[];
+  cwd: string;
+  launcher: 'local' | 'docker';
+  experiment?: string;
+  image?: string;
+  env?: Record<string, string>;
+}
+
+export function launchJob(c: ApiClient, body: LaunchBody): Promise<JobItem> {
   return c.post('/api/v1/jobs', body);
 }
 

@@ -67,10 +67,11 @@ export function send(ep: Endpoint, method: string, path: string, body?: unknown,
 }
 
 /**
- * Opens GET `path` as a server-sent event stream; calls onData with each `data:` payload. Resolves when the stream is
- * open, rejects if it cannot be opened; `onEnd` fires once when an open stream ends. Returns a closer.
+ * Opens GET `path` as a server-sent event stream; calls onData with each `data:` payload (and its `event:` name,
+ * `message` when it has none). Resolves when the stream is open, rejects if it cannot be opened; `onEnd` fires once
+ * when an open stream ends. Returns a closer.
  */
-export function openEventStream(ep: Endpoint, path: string, onData: (data: string) => void, onEnd: (why: string) => void): Promise<() => void> {
+export function openEventStream(ep: Endpoint, path: string, onData: (data: string, event: string) => void, onEnd: (why: string) => void): Promise<() => void> {
   const url = new URL(path, ep.url);
   return new Promise((resolve, reject) => {
     const req = httpRequest(url, { headers: { authorization: `Bearer ${ep.token}`, accept: 'text/event-stream' } });
@@ -97,12 +98,13 @@ export function openEventStream(ep: Endpoint, path: string, onData: (data: strin
         while ((i = buf.indexOf('\n\n')) >= 0) {
           const block = buf.slice(0, i);
           buf = buf.slice(i + 2);
-          const data = block
-            .split('\n')
+          const lines = block.split('\n');
+          const data = lines
             .filter((l) => l.startsWith('data:'))
             .map((l) => l.slice(5).trimStart())
             .join('\n');
-          if (data) onData(data);
+          const event = lines.find((l) => l.startsWith('event:'))?.slice(6).trim() || 'message';
+          if (data) onData(data, event);
         }
       });
       const end = (why: string) => {

@@ -105,8 +105,10 @@ void test('jobs: running and queued first, with progress', async () => {
         { job_id: 'j2', status: 'queued', run_id: null, launcher: 'docker', created_at: 2 },
         { job_id: 'j3', status: 'running', run_id: 'r', launcher: 'docker', created_at: 1, started_at: 1000, progress: 0.42 },
       ],
+      pipelines: async () => [],
     }),
     () => 61_000,
+    { set: () => 1, clear: () => undefined },
   );
   const nodes = await m.children(undefined);
   assert.deepEqual(nodes.map((n) => [m.view(n).label, m.view(n).description, m.view(n).contextValue]), [
