@@ -25,6 +25,7 @@ import { registerModelCommands } from './models/commands';
 import { ModelsModel } from './models/model';
 import { registerMonitorCommands } from './monitors/commands';
 import { MonitorsModel } from './monitors/model';
+import { IncidentNotifier } from './monitors/notify';
 import { Disposer } from './util/disposable';
 import { pick, registerCommand } from './vscode/commands';
 import { setting } from './vscode/config';
@@ -87,18 +88,22 @@ export class Extension implements vscode.Disposable {
       for (const p of this.panels) p.onBackendChange(topics);
     };
     this.d.track(this.backend.onDidChange(refreshAll));
+    const incidents = new IncidentNotifier(client, context.workspaceState);
+    this.d.track(this.backend.onDidChange((topics) => topics.includes('drift') && incidents.check()));
     this.d.track(
       this.backend.onDidChangeState((s) => {
         void setContext('mlops.backend.running', s.kind === 'running');
         void setContext('mlops.backend.state', s.kind);
         this.terminalEnv(s.kind === 'running' ? this.backend.client?.endpoint : undefined);
         if (s.kind !== 'running') refreshAll(['experiments', 'runs', 'models', 'endpoints', 'jobs', 'drift']);
-        // A connected backend keeps its log in its own home.
-        else
+        else {
+          incidents.check();
+          // A connected backend keeps its log in its own home.
           void this.backend.client
             ?.get<{ home?: string }>('/api/v1/health')
             .then((h) => h.home && log.follow(h.home))
             .catch(() => undefined);
+        }
       }),
     );
     this.registerCommands(client, refreshAll);

@@ -8,7 +8,7 @@ import type { IncidentView, MonitorView } from '../../backend/src/api/v1/contrac
 import { registerOnnxModel, sampleRows } from '../fixtures/onnx/harness';
 import { CHAMPION, FEATURES, linearClassifier } from '../fixtures/onnx/models';
 import { call, type Api } from './seed';
-import { answerInput, choose, expand, resetUi, runCommand, showPanes, waitFor, waitServing } from './ui';
+import { answerInput, choose, expand, notification, resetUi, runCommand, showPanes, waitFor, waitServing } from './ui';
 
 const workspace = join(OUT, 'e2e-monitors-workspace');
 const home = join(workspace, '.mlops');
@@ -51,7 +51,7 @@ void describe('Monitors view in code-server', { timeout: 900_000 }, () => {
     await resetUi(wb.page);
   });
 
-  void it('shows an incident on top, acknowledges it with a reason, and follows background checks without a refresh', T, async () => {
+  void it('an incident notifies, shows on top, is acknowledged from the notification and resolved from the palette; the view follows background checks', T, async () => {
     const { page } = wb;
     const api = await backend();
     await call(api, 'POST', '/endpoints/watch-onnx/deploy', { model: 'watch-onnx/1', strategy: 'replace' });
@@ -69,8 +69,10 @@ void describe('Monitors view in code-server', { timeout: 900_000 }, () => {
     assert.match(await item.innerText(), /critical · open since/);
     await wb.screenshot('monitors-incident');
 
-    await runCommand(page, 'MLOps: Acknowledge Incident');
-    await choose(page, new RegExp(`^#${id} performance · watch-onnx`));
+    // The incident raised a notification (kept in the notification centre) whose Acknowledge asks why.
+    const note = await notification(page, new RegExp(`Performance SLO breach on watch-onnx \\(incident #${id}, critical\\)`), 60_000);
+    await note.locator('.monaco-button', { hasText: 'Open Report' }).waitFor();
+    await note.locator('.monaco-button', { hasText: 'Acknowledge' }).click();
     await answerInput(page, /Why acknowledge incident/, 'the new disk is slower; investigating');
     await waitFor('the incident acknowledged in the tree', async () => /critical · acknowledged since/.test(await item.innerText().catch(() => '')), 60_000);
     const after = await call<IncidentView>(api, 'GET', `/api/v1/incidents/${id}`);
@@ -93,5 +95,12 @@ void describe('Monitors view in code-server', { timeout: 900_000 }, () => {
       throw e;
     });
     assert.equal(await page.locator('.tabs-container .tab.dirty').count(), 0);
+
+    // Resolved by hand from the palette, with a reason: it leaves the top of the view.
+    await runCommand(page, 'MLOps: Resolve Incident');
+    await choose(page, new RegExp(`^#${id} performance · watch-onnx`));
+    await answerInput(page, /Why resolve incident/, 'disk replaced');
+    await item.waitFor({ state: 'detached', timeout: 60_000 });
+    assert.equal((await call<IncidentView>(api, 'GET', `/api/v1/incidents/${id}`)).resolve_reason, 'disk replaced');
   });
 });

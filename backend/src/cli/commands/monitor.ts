@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { IncidentList, IncidentView, MonitoringApplied, MonitorList, MonitorResults, MonitorResultView, MonitorView } from '../../api/v1/contract-monitors';
+import { alertRules, grafanaDashboard, prometheusRulesYaml, RULE_DEFAULTS } from '../../services/monitors/export';
 import { CliError, emit, fmtTime, formatNumber, formatTable } from '../output';
 import { backend } from './serving';
 
@@ -105,6 +106,34 @@ export function registerMonitor(program: Command): void {
           { header: 'min rows', get: (a) => a.config.min_rows, align: 'right' },
         ]),
       );
+    });
+
+  monitor
+    .command('export')
+    .description('write Prometheus alerting rules and/or a Grafana dashboard for the metrics /metrics exposes (no backend needed)')
+    .option('--prometheus-rules <file>', 'alerting rules (check with: promtool check rules FILE)')
+    .option('--grafana <file>', "a dashboard in Grafana's classic JSON model (Dashboards → Import)")
+    .option('--p99-ms <ms>', 'latency rule: p99 above this for 10 min', String(RULE_DEFAULTS.p99Ms))
+    .option('--error-rate <share>', 'error rule: error share above this for 5 min', String(RULE_DEFAULTS.errorRate))
+    .option('--accuracy-drop <share>', 'accuracy rule: this far below its 7-day best for 30 min', String(RULE_DEFAULTS.accuracyDrop))
+    .action((o: { prometheusRules?: string; grafana?: string; p99Ms: string; errorRate: string; accuracyDrop: string }) => {
+      if (!o.prometheusRules && !o.grafana) throw new CliError('give --prometheus-rules FILE and/or --grafana FILE', 2);
+      const share = (flag: string, v: string) => {
+        const n = Number(v);
+        if (!(n > 0 && n < 1)) throw new CliError(`${flag} must be a number in (0, 1), got '${v}'`, 2);
+        return n;
+      };
+      const p99Ms = Number(o.p99Ms);
+      if (!(p99Ms > 0)) throw new CliError(`--p99-ms must be a positive number, got '${o.p99Ms}'`, 2);
+      const opts = { p99Ms, errorRate: share('--error-rate', o.errorRate), accuracyDrop: share('--accuracy-drop', o.accuracyDrop) };
+      if (o.prometheusRules) {
+        writeFileSync(o.prometheusRules, prometheusRulesYaml(opts));
+        process.stdout.write(`wrote ${alertRules(opts).length} alerting rules to ${o.prometheusRules}\n`);
+      }
+      if (o.grafana) {
+        writeFileSync(o.grafana, JSON.stringify(grafanaDashboard(), null, 2) + '\n');
+        process.stdout.write(`wrote the Grafana dashboard to ${o.grafana}\n`);
+      }
     });
 
   const incidents = program.command('incidents').description('incidents opened by failing monitors');
