@@ -8,6 +8,7 @@ import type { IncidentView, MonitorResultView } from '../../backend/src/api/v1/c
 import { AUTH, registerOnnxModel, sampleRows, TOKEN } from '../fixtures/onnx/harness';
 import { CHAMPION, FEATURES, linearClassifier } from '../fixtures/onnx/models';
 import { VirtualClock } from '../helpers/clock';
+import { newestSql } from '../../backend/src/services/monitors/checks';
 
 type Check = { result: MonitorResultView; incident: IncidentView | null };
 
@@ -61,6 +62,9 @@ void test('concept drift (ADWIN over label flips), accuracy against the run metr
     assert.equal((await call(app, 'PATCH', `/api/v1/monitors/iris/${kind}`, cfg)).status, 200);
   }
 
+  // The labelled rows are read through their partial index, not by scanning the endpoint's whole log.
+  const plan = app.ctx.db.prepare(`EXPLAIN QUERY PLAN ${newestSql(true)}`).all('iris', 'iris', 1, 0, 10) as { detail: string }[];
+  assert.match(plan.map((p) => p.detail).join('; '), /USING INDEX prediction_log_labelled/);
   assert.equal((await run(app, 'concept_drift')).result.status, 'insufficient_data', 'no labels yet');
   const preds = await serve(app, sampleRows(300, 21), 'right');
   assert.ok(preds.includes(0) && preds.includes(1), 'both classes served');

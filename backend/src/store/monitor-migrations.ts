@@ -77,4 +77,10 @@ CREATE TABLE monitor_specs (
 );
 `,
   },
+  {
+    // Concept drift and accuracy read a version's newest labelled requests: without this they scanned the whole
+    // endpoint's log back to its start when few requests carry labels (34 ms per check at 130,000 rows).
+    name: 'monitors/003-labelled-log-index',
+    sql: `CREATE INDEX prediction_log_labelled ON prediction_log (endpoint, model_name, model_version, id) WHERE label IS NOT NULL;`,
+  },
 ];

@@ -124,12 +124,12 @@ interface LogRow {
   latency_ms: number;
 }
 
+/** A version's newest logged requests (labelled ones only: served by the prediction_log_labelled index). */
+export const newestSql = (labelled: boolean) =>
+  `SELECT id, ts, prediction, label, latency_ms FROM prediction_log WHERE endpoint = ? AND model_name = ? AND model_version = ? AND id > ?${labelled ? ' AND label IS NOT NULL' : ''} ORDER BY id DESC LIMIT ?`;
+
 function newest(db: Db, endpoint: string, v: Variant, limit: number, o: { labelled?: boolean; afterId?: number } = {}): LogRow[] {
-  const rows = db
-    .prepare(
-      `SELECT id, ts, prediction, label, latency_ms FROM prediction_log WHERE endpoint = ? AND model_name = ? AND model_version = ? AND id > ?${o.labelled ? ' AND label IS NOT NULL' : ''} ORDER BY id DESC LIMIT ?`,
-    )
-    .all(endpoint, v.model, v.version, o.afterId ?? 0, limit) as LogRow[];
+  const rows = db.prepare(newestSql(o.labelled ?? false)).all(endpoint, v.model, v.version, o.afterId ?? 0, limit) as LogRow[];
   return rows.reverse();
 }
 
