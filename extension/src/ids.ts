@@ -97,4 +97,5 @@ export interface Settings {
   backendUrl: string;
   token: string;
   runsPageSize: number;
+  pythonPath: string;
 }

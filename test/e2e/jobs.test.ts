@@ -5,7 +5,7 @@ import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import type { Locator } from 'playwright-core';
 import { OUT, openWorkbench, type Workbench } from './harness';
 import { call, type Api } from './seed';
-import { answerDialog, expand, notification, resetUi, showPanes, waitFor } from './ui';
+import { answerDialog, answerInput, choose, expand, notification, quickPlaceholder, resetUi, runCommand, showPanes, waitFor } from './ui';
 
 /** The Jobs view: live logs, end notifications, names, elapsed time, pipeline steps, the cancel dialog. */
 const workspace = join(OUT, 'e2e-jobs-workspace');
@@ -26,7 +26,10 @@ const TRAIN = `import argparse, os, sys, time
 p = argparse.ArgumentParser()
 p.add_argument("--release", default="")
 p.add_argument("--exit", type=int, default=0)
+p.add_argument("--note", default="")
 a = p.parse_args()
+if a.note:
+    print(f"note={a.note}", flush=True)
 for i in range(1, 4):
     print(f"epoch {i} loss {1 / i:.3f}", flush=True)
     time.sleep(0.2)
@@ -43,6 +46,7 @@ interface JobView {
   job_id: string;
   status: string;
   run_id: string | null;
+  spec: { command: string[]; cwd?: string; experiment: string };
 }
 
 async function launch(api: Api, script: string, args: string[], experiment = 'churn'): Promise<JobView> {
@@ -70,7 +74,7 @@ void describe('Jobs view in code-server', { timeout: 1_200_000 }, () => {
     writeFileSync(join(workspace, 'train.py'), TRAIN);
     writeFileSync(join(workspace, 'fail.py'), TRAIN);
     writeFileSync(join(workspace, 'mlops.yaml'), `name: nightly\nexperiment: churn\nsteps:\n  prep:\n    command: [${python}, train.py]\n  fit:\n    needs: [prep]\n    command: [${python}, train.py, --release, ${join(workspace, 'release-pipeline')}]\n`);
-    wb = await openWorkbench('jobs', workspace);
+    wb = await openWorkbench('jobs', workspace, { 'mlopsStudio.pythonPath': python });
   });
   after(async () => {
     await wb?.close();
@@ -177,5 +181,64 @@ void describe('Jobs view in code-server', { timeout: 1_200_000 }, () => {
     await waitFor("the step's log", async () => /epoch 3 loss 0\.333/.test(await outputText()), 60_000);
     writeFileSync(join(workspace, 'release-pipeline'), '');
     await page.getByRole('treeitem', { name: /^nightly \(pipeline\) finished · \d+s · 2\/2 steps/ }).first().waitFor({ timeout: 90_000 });
+  });
+
+  void it('Launch Training asks for interpreter, experiment, folder and arguments, sends an argv, and offers the last choices next time', T, async () => {
+    const { page } = wb;
+    const api = await backend();
+    const release = join(workspace, 'release-launch');
+    const rows = page.locator('.quick-input-list .monaco-list-row');
+    /** Each row as `label description`. */
+    const rowTexts = () => rows.evaluateAll((rs) => rs.map((r) => [r.querySelector('.label-name')?.textContent ?? '', r.querySelector('.label-description')?.textContent ?? ''].join(' ').replace(/\s+/g, ' ').trim()));
+    const jobsOf = async () => (await call<{ jobs: JobView[] }>(api, 'GET', '/api/v1/jobs')).jobs.filter((j) => j.spec.experiment === 'launched');
+
+    await runCommand(page, 'MLOps: Launch Training');
+    await quickPlaceholder(page, /Training script/);
+    await choose(page, /^train\.py$/);
+    await quickPlaceholder(page, /Where to run it/);
+    await choose(page, /^local$/);
+    await quickPlaceholder(page, /Python interpreter/);
+    // The setting is offered; pick another interpreter, one found on the machine, so the next default can only come from memory.
+    const offered = await rowTexts();
+    assert.ok(offered[0]!.startsWith(`${python} mlopsStudio.pythonPath`), offered.join('\n'));
+    const other = offered.map((t) => t.split(' ')[0]!).find((p, i) => i > 0 && p.startsWith('/') && p !== python && offered[i]!.includes('found on this machine') && /python3$/.test(p));
+    assert.ok(other, `another interpreter is offered:\n${offered.join('\n')}`);
+    await wb.screenshot('launch-interpreter');
+    await choose(page, new RegExp(`^${other.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
+    await quickPlaceholder(page, /Experiment to log/);
+    await choose(page, /New experiment/);
+    await answerInput(page, /New experiment name/, 'launched');
+    await quickPlaceholder(page, /Working folder/);
+    await choose(page, /\(workspace folder\)$/);
+    await answerInput(page, /Arguments for train\.py/, `--release ${release} --note "two words; $HOME"`);
+    const [first] = await waitFor('the launched job', async () => ((j) => (j.length === 1 ? j : undefined))(await jobsOf()), 60_000);
+    assert.deepEqual(first!.spec.command, [other, 'train.py', '--release', release, '--note', 'two words; $HOME'], 'an argv, nothing expanded');
+    assert.equal(first!.spec.cwd, workspace);
+    await showPanes(page, 'Jobs');
+    await page.getByRole('treeitem', { name: /^train\.py · launched running/ }).first().waitFor({ timeout: 60_000 });
+
+    // Again: every question defaults to the last answer (the first row, or the input's value); Enter takes it.
+    await resetUi(page);
+    await runCommand(page, 'MLOps: Launch Training');
+    await quickPlaceholder(page, /Training script/);
+    await choose(page, /^train\.py$/);
+    const takeDefault = async (asks: RegExp, expected: RegExp) => {
+      await quickPlaceholder(page, asks);
+      await waitFor(`the default for ${asks}`, async () => expected.test((await rowTexts())[0] ?? ''));
+      await page.keyboard.press('Enter');
+    };
+    await takeDefault(/Where to run it/, /^local .*last used/);
+    await quickPlaceholder(page, /Python interpreter/);
+    await wb.screenshot('launch-remembered');
+    await takeDefault(/Python interpreter/, new RegExp(`^${other.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} last used`));
+    await takeDefault(/Experiment to log/, /^launched .*last used/);
+    await takeDefault(/Working folder/, /\(workspace folder\).*last used/);
+    const input = page.locator('.quick-input-widget input.input');
+    await waitFor('the remembered arguments', async () => (await input.inputValue()) === `--release ${release} --note 'two words; $HOME'`);
+    await page.keyboard.press('Enter');
+    const both = await waitFor('the second job', async () => ((j) => (j.length === 2 ? j : undefined))(await jobsOf()), 60_000);
+    assert.deepEqual(both[0]!.spec.command, both[1]!.spec.command);
+    writeFileSync(release, '');
+    await waitFor('both jobs to finish', async () => (await jobsOf()).every((j) => j.status === 'finished'), 60_000);
   });
 });

@@ -4,6 +4,7 @@ import type { PipelineRunView } from '../../../backend/src/api/v1/contract';
 import { jobLabel, type JobItem } from '../../../extension/src/jobs/label';
 import { JobsModel, type JobNode, type Ticker } from '../../../extension/src/jobs/model';
 import { JobEndWatcher } from '../../../extension/src/jobs/watcher';
+import { joinArgs, splitArgs } from '../../../extension/src/util/argv';
 
 const job = (id: string, status: JobItem['status'], extra: Partial<JobItem> = {}): JobItem => ({ job_id: id, status, run_id: null, launcher: 'local', created_at: 0, ...extra });
 
@@ -73,4 +74,13 @@ void test('job ends: only transitions seen in this session, and jobs that ran be
   const ended = w.update([job('old', 'failed'), job('a', 'finished'), job('b', 'failed'), job('c', 'failed', { created_at: 140 })]);
   assert.deepEqual(ended.map((j) => j.job_id), ['a', 'b', 'c']);
   assert.deepEqual(w.update([job('a', 'finished'), job('b', 'failed'), job('c', 'failed')]), [], 'told once');
+});
+
+void test('arguments are split into an argv as a shell splits words, with nothing expanded, and read back the same', () => {
+  assert.deepEqual(splitArgs(`--lr 0.1  --name "two words" --glob '*.csv' $HOME \`id\` a\\ b "q\\"x" ; rm -rf /`), ['--lr', '0.1', '--name', 'two words', '--glob', '*.csv', '$HOME', '`id`', 'a b', 'q"x', ';', 'rm', '-rf', '/']);
+  assert.deepEqual(splitArgs(''), []);
+  assert.deepEqual(splitArgs(`'' ""`), ['', '']);
+  assert.throws(() => splitArgs('"open'), /Unterminated double quote/);
+  assert.throws(() => splitArgs("'open"), /Unterminated single quote/);
+  for (const argv of [['--name', 'two words', "it's", '$HOME', ''], ['plain', '-x=1', 'a,b/c.txt']]) assert.deepEqual(splitArgs(joinArgs(argv)), argv);
 });
