@@ -57,7 +57,8 @@ export class DriftModel implements TreeModel<DriftNode> {
       } catch (e) {
         return [messageFor(e, 'Drift monitoring')];
       }
-      if (this.cache.length === 0) return [{ kind: 'message', text: 'No endpoints yet: deploy a model (MLOps: Deploy) to watch its inputs for drift.' }];
+      // No items: the view's welcome (package.json viewsWelcome) says what to do, with a button.
+      if (this.cache.length === 0) return [];
       return this.cache.map((drift) => ({ kind: 'endpoint', drift }));
     }
     if (parent.kind === 'variant') return variantChildren(parent.endpoint, parent.variant);

@@ -57,7 +57,8 @@ export class EndpointsModel implements TreeModel<EndpointNode> {
         return [messageFor(e, 'Serving')];
       }
       this.tick();
-      if (this.cache.length === 0) return [{ kind: 'message', text: 'No endpoints yet: deploy a model version with MLOps: Deploy.' }];
+      // No items: the view's welcome (package.json viewsWelcome) says what to do, with a button.
+      if (this.cache.length === 0) return [];
       return this.cache.map((endpoint) => ({ kind: 'endpoint', endpoint }));
     }
     if (parent.kind !== 'endpoint') return [];

@@ -71,7 +71,8 @@ export class ExperimentsModel implements TreeModel<ExperimentNode> {
   private async loadRoots(): Promise<ExperimentNode[]> {
     try {
       const { experiments } = await (await this.source()).experiments();
-      if (experiments.length === 0) return [{ kind: 'message', text: 'No experiments yet: run a training script with MLFLOW_TRACKING_URI set to the backend.' }];
+      // A fresh store (nothing, or MLflow's empty Default experiment, id 0): no items, so the view's welcome (package.json viewsWelcome) shows.
+      if (experiments.every((e) => e.experiment_id === '0' && e.run_count === 0)) return [];
       return experiments.map((exp) => ({ kind: 'experiment', exp }));
     } catch (e) {
       return [messageFor(e, 'Experiments')];

@@ -34,7 +34,8 @@ export class ModelsModel implements TreeModel<ModelNode> {
     }
     const { models, deployed } = this.cache;
     if (!parent) {
-      if (models.length === 0) return [{ kind: 'message', text: 'No registered models yet: use MLOps: Register Model on a run.' }];
+      // No items: the view's welcome (package.json viewsWelcome) says what to do, with a button.
+      if (models.length === 0) return [];
       return models.map((model) => ({ kind: 'model', model }));
     }
     if (parent.kind !== 'model') return [];

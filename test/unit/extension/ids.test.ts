@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { CATEGORY, ITEM_COMMANDS, PALETTE_COMMANDS, VIEW_CONTAINER, VIEW_NAMES, VIEW_TITLES, viewId } from '../../../extension/src/ids';
@@ -34,4 +34,25 @@ void test('menus only name contributed commands; item-only commands are hidden f
   const hidden = new Set(pkg.contributes.menus.commandPalette!.filter((e) => e.when === 'false').map((e) => e.command));
   assert.deepEqual([...hidden].sort(), Object.keys(ITEM_COMMANDS).sort());
   assert.ok(!pkg.activationEvents.some((e) => e.startsWith('onCommand:') || e.startsWith('onView:')), 'VS Code ≥1.74 infers these');
+});
+
+void test("view welcomes and the walkthrough link only contributed commands (or the workbench's) and ship their media", () => {
+  const c = pkg.contributes as unknown as {
+    commands: { command: string }[];
+    viewsWelcome: { view: string; contents: string; when?: string }[];
+    walkthroughs: { id: string; steps: { id: string; description: string; media: { markdown?: string }; completionEvents?: string[] }[] }[];
+  };
+  const ids = new Set(c.commands.map((x) => x.command));
+  const linked = (text: string) => [...text.matchAll(/\]\(command:([\w.]+)/g)].map((m) => m[1]!);
+  const builtIn = new Set(['workbench.action.terminal.new', 'workbench.action.openWalkthrough']);
+  const welcomed = c.viewsWelcome.map((w) => w.view);
+  assert.deepEqual(welcomed, ['mlops.experiments', 'mlops.models', 'mlops.endpoints', 'mlops.drift']);
+  for (const w of c.viewsWelcome) for (const cmd of linked(w.contents)) assert.ok(ids.has(cmd) || builtIn.has(cmd), `${w.view} links ${cmd}`);
+  const [walk] = c.walkthroughs;
+  assert.equal(walk?.id, 'mlops.gettingStarted');
+  for (const s of walk!.steps) {
+    for (const cmd of linked(s.description)) assert.ok(ids.has(cmd) || builtIn.has(cmd), `step ${s.id} links ${cmd}`);
+    assert.ok(s.media.markdown && existsSync(join(import.meta.dirname, '../../..', s.media.markdown)), `step ${s.id} media`);
+  }
+  for (const w of c.viewsWelcome) if (w.contents.includes('openWalkthrough')) assert.ok(w.contents.includes(encodeURIComponent(`"mlops-studio.mlops-studio#${walk!.id}"`)), 'the Get Started link names this walkthrough');
 });
