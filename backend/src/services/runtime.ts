@@ -13,6 +13,7 @@ import { KnownSecrets } from './secrets';
 import { AlertHub } from './monitors/alerts';
 import { MonitorService } from './monitors/service';
 import { WebhookChannel } from './monitors/webhooks';
+import { RetrainService } from './retrain/service';
 
 export interface RuntimeOptions {
   /** Folder holding mlops.db and artifacts/. */
@@ -55,6 +56,8 @@ export class Runtime {
   readonly monitors: MonitorService;
   /** Alertmanager-style webhooks: one of the alert channels. */
   readonly webhooks: WebhookChannel;
+  /** The retraining loop: policies, triggers (schedule, incidents, manual) and the ledger. */
+  readonly retrain: RetrainService;
   /** Every secret value the backend knows, for masking by value. */
   readonly secrets: KnownSecrets;
   /** Background work that must end before the store closes, in construction order (stop() runs it backwards). */
@@ -105,6 +108,9 @@ export class Runtime {
       this.stoppers.push(['jobs', () => this.jobs.close()]);
       this.pipelines = new PipelineService(core, this.jobs);
       this.stoppers.push(['pipelines', () => this.pipelines.close()]);
+      this.retrain = new RetrainService({ core, clock: this.clock, log: this.log, pipelines: this.pipelines, engine: this.engine, alerts: this.alerts, flushLog: () => repo.flush() });
+      this.retrain.schedule(this.scheduler);
+      this.stoppers.push(['retrain', () => this.retrain.close()]);
       this.stoppers.push(['alert channels', () => this.alerts.close()]);
       // Stopped first (pushed last): its tasks use the services above.
       this.stoppers.push(['scheduler', () => this.scheduler.stop()]);

@@ -9,6 +9,7 @@ import { driftMigrations } from './drift-migrations';
 import { monitorMigrations } from './monitor-migrations';
 import { alertMigrations } from './alert-migrations';
 import { gatesMigrations } from './gates-migrations';
+import { retrainMigrations } from './retrain-migrations';
 import { compileLike, likeMatches, type LikePattern } from './search/like';
 import { holdSqliteFile } from './files';
 import { openSqlite } from './sqlite';
@@ -37,7 +38,7 @@ export function openDb(file: string): Db {
 }
 
 /** Every feature's migrations, in the order they apply. Features append their own list here. */
-const ALL_MIGRATIONS: readonly Migration[] = [...coreMigrations, ...jobsMigrations, ...servingMigrations, ...syncMigrations, ...driftMigrations, ...monitorMigrations, ...gatesMigrations, ...alertMigrations];
+const ALL_MIGRATIONS: readonly Migration[] = [...coreMigrations, ...jobsMigrations, ...servingMigrations, ...syncMigrations, ...driftMigrations, ...monitorMigrations, ...gatesMigrations, ...alertMigrations, ...retrainMigrations];
 
 export function migrate(db: Db): void {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)');

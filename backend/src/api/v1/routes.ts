@@ -7,12 +7,14 @@ import { driftRoutes } from './drift';
 import { monitorRoutes } from './monitors';
 import { alertRoutes } from './alerts';
 import { gateRoutes } from './gates';
+import { retrainRoutes } from './retrain';
 
 /** /api/v1: MLOps Studio's own API (beyond MLflow's). Each feature registers its routes here, one line each. */
 export async function v1Routes(app: FastifyInstance, opts: { runtime: Runtime }): Promise<void> {
   const { core: ctx, jobs, pipelines, drift } = opts.runtime;
   coreV1Routes(app, ctx);
   gateRoutes(app, ctx);
+  retrainRoutes(app, { ctx, retrain: opts.runtime.retrain });
   await app.register(extensionRoutes, { ctx, serving: opts.runtime.engine });
   await app.register(jobRoutes, { ctx, jobs, pipelines, secrets: opts.runtime.secrets });
   await app.register(driftRoutes, { ctx, drift });
