@@ -86,7 +86,7 @@ void test('concept drift (ADWIN over label flips), accuracy against the run metr
   assert.equal(await scrapedAccuracy(app), 1, 'the stored check, not the log recomputed at scrape time');
   const flipped = await run(app, 'concept_drift');
   assert.equal(flipped.result.status, 'fail', flipped.result.summary);
-  assert.match(flipped.result.summary, /concept drift \(adwin\): the error rate rose from [0-4]\.\d% to (9\d|100)\.\d% from labelled request (2[6-9]\d|3[0-3]\d) of 600/);
+  assert.match(flipped.result.summary, /concept drift \(adwin\): the error rate rose from [0-4]\.\d% to (9\d|100)\.\d% from labelled row (2[6-9]\d|3[0-3]\d) of 600/);
   assert.equal(flipped.incident?.kind, 'concept_drift');
   const slo = await run(app, 'performance');
   assert.equal(slo.result.status, 'fail', slo.result.summary);

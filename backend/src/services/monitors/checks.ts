@@ -183,18 +183,26 @@ function predictionDrift(db: Db, input: CheckInput, v: Variant) {
   return { ...base, status: f.drift ? ('fail' as const) : ('pass' as const), summary, score: f.votes / f.methods.length, features: f.drift ? ['prediction'] : [], details: { kind: f.kind, methods: f.methods, reference_rows: ref.length } };
 }
 
-/** The error stream (1 - right share per labelled request) of the newest labelled window through ADWIN or Page–Hinkley. */
+/**
+ * The error stream of the newest labelled requests, one 0/1 per labelled row (a request of 20 rows adds 20; its
+ * wrong rows are spread evenly among them), through ADWIN or Page–Hinkley. Per row, not per request: a request's
+ * error share would hide most of the sample from the detector's bound.
+ */
 function conceptDrift(db: Db, input: CheckInput, v: Variant) {
   const { config } = input;
   const rows = newest(db, input.endpoint, v, config.window_rows, { labelled: true });
   const errors: number[] = [];
+  let requests = 0;
   for (const r of rows) {
     const m = labelMatch(JSON.parse(r.prediction) as unknown, JSON.parse(r.label!) as unknown);
-    if (m) errors.push(1 - m.right / m.total);
+    if (!m) continue;
+    requests++;
+    const wrong = m.total - m.right;
+    for (let i = 0; i < m.total; i++) errors.push(Math.floor(((i + 1) * wrong) / m.total) - Math.floor((i * wrong) / m.total));
   }
   const base = { variant: v.id, rows: errors.length, ...span(rows) };
-  if (errors.length < config.min_rows) {
-    return { ...base, status: 'insufficient_data' as const, summary: `insufficient data: ${errors.length} labelled requests, a check needs at least ${config.min_rows}`, score: null, features: [], details: {} };
+  if (requests < config.min_rows) {
+    return { ...base, status: 'insufficient_data' as const, summary: `insufficient data: ${requests} labelled requests, a check needs at least ${config.min_rows}`, score: null, features: [], details: {} };
   }
   const mean = (xs: number[]) => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : 0);
   let at: number | null = null;
@@ -216,10 +224,10 @@ function conceptDrift(db: Db, input: CheckInput, v: Variant) {
   // A change for the better is not an incident.
   const worse = at !== null && after > before;
   const summary = worse
-    ? `concept drift (${config.detector}): the error rate rose from ${pct(before)} to ${pct(after)} from labelled request ${(at ?? 0) + 1} of ${errors.length}`
+    ? `concept drift (${config.detector}): the error rate rose from ${pct(before)} to ${pct(after)} from labelled row ${(at ?? 0) + 1} of ${errors.length}`
     : at !== null
       ? `no concept drift: the error rate fell from ${pct(before)} to ${pct(after)}`
-      : `no concept drift over ${errors.length} labelled requests (error rate ${pct(before)})`;
+      : `no concept drift over ${errors.length} labelled rows of ${requests} requests (error rate ${pct(before)})`;
   return { ...base, status: worse ? ('fail' as const) : ('pass' as const), summary, score: worse ? after - before : 0, features: worse ? ['error_rate'] : [], details: { detector: config.detector, detections, change_at: at, error_before: before, error_after: after } };
 }
 

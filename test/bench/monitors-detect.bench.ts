@@ -1,0 +1,179 @@
+/**
+ * Detection by the monitors over simulated days (issue 12 "Measured"): traffic replayed minute by minute on a
+ * virtual clock through the real serving path (app.server.inject into a real ONNX endpoint, the real prediction log
+ * and feedback labels) and the real MonitorService (its durable schedule, checks and incidents); the monitors' tick
+ * is called once per simulated minute instead of by the scheduler's 5 s loop, so days replay in seconds.
+ *
+ * Traffic: one request of 20 rows a minute (28,800 rows a day), inputs uniform on [0, 2.9] per feature like the
+ * version's training profile (σ = 0.837), a feedback label for every row (the prediction, flipped for 5 % of rows).
+ * Monitors: data drift every 5 min over the newest 1,000 rows (min 200), prediction drift every 5 min over 50 requests
+ * (1,000 predictions) against the first 50 served, concept drift (ADWIN, δ 0.002) every 5 min over the newest 300
+ * labelled requests (6,000 rows). Scenarios: stationary traffic (false incidents per monitor-day); after a 3 h warm-up, abrupt mean
+ * shifts of 0.25σ, 0.5σ and 1σ on two of four features, a ×1.25 scale change, a gradual shift growing to 1σ over 6 h,
+ * and a concept change (the flipped share of labels 5 % → 10 %: accuracy 95 % → 90 %, 5 points). Each shift scenario
+ * runs SEEDS times with different traffic; a run stops at its first incident of the monitor under test or 12 h after
+ * the onset.
+ *
+ * usage: npm run bench -- monitors-detect   (env DETECT_SEEDS, default 5; DETECT_STATIONARY_DAYS, default 10)
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { buildApp, type App } from '../../backend/src/app';
+import type { MonitorKind } from '../../backend/src/api/v1/contract-monitors';
+import { AUTH, registerOnnxModel, sampleRows, TOKEN } from '../fixtures/onnx/harness';
+import { CHAMPION, FEATURES, linearClassifier } from '../fixtures/onnx/models';
+import { VirtualClock } from '../helpers/clock';
+
+const SEEDS = Number(process.env.DETECT_SEEDS ?? 5);
+const STATIONARY_DAYS = Number(process.env.DETECT_STATIONARY_DAYS ?? 10);
+const MIN = 60_000;
+const ROWS = 20;
+const SIGMA = 2.9 / Math.sqrt(12);
+const WARMUP_MIN = 180;
+const CAP_MIN = 12 * 60;
+
+interface Traffic {
+  /** The features that move (default 0 and 3). */
+  moving?: readonly number[];
+  /** Per-feature mean shift and scale at minute m after the onset (m < 0: before it). */
+  inputs: (m: number) => { shift: number; scale: number };
+  /** Share of labels flipped at minute m after the onset. */
+  flipped: (m: number) => number;
+}
+
+const calm: Traffic = { inputs: () => ({ shift: 0, scale: 1 }), flipped: () => 0.05 };
+const SCENARIOS: { name: string; kind: MonitorKind; traffic: Traffic }[] = [
+  { name: 'mean shift 0.25σ (2 of 4 features)', kind: 'data_drift', traffic: { ...calm, inputs: (m) => ({ shift: m >= 0 ? 0.25 * SIGMA : 0, scale: 1 }) } },
+  { name: 'mean shift 0.5σ (2 of 4 features)', kind: 'data_drift', traffic: { ...calm, inputs: (m) => ({ shift: m >= 0 ? 0.5 * SIGMA : 0, scale: 1 }) } },
+  { name: 'mean shift 1σ (2 of 4 features)', kind: 'data_drift', traffic: { ...calm, inputs: (m) => ({ shift: m >= 0 ? SIGMA : 0, scale: 1 }) } },
+  { name: 'scale ×1.25 (2 of 4 features)', kind: 'data_drift', traffic: { ...calm, inputs: (m) => ({ shift: 0, scale: m >= 0 ? 1.25 : 1 }) } },
+  { name: 'gradual shift to 1σ over 6 h', kind: 'data_drift', traffic: { ...calm, inputs: (m) => ({ shift: m >= 0 ? Math.min(1, m / 360) * SIGMA : 0, scale: 1 }) } },
+  // The model compares x0 + x1 with x2 + x3: features 0 and 1 moving up move its outputs (0 and 3 together would not).
+  { name: 'mean shift 1σ of features 0 and 1, seen by prediction drift', kind: 'prediction_drift', traffic: { ...calm, moving: [0, 1], inputs: (m) => ({ shift: m >= 0 ? SIGMA : 0, scale: 1 }) } },
+  { name: 'concept: 5 → 10 % labels flipped (−5 points)', kind: 'concept_drift', traffic: { ...calm, flipped: (m) => (m >= 0 ? 0.1 : 0.05) } },
+];
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 0x1_0000_0000;
+  };
+}
+
+async function setUp(): Promise<{ app: App; clock: VirtualClock; home: string }> {
+  const home = mkdtempSync(join(tmpdir(), 'mlops-bench-detect-'));
+  const clock = new VirtualClock();
+  const app = await buildApp({ home, token: TOKEN, clock });
+  await app.server.ready();
+  // The bench drives the monitors' tick itself, once per simulated minute (the scheduler would tick every 5 s).
+  await app.runtime.scheduler.stop();
+  const v = registerOnnxModel(app.ctx, 'iris', linearClassifier(CHAMPION));
+  const dir = app.ctx.registry.getVersion('iris', v).storage_location!.replace('mlflow-artifacts:/', '');
+  writeFileSync(join(app.ctx.artifacts.resolve(dir), 'reference_data.csv'), `${FEATURES.join(',')}\n${sampleRows(5000, 11).map((r) => r.join(',')).join('\n')}\n`);
+  const inject = (method: 'POST' | 'PATCH', url: string, payload: object) => app.server.inject({ method, url, headers: AUTH, payload });
+  if ((await inject('POST', '/endpoints/iris/deploy', { model: `iris/${v}` })).statusCode !== 200) throw new Error('deploy failed');
+  const cfg: Record<string, object> = {
+    data_drift: { interval_minutes: 5, window_rows: 1000, min_rows: 200 },
+    prediction_drift: { interval_minutes: 5, window_rows: 50, min_rows: 10 },
+    concept_drift: { interval_minutes: 5, window_rows: 300, min_rows: 100, delta: 0.002 },
+    performance: { paused: true },
+  };
+  for (const [kind, body] of Object.entries(cfg)) {
+    const r = await inject('PATCH', `/api/v1/monitors/iris/${kind}`, body);
+    if (r.statusCode !== 200) throw new Error(`${kind}: ${r.body}`);
+  }
+  return { app, clock, home };
+}
+
+/** One simulated minute: a request of 20 rows, its labels, the clock, the monitors' tick. */
+async function minute(app: App, clock: VirtualClock, traffic: Traffic, m: number, rnd: () => number): Promise<void> {
+  const { shift, scale } = traffic.inputs(m);
+  const rows = Array.from({ length: ROWS }, () =>
+    FEATURES.map((_, j) => {
+      const u = rnd() * 2.9;
+      // Features 0 and 3 move; the scale change is about the range's centre.
+      return Math.round(((traffic.moving ?? [0, 3]).includes(j) ? (u - 1.45) * scale + 1.45 + shift : u) * 100) / 100;
+    }),
+  );
+  const r = await app.server.inject({ method: 'POST', url: '/endpoints/iris/invocations', headers: AUTH, payload: { dataframe_split: { columns: [...FEATURES], data: rows } } });
+  if (r.statusCode !== 200) throw new Error(r.body);
+  const preds = (JSON.parse(r.body) as { predictions: unknown[] }).predictions.map((p) => Number(Array.isArray(p) ? p[0] : p));
+  const label = preds.map((p) => (rnd() < traffic.flipped(m) ? 1 - p : p));
+  await app.server.inject({ method: 'POST', url: '/endpoints/iris/feedback', headers: AUTH, payload: { request_id: r.headers['x-request-id'] as string, label } });
+  await clock.advance(MIN);
+  await app.runtime.monitors.tick();
+}
+
+const incidents = (app: App) => app.runtime.monitors.incidents({ status: 'all', limit: 10_000 });
+
+async function scenarioRun(s: (typeof SCENARIOS)[number], seed: number): Promise<number | null> {
+  const { app, clock, home } = await setUp();
+  try {
+    const rnd = rng(1000 + seed * 7919);
+    for (let m = -WARMUP_MIN; m < CAP_MIN; m++) {
+      await minute(app, clock, s.traffic, m, rnd);
+      if (m >= 0 && m % 5 === 0) {
+        const hit = incidents(app).find((i) => i.kind === s.kind);
+        if (hit) return Math.round((hit.opened_at - (clock.now() - (m + 1) * MIN)) / MIN);
+      }
+      if (m < 0 && incidents(app).some((i) => i.kind === s.kind)) return -1;
+    }
+    return null;
+  } finally {
+    await app.server.close();
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const la = loadavg()[0]!.toFixed(1);
+  const lines: string[] = [];
+  console.log(`monitors-detect: ${SEEDS} seeds per scenario, ${STATIONARY_DAYS} stationary days; load ${la}`);
+
+  // Stationary: every incident is a false one.
+  {
+    const { app, clock, home } = await setUp();
+    try {
+      const rnd = rng(424242);
+      const days = STATIONARY_DAYS;
+      for (let m = 0; m < days * 1440; m++) await minute(app, clock, calm, m, rnd);
+      const all = incidents(app);
+      const checks = (['data_drift', 'prediction_drift', 'concept_drift'] as const).map((k) => [k, app.runtime.monitors.results('iris', k, 100_000).length] as const);
+      for (const [k, n] of checks) {
+        const f = all.filter((i) => i.kind === k).length;
+        lines.push(`| stationary, ${days} days | ${k} | ${n} checks | ${f} false incident${f === 1 ? '' : 's'} | ${(f / days).toFixed(2)} per monitor-day |`);
+      }
+    } finally {
+      await app.server.close();
+      rmSync(home, { recursive: true, force: true });
+    }
+  }
+  for (const s of SCENARIOS) {
+    const times: number[] = [];
+    let early = 0;
+    for (let seed = 0; seed < SEEDS; seed++) {
+      const t = await scenarioRun(s, seed);
+      if (t === -1) early++;
+      else if (t !== null) times.push(t);
+      process.stdout.write('.');
+    }
+    times.sort((a, b) => a - b);
+    const med = times.length ? times[Math.floor((times.length - 1) / 2)]! : null;
+    const max = times.length ? times[times.length - 1]! : null;
+    lines.push(`| ${s.name} | ${s.kind} | ${times.length}/${SEEDS} detected within 12 h${early ? ` (${early} false before onset)` : ''} | median ${med ?? '-'} min, max ${max ?? '-'} min | ${times.join(', ')} |`);
+  }
+  console.log(`\n| scenario | monitor | result | onset → incident | each run (min) |\n|---|---|---|---|---|\n${lines.join('\n')}`);
+  console.log(`\ntotal ${((performance.now() - started) / 1000).toFixed(0)} s, load at start ${la}, at end ${loadavg()[0]!.toFixed(1)}`);
+}
+
+void main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
