@@ -53,6 +53,20 @@ async function until<T>(what: string, f: () => T | undefined | false | Promise<T
   assert.fail(`timed out waiting for ${what}`);
 }
 
+/**
+ * Moves the virtual clock on in steps (250 ms unless said), letting real time pass between them (a delivery is a real HTTP request),
+ * until `done` holds; fails after `maxMs` of virtual time. Returns the virtual time it took.
+ */
+async function advanceUntil(clock: VirtualClock, what: string, done: () => boolean | Promise<boolean>, maxMs: number, stepMs = 250): Promise<number> {
+  const start = clock.now();
+  while (!(await done())) {
+    if (clock.now() - start >= maxMs) assert.fail(`${what} did not happen within ${maxMs} ms of virtual time`);
+    await clock.advance(stepMs);
+    await sleep(5);
+  }
+  return clock.now() - start;
+}
+
 const alert = (clock: VirtualClock, o: Partial<IncidentAlert> = {}): IncidentAlert => ({
   incidentId: '7',
   monitorId: '3',
@@ -96,13 +110,10 @@ void test('webhooks speak Alertmanager v4, wait group_wait, are signed, retried 
   app.runtime.alerts.publish(alert(clock));
   await clock.advance(29_000);
   assert.equal(rx.got.length, 0);
-  await clock.advance(2_000);
-  // The receiver answers 500, then 503, then 200: three attempts, 1 s and 2 s apart (±20 %).
-  await until('the first attempt', () => rx.got.length >= 1);
-  await clock.advance(1_300);
-  await until('the second attempt', () => rx.got.length >= 2);
-  await clock.advance(2_500);
-  await until('the third attempt', () => rx.got.length >= 3);
+  await advanceUntil(clock, 'the first attempt', () => rx.got.length >= 1, 5_000);
+  // The receiver answers 500, then 503, then 200: three attempts, 1 s and 2 s apart (±20 %, on 1 s ticks).
+  await advanceUntil(clock, 'the second attempt', () => rx.got.length >= 2, 5_000);
+  await advanceUntil(clock, 'the third attempt', () => rx.got.length >= 3, 10_000);
   const first = await until('the delivery recorded', async () => (await deliveries(app)).find((x) => x.status === 'delivered'));
   assert.equal(first.status, 'delivered');
   assert.equal(first.attempts, 3);
@@ -137,8 +148,9 @@ void test('webhooks speak Alertmanager v4, wait group_wait, are signed, retried 
   // The receiver goes away; the notification stays pending across a restart and is delivered by the next backend.
   await new Promise<void>((r) => rx.server.close(() => r()));
   rx.server.closeAllConnections();
-  await clock.advance(240_000);
-  const before = await until('a failed attempt', async () => (await deliveries(app)).find((x) => x.attempts > 0 && x.status === 'pending'));
+  let before: Awaited<ReturnType<typeof deliveries>>[number] | undefined;
+  await advanceUntil(clock, 'a failed attempt', async () => !!(before = (await deliveries(app)).find((x) => x.attempts > 0 && x.status === 'pending')), 300_000, 2_000);
+  assert.ok(before);
   assert.equal(before.status, 'pending');
   assert.match(before.last_error ?? '', /ECONNREFUSED/);
   await app.server.close();
@@ -146,8 +158,7 @@ void test('webhooks speak Alertmanager v4, wait group_wait, are signed, retried 
   const clock2 = new VirtualClock(clock.now() + 600_000);
   app = await buildApp({ home, token: TOKEN, clock: clock2 });
   await app.server.ready();
-  await clock2.advance(1_500);
-  await until('the resumed delivery', () => rx.got.length >= 4);
+  await advanceUntil(clock2, 'the resumed delivery', () => rx.got.length >= 4, 10_000);
   const resumed = JSON.parse(rx.got[3]!.body) as AmPayload;
   assert.deepEqual(resumed.alerts.map((x) => x.labels.incident).sort(), ['7', '8']);
   assert.ok(verified(rx.got[3]!));
@@ -155,8 +166,7 @@ void test('webhooks speak Alertmanager v4, wait group_wait, are signed, retried 
   // Resolved: sent once with endsAt, at the next group tick; then the group is done.
   app.runtime.alerts.publish(alert(clock2, { status: 'resolved', endsAt: clock2.now(), startsAt: Date.UTC(2026, 0, 1) }));
   app.runtime.alerts.publish(alert(clock2, { incidentId: '8', labels: {}, status: 'resolved', endsAt: clock2.now(), startsAt: Date.UTC(2026, 0, 1) }));
-  await clock2.advance(300_000);
-  await until('the resolved notification', () => rx.got.length >= 5);
+  await advanceUntil(clock2, 'the resolved notification', () => rx.got.length >= 5, 310_000, 2_000);
   const resolved = JSON.parse(rx.got[4]!.body) as AmPayload;
   assert.equal(resolved.status, 'resolved');
   assert.ok(resolved.alerts.every((x) => x.status === 'resolved' && x.endsAt !== '0001-01-01T00:00:00Z'));
