@@ -16,6 +16,7 @@ import { registerDriftEndpoint } from './drift-endpoint';
 import { registerK8s } from './k8s';
 import { registerMonitor } from './monitor';
 import { registerAlerts } from './alerts';
+import { registerRetrain } from './retrain';
 
 /** One line per command group; each feature adds its own file in this folder. */
 export function registerCommands(program: Command): void {
@@ -36,4 +37,5 @@ export function registerCommands(program: Command): void {
   registerK8s(program);
   registerMonitor(program);
   registerAlerts(program);
+  registerRetrain(program);
 }

@@ -56,8 +56,9 @@ export interface PipelineDef {
 export class PipelineError extends Error {}
 
 const STEP_KEYS = new Set(['mounts', 'needs', 'command', 'run', 'launcher', 'image', 'env', 'params', 'when', 'outputs', 'retries', 'cache', 'timeout', 'memory', 'cpus', 'gpus', 'validate']);
-// monitoring: is the endpoints' monitor settings (mlops monitor apply), not part of the pipeline.
-const TOP_KEYS = new Set(['name', 'experiment', 'params', 'steps', 'image', 'build', 'launcher', 'max_parallel', 'fail_fast', 'monitoring']);
+// monitoring: is the endpoints' monitor settings (mlops monitor apply) and retrain: the retraining policies (mlops retrain
+// policy set), not part of the pipeline.
+const TOP_KEYS = new Set(['name', 'experiment', 'params', 'steps', 'image', 'build', 'launcher', 'max_parallel', 'fail_fast', 'monitoring', 'retrain']);
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
