@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import type { Locator } from 'playwright-core';
-import { OUT, openWorkbench, type Workbench } from './harness';
+import { OUT, openWorkbench, webview, type Workbench } from './harness';
 import { call, type Api } from './seed';
 import { answerDialog, answerInput, choose, expand, notification, quickPlaceholder, resetUi, runCommand, showPanes, waitFor } from './ui';
 
@@ -110,9 +110,15 @@ void describe('Jobs view in code-server', { timeout: 1_200_000 }, () => {
     await waitFor('the last line and the end in the channel', async () => /training done[\s\S]*── job finished \(exit 0\) ──/.test(await outputText()), 60_000);
     assert.equal(await status(api, job.job_id), 'finished');
     const note = await notification(page, /job train\.py · churn finished/, 60_000);
-    for (const b of ['Show Log', 'Open Run']) assert.ok(await note.locator('.monaco-button', { hasText: b }).count(), `the notification offers ${b}`);
+    assert.ok(await note.locator('.monaco-button', { hasText: 'Show Log' }).count(), 'the notification offers Show Log');
     await page.getByRole('treeitem', { name: /^train\.py · churn finished · \d+s/ }).first().waitFor({ timeout: 60_000 });
     await wb.screenshot('finished');
+    // Open Run opens the job's run page, with the job's log on it.
+    const runId = (await call<JobView>(api, 'GET', `/api/v1/jobs/${job.job_id}`)).run_id;
+    assert.ok(runId);
+    await note.locator('.monaco-button', { hasText: 'Open Run' }).click();
+    await waitFor("the run page's job log", async () => /training done/.test(await webview(page).locator('#job-log').innerText({ timeout: 1000 }).catch(() => '')), 60_000);
+    await wb.screenshot('open-run');
   });
 
   void it('a failing job raises a notification with Show Log, which opens its log', T, async () => {

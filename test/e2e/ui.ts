@@ -56,6 +56,9 @@ export async function choose(page: Page, label: string | RegExp, timeout = 30_00
   const re = typeof label === 'string' ? new RegExp(escapeRe(label)) : label;
   const row = quickRow(page, re).first();
   await row.waitFor({ timeout });
+  // The mouse still rests where the last pick was clicked: over a new list, the row under it shows a hover that can
+  // cover the row to click. Moved away, no hover.
+  await page.mouse.move(1, 1);
   await row.click();
 }
 
