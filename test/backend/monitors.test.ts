@@ -228,4 +228,14 @@ void test('monitor settings: validated, audited, paused monitors do not run, run
   assert.match(run.body.result.summary, /no reference profile|insufficient data/);
   const audit = await call<{ events: { action: string; after: Record<string, unknown> }[] }>(app, 'GET', '/api/v1/audit?object_type=monitor');
   assert.deepEqual(audit.body.events.map((e) => e.action).sort(), ['monitor.pause', 'monitor.update']);
+
+  // A deleted endpoint's monitors keep their history and store nothing more while it is gone.
+  const count = async (kind: string) => (await call<MonitorResults>(app, 'GET', `/api/v1/monitors/iris/${kind}/results`)).body.results.length;
+  const before = await count('performance');
+  await clock.advance(6 * MIN);
+  const deployed = await count('performance');
+  assert.ok(deployed > before, 'the performance monitor ran while deployed');
+  assert.equal((await app.server.inject({ method: 'DELETE', url: '/endpoints/iris', headers: AUTH })).statusCode, 200);
+  await clock.advance(30 * MIN);
+  assert.equal(await count('performance'), deployed, 'nothing stored for a deleted endpoint');
 });

@@ -134,9 +134,14 @@ export class MonitorService {
 
   /** Runs the due checks, one after another; a check that throws is stored as an error result. */
   async tick(): Promise<void> {
-    for (const name of this.o.engine.list().map((e) => e.name)) this.ensure(name);
+    const live = new Set(this.o.engine.list().map((e) => e.name));
+    for (const name of live) this.ensure(name);
     const now = this.o.clock.now();
-    for (const m of this.repo.due(now, PER_TICK)) await this.check(m);
+    for (const m of this.repo.due(now, PER_TICK)) {
+      // A deleted endpoint's monitors wait (keeping their history) instead of storing "not deployed" every interval.
+      if (!live.has(m.endpoint)) this.repo.update(m.id, { nextRunAt: now + this.interval(m.config) }, now);
+      else await this.check(m);
+    }
     if (now - this.lastPrune >= PRUNE_EVERY_MS) {
       this.lastPrune = now;
       this.repo.prune(now);
