@@ -150,11 +150,12 @@ void describe('VS Code extension in code-server', { timeout: 1_800_000 }, () => 
     await term.waitFor({ timeout: 60_000 });
     await term.click();
     await page.keyboard.type(`'${python()}' terminal_run.py\n`);
-    const after = await waitFor('the run train.py logged', async () => {
+    // The run exists as soon as start_run returns; its param arrives with the next call: wait for the param itself.
+    const after = await waitFor('the run terminal_run.py logged, with its param', async () => {
       const runs = (await search()).runs ?? [];
-      return runs.length > before ? runs : undefined;
+      return runs.length > before && runs.some((r) => r.data.params?.some((p) => p.key === 'via' && p.value === 'terminal')) ? runs : undefined;
     }, 150_000);
-    assert.ok(after.some((r) => r.data.params?.some((p) => p.key === 'via' && p.value === 'terminal')), 'the run has the param the script logged');
+    assert.ok(after.length > before);
     await wb.screenshot('terminal-train');
     await runCommand(page, 'Terminal: Kill All Terminals');
   });
