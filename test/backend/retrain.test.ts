@@ -17,7 +17,7 @@ const FLOW = ['initiated', 'collecting', 'validating', 'training', 'evaluating',
 /** A pipeline whose steps are real local jobs: an optional wait (for the cancel test), then the Node trainer. */
 const PIPELINE = `
 name: retrain-iris
-params: { data: "", sleep: 0 }
+params: { data: "", sleep: 0, epochs: 500 }
 steps:
   prepare:
     command: [sleep, "\${{ params.sleep }}"]
@@ -25,7 +25,7 @@ steps:
   train:
     needs: [prepare]
     command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(TRAIN)}]
-    env: { TRAIN_CSV: "\${{ params.data }}" }
+    env: { TRAIN_CSV: "\${{ params.data }}", TRAIN_EPOCHS: "\${{ params.epochs }}" }
     outputs: [model.onnx, MLmodel]
     cache: false
 `;
@@ -184,6 +184,27 @@ void test('the retraining loop: manual, drift-triggered (debounce, cool-down), s
     // A drift incident is ignored by a policy with on_drift off.
     app.runtime.alerts.publish(incident('inc-3'));
     assert.equal((await retrains(app)).filter((r) => r.incident_id === 'inc-3').length, 0);
+  });
+
+  await t.test('an untrained challenger is rejected offline; a held incident that resolves is dropped', async () => {
+    assert.equal((await call(app, 'PUT', '/api/v1/retrain/policies', { ...base, params: { epochs: 0 } })).status, 200);
+    const started = await call<RetrainView>(app, 'POST', '/api/v1/retrains', { model: 'iris', endpoint: 'iris' });
+    assert.equal(started.status, 201);
+    const r = await app.runtime.retrain.waitFor(started.body.id);
+    assert.deepEqual(r.transitions.map((x) => x.status), ['initiated', 'collecting', 'validating', 'training', 'evaluating', 'rejected'], r.reason);
+    assert.equal(r.decision?.verdict, 'worse', JSON.stringify(r.decision));
+    assert.equal(r.decision?.accepted, false);
+    assert.match(r.reason, /^offline comparison: worse \(challenger .* vs champion .*\); the policy requires non_inferior$/);
+    const ep = await call<{ variants: { model_version: number }[] }>(app, 'GET', '/endpoints/iris');
+    assert.ok(!ep.body.variants.some((v) => v.model_version === r.challenger_version), 'the rejected version is not deployed');
+
+    // The scheduled retrain above started the cool-down: inc-4 is held, then resolves, and never starts a retrain.
+    app.runtime.alerts.publish(incident('inc-4'));
+    assert.equal(((await call<{ policies: PolicyView[] }>(app, 'GET', '/api/v1/retrain/policies')).body.policies[0]!.deferred as { incident_id: string }).incident_id, 'inc-4');
+    app.runtime.alerts.publish(incident('inc-4', 'resolved'));
+    assert.equal((await call<{ policies: PolicyView[] }>(app, 'GET', '/api/v1/retrain/policies')).body.policies[0]!.deferred, null);
+    await clock.advance(3_600_000 + 2 * RETRAIN_TICK_MS);
+    assert.equal((await retrains(app)).filter((x) => x.incident_id === 'inc-4').length, 0);
   });
 
   await t.test('cancel stops the pipeline job and ends the retrain cancelled', async () => {
