@@ -77,7 +77,17 @@ void test('monitoring: three time-series charts and a drift heatmap; empty serie
       latencyP99: [{ name: 'v1', points: [{ t: t0, v: 4.2 }] }],
       accuracy: [],
       heatmap: { features: ['sepal_length', 'petal_width'], buckets: [t0, t0 + 60_000], scores: [[0.01, 0.3], [null, 0.05]] },
+      incidents: [{ id: 7, kind: 'data_drift', severity: 'warning', status: 'open', opened_at: t0 + 30_000, resolved_at: null, summary: 'iris/1: data drift on 2 of 4 features' }],
+      refresh_ms: 50,
     };
+    const plain = await loadWebview('monitoring');
+    let without: number;
+    try {
+      await plain.receive({ type: 'monitoring/data', data: { ...data, incidents: [] } });
+      without = plain.drawCalls();
+    } finally {
+      plain.close();
+    }
     await w.receive({ type: 'monitoring/data', data });
     const d = w.document;
     assert.equal(d.querySelectorAll('#volume canvas, #latency canvas').length, 2);
@@ -86,6 +96,12 @@ void test('monitoring: three time-series charts and a drift heatmap; empty serie
     assert.equal(cells.length, 4);
     assert.equal(cells[1]!.textContent, '0.3');
     assert.ok(w.drawCalls() > 0);
+    // The incident: a row in the list and a marker drawn on the charts (more drawing than the same data without it).
+    assert.match(d.querySelector('#incidents tr[data-incident="7"]')?.textContent ?? '', /#7 data drift.*warning.*open.*data drift on 2 of 4 features/);
+    assert.ok(w.drawCalls() > without, `markers drawn (${w.drawCalls()} vs ${without})`);
+    // It refreshes itself: the panel asks the host for fresh data after refresh_ms.
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(w.posted.at(-1), { type: 'monitoring/refresh' });
     assert.deepEqual(w.errors, []);
   } finally {
     w.close();

@@ -120,8 +120,8 @@ export async function monitors(c: ApiClient): Promise<MonitorView[]> {
   return list<MonitorView>(await c.get('/api/v1/monitors'), 'monitors');
 }
 
-export async function incidents(c: ApiClient, status: 'unresolved' | 'all' = 'unresolved'): Promise<IncidentView[]> {
-  return list<IncidentView>(await c.get('/api/v1/incidents', { status }), 'incidents');
+export async function incidents(c: ApiClient, status: 'unresolved' | 'all' = 'unresolved', endpoint?: string): Promise<IncidentView[]> {
+  return list<IncidentView>(await c.get('/api/v1/incidents', { status, endpoint }), 'incidents');
 }
 
 export function incident(c: ApiClient, id: number): Promise<IncidentView> {

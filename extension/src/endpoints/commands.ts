@@ -123,8 +123,11 @@ export function registerEndpointCommands(d: Disposer, client: () => Promise<ApiC
       { view: 'monitoring', viewType: 'mlops.monitoring', title: `Monitoring: ${name}` },
       async () => {
         const c = await client();
-        const [predictions, heatmap] = await Promise.all([api.predictions(c, name), api.driftHeatmap(c, name)]);
-        return { type: 'monitoring/data', data: { ...toMonitoring(name, predictions), heatmap } };
+        const [predictions, heatmap, incidents] = await Promise.all([api.predictions(c, name), api.driftHeatmap(c, name), api.incidents(c, 'all', name).catch(() => [])]);
+        return {
+          type: 'monitoring/data',
+          data: { ...toMonitoring(name, predictions), heatmap, incidents: incidents.slice(0, 50).map((i) => ({ id: i.id, kind: i.kind, severity: i.severity, status: i.status, opened_at: i.opened_at, resolved_at: i.resolved_at, summary: i.summary })) },
+        };
       },
       (message) => ({ type: 'monitoring/error', message }),
     );

@@ -1,5 +1,5 @@
 import '../shared/elements';
-import type { MonitoringData, MonitoringToHost, MonitoringToWebview } from '../protocol/monitoring';
+import { MONITORING_REFRESH_MS, type MonitoringData, type MonitoringToHost, type MonitoringToWebview } from '../protocol/monitoring';
 import { clear, el, fmt } from '../shared/dom';
 import { Host } from '../shared/host';
 import { timeChart } from '../shared/lineChart';
@@ -30,6 +30,21 @@ function heatmap(h: NonNullable<MonitoringData['heatmap']>): HTMLElement {
   return grid;
 }
 
+const SEVERITY_COLOR: Record<string, string> = { critical: '#e5534b', warning: '#d29922', info: '#539bf5' };
+
+function incidentList(d: MonitoringData): HTMLElement {
+  const list = d.incidents ?? [];
+  if (list.length === 0) return el('p', { class: 'muted', id: 'incidents' }, 'No incidents.');
+  const table = el('table', { id: 'incidents' });
+  table.append(el('tr', {}, el('th', {}, 'Incident'), el('th', {}, 'Opened'), el('th', {}, 'Severity'), el('th', {}, 'Status'), el('th', {}, 'Summary')));
+  for (const i of list) {
+    table.append(
+      el('tr', { 'data-incident': String(i.id) }, el('td', {}, `#${i.id} ${i.kind.replace('_', ' ')}`), el('td', {}, new Date(i.opened_at).toLocaleString()), el('td', {}, i.severity), el('td', {}, i.resolved_at ? `resolved ${new Date(i.resolved_at).toLocaleTimeString()}` : i.status), el('td', {}, i.summary)),
+    );
+  }
+  return table;
+}
+
 function show(d: MonitoringData): void {
   destroy.forEach((f) => f());
   destroy = [];
@@ -49,12 +64,23 @@ function show(d: MonitoringData): void {
     grid.append(c.card);
     if (series.length === 0 || series.every((s) => s.points.length === 0)) c.card.append(el('p', { class: 'muted' }, 'No data yet.'));
     else {
-      const chart = timeChart(c.canvas, series, theme, unit);
+      const markers = (d.incidents ?? []).map((i) => ({ t: i.opened_at, label: `#${i.id}`, color: SEVERITY_COLOR[i.severity] ?? theme.muted }));
+      const chart = timeChart(c.canvas, series, theme, unit, markers);
       destroy.push(() => chart.destroy());
     }
   }
   app.append(el('h3', {}, 'Drift by feature over time'), d.heatmap ? heatmap(d.heatmap) : el('p', { class: 'muted' }, 'No drift checks yet.'));
+  app.append(el('h3', {}, 'Incidents (dashed lines on the charts)'), incidentList(d));
+  const every = d.refresh_ms ?? MONITORING_REFRESH_MS;
+  app.append(el('p', { class: 'muted', id: 'updated' }, `Updated ${new Date().toLocaleTimeString()}; refreshes every ${every / 1000} s.`));
+  // The dashboard refreshes itself while it is open (the host answers with fresh data; a hidden panel is not polled).
+  clearTimeout(timer);
+  timer = setTimeout(() => {
+    if (document.visibilityState !== 'hidden') host.send({ type: 'monitoring/refresh' });
+  }, every);
 }
+
+let timer: ReturnType<typeof setTimeout> | undefined;
 
 host.listen({
   'monitoring/data': (m) => show(m.data),

@@ -9,8 +9,15 @@ export interface TimeSeries {
   points: { t: number; v: number }[];
 }
 
-/** A time-series line chart (x = epoch ms shown as local time), themed. */
-export function timeChart(canvas: HTMLCanvasElement, series: TimeSeries[], theme: Theme, yLabel: string): Chart<'line', { x: number; y: number }[]> {
+/** A vertical line at time `t` across the plot, with a short label (incidents on the Monitoring charts). */
+export interface TimeMarker {
+  t: number;
+  label: string;
+  color: string;
+}
+
+/** A time-series line chart (x = epoch ms shown as local time), themed; `markers` draw as labelled vertical lines. */
+export function timeChart(canvas: HTMLCanvasElement, series: TimeSeries[], theme: Theme, yLabel: string, markers: readonly TimeMarker[] = []): Chart<'line', { x: number; y: number }[]> {
   const cfg: ChartConfiguration<'line', { x: number; y: number }[]> = {
     type: 'line',
     data: {
@@ -27,6 +34,30 @@ export function timeChart(canvas: HTMLCanvasElement, series: TimeSeries[], theme
       },
       plugins: { legend: { display: false }, tooltip: { enabled: true } },
     },
+    plugins: [
+      {
+        id: 'timeMarkers',
+        afterDatasetsDraw(chart) {
+          const x = chart.scales.x;
+          if (!x || markers.length === 0) return;
+          const { ctx, chartArea } = chart;
+          ctx.save();
+          for (const m of markers) {
+            const px = x.getPixelForValue(m.t);
+            if (px < chartArea.left || px > chartArea.right) continue;
+            ctx.strokeStyle = m.color;
+            ctx.setLineDash([4, 3]);
+            ctx.beginPath();
+            ctx.moveTo(px, chartArea.top);
+            ctx.lineTo(px, chartArea.bottom);
+            ctx.stroke();
+            ctx.fillStyle = m.color;
+            ctx.fillText(m.label, px + 3, chartArea.top + 10);
+          }
+          ctx.restore();
+        },
+      },
+    ],
   };
   return new Chart(canvas, cfg);
 }
