@@ -93,4 +93,38 @@ CREATE TABLE job_token_grants (
 ) WITHOUT ROWID;
 `,
   },
+  {
+    name: 'jobs/004-ray-launcher',
+    // SQLite cannot alter a CHECK, so the jobs table is rebuilt to allow launcher 'ray' (Ray Jobs API). Every row,
+    // column and index is kept; no table references jobs, and jobs' own reference to runs is declared again.
+    sql: `
+CREATE TABLE jobs_new (
+  job_id TEXT PRIMARY KEY,
+  run_uuid TEXT REFERENCES runs(run_uuid) ON DELETE SET NULL,
+  launcher TEXT NOT NULL CHECK (launcher IN ('docker', 'local', 'ray')),
+  spec TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'finished', 'failed', 'cancelled')),
+  reason TEXT,
+  message TEXT,
+  exit_code INTEGER,
+  attempt INTEGER NOT NULL DEFAULT 0,
+  handle TEXT,
+  gpus TEXT,
+  log_file TEXT NOT NULL,
+  pipeline_run_id TEXT,
+  created_at INTEGER NOT NULL,
+  started_at INTEGER,
+  ended_at INTEGER,
+  limits TEXT
+);
+INSERT INTO jobs_new (job_id, run_uuid, launcher, spec, status, reason, message, exit_code, attempt, handle, gpus,
+  log_file, pipeline_run_id, created_at, started_at, ended_at, limits)
+SELECT job_id, run_uuid, launcher, spec, status, reason, message, exit_code, attempt, handle, gpus,
+  log_file, pipeline_run_id, created_at, started_at, ended_at, limits FROM jobs;
+DROP TABLE jobs;
+ALTER TABLE jobs_new RENAME TO jobs;
+CREATE INDEX jobs_by_status ON jobs (status, created_at);
+CREATE INDEX jobs_by_created ON jobs (created_at DESC);
+`,
+  },
 ];
