@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { openWorkbench, OUT, type Workbench } from './harness';
+import { openWorkbench, OUT, type Workbench, runningBackend } from './harness';
 import { openCore } from '../../backend/src/core';
 import { registerOnnxModel } from '../fixtures/onnx/harness';
 import { CHALLENGER, CHAMPION, linearClassifier } from '../fixtures/onnx/models';
@@ -13,12 +13,7 @@ const workspace = join(OUT, 'e2e-gates-workspace');
 const home = join(workspace, '.mlops');
 let wb: Workbench;
 
-async function backend(): Promise<Api> {
-  return waitFor('the backend to answer', async () => {
-    const h = JSON.parse(readFileSync(join(home, 'backend.json'), 'utf8')) as Api;
-    return (await fetch(`${h.url}/health`)).ok ? h : undefined;
-  }, 90_000);
-}
+const backend = (): Promise<Api> => runningBackend(home);
 
 const champion = async (api: Api): Promise<string> => (await call<{ model_version: { version: string } }>(api, 'GET', '/api/2.0/mlflow/registered-models/alias?name=gated&alias=champion')).model_version.version;
 

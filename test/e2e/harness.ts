@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { chromium, type BrowserContext, type FrameLocator, type Page } from 'playwright-core';
 import type { Api } from './seed';
+import { waitFor } from './ui';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const OUT = join(ROOT, 'test/.out');
@@ -171,4 +172,12 @@ export function webview(page: Page): FrameLocator {
 
 export function copyFixture(from: string, to: string): void {
   cpSync(from, to, { recursive: true });
+}
+
+/** The handshake of the backend the extension started in `home`, once it answers /health (waits on state, not time). */
+export async function runningBackend(home: string, timeoutMs = 90_000): Promise<{ url: string; token: string; pid: number }> {
+  return waitFor('the backend to answer', async () => {
+    const h = JSON.parse(readFileSync(join(home, 'backend.json'), 'utf8')) as { url: string; token: string; pid: number };
+    return (await fetch(`${h.url}/health`)).ok ? h : undefined;
+  }, timeoutMs);
 }

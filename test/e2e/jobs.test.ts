@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import type { Locator } from 'playwright-core';
-import { OUT, openWorkbench, webview, type Workbench } from './harness';
+import { OUT, openWorkbench, webview, type Workbench, runningBackend } from './harness';
 import { call, type Api } from './seed';
 import { answerDialog, answerInput, choose, expand, notification, quickPlaceholder, resetUi, runCommand, showPanes, waitFor } from './ui';
 
@@ -14,12 +14,7 @@ const venv = process.env.MLOPS_TEST_VENV;
 const python = venv ? join(venv, 'bin/python') : 'python3';
 let wb: Workbench;
 
-async function backend(): Promise<Api> {
-  return waitFor('the backend to answer', async () => {
-    const h = JSON.parse(readFileSync(join(home, 'backend.json'), 'utf8')) as Api;
-    return (await fetch(`${h.url}/health`)).ok ? h : undefined;
-  }, 90_000);
-}
+const backend = (): Promise<Api> => runningBackend(home);
 
 /** Prints three epochs, then waits until the test creates `--release`, then prints its last line and exits `--exit`. */
 const TRAIN = `import argparse, os, sys, time

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { openWorkbench, OUT, type Workbench } from './harness';
+import { openWorkbench, OUT, type Workbench, runningBackend } from './harness';
 import { openCore } from '../../backend/src/core';
 import type { IncidentView, MonitorView } from '../../backend/src/api/v1/contract-monitors';
 import { registerOnnxModel, sampleRows } from '../fixtures/onnx/harness';
@@ -14,12 +14,7 @@ const workspace = join(OUT, 'e2e-monitors-workspace');
 const home = join(workspace, '.mlops');
 let wb: Workbench;
 
-async function backend(): Promise<Api> {
-  return waitFor('the backend to answer', async () => {
-    const h = JSON.parse(readFileSync(join(home, 'backend.json'), 'utf8')) as Api;
-    return (await fetch(`${h.url}/health`)).ok ? h : undefined;
-  }, 90_000);
-}
+const backend = (): Promise<Api> => runningBackend(home);
 
 async function score(api: Api, endpoint: string, rows: number[][]): Promise<void> {
   for (let i = 0; i < rows.length; i += 5) {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { OUT, openWorkbench, type Workbench } from './harness';
+import { OUT, openWorkbench, type Workbench, runningBackend } from './harness';
 import { call, type Api } from './seed';
 import { resetUi, showPanes, waitFor } from './ui';
 
@@ -11,12 +11,7 @@ const workspace = join(OUT, 'e2e-welcome-workspace');
 const home = join(workspace, '.mlops');
 let wb: Workbench;
 
-async function backend(): Promise<Api> {
-  return waitFor('the backend to answer', async () => {
-    const h = JSON.parse(readFileSync(join(home, 'backend.json'), 'utf8')) as Api;
-    return (await fetch(`${h.url}/health`)).ok ? h : undefined;
-  }, 90_000);
-}
+const backend = (): Promise<Api> => runningBackend(home);
 
 const T = { timeout: 240_000 };
 

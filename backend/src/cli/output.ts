@@ -1,3 +1,5 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
 /** How every CLI command reports: tables for people, JSON for scripts, one clear message and exit 1 on failure. */
 export class CliError extends Error {
   constructor(
@@ -44,3 +46,14 @@ export function emit<T>(json: boolean, data: T, table: () => string): void {
 
 export const fmtTime = (ms: number | null | undefined): string =>
   ms ? new Date(ms).toISOString().replace('T', ' ').slice(0, 19) : '';
+
+/** An mlops.yaml-style file read and parsed for the CLI: a missing, oversized (> 1 MiB) or unparsable file is a usage error. */
+export function readYamlFile(file: string): unknown {
+  if (!existsSync(file)) throw new CliError(`no file at ${file}`, 2);
+  if (statSync(file).size > 1_048_576) throw new CliError(`${file} is over 1 MiB`, 2);
+  try {
+    return parseYaml(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new CliError(`${file}: ${(err as Error).message}`, 2);
+  }
+}

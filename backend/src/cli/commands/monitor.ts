@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import type { IncidentList, IncidentView, MonitoringApplied, MonitorList, MonitorResults, MonitorResultView, MonitorView } from '../../api/v1/contract-monitors';
 import { alertRules, grafanaDashboard, prometheusRulesYaml, RULE_DEFAULTS } from '../../services/monitors/export';
-import { CliError, emit, fmtTime, formatNumber, formatTable } from '../output';
+import { CliError, emit, fmtTime, formatNumber, formatTable, readYamlFile } from '../output';
 import { backend } from './serving';
 
 /**
@@ -85,14 +84,7 @@ export function registerMonitor(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (fileArg: string | undefined, o: { json?: boolean }) => {
       const file = resolve(fileArg ?? 'mlops.yaml');
-      if (!existsSync(file)) throw new CliError(`no file at ${file}`, 2);
-      if (statSync(file).size > 1_048_576) throw new CliError(`${file} is over 1 MiB`, 2);
-      let doc: unknown;
-      try {
-        doc = parseYaml(readFileSync(file, 'utf8'));
-      } catch (err) {
-        throw new CliError(`${file}: ${(err as Error).message}`, 2);
-      }
+      const doc = readYamlFile(file);
       const monitoring = doc && typeof doc === 'object' && !Array.isArray(doc) ? (doc as { monitoring?: unknown }).monitoring : undefined;
       if (!monitoring || typeof monitoring !== 'object' || Array.isArray(monitoring)) throw new CliError(`${file} has no monitoring: section (monitoring: endpoints: NAME: KIND: settings)`, 2);
       const r = await backend<MonitoringApplied>(home(), 'POST', '/api/v1/monitors/apply', { ...monitoring, source: file });

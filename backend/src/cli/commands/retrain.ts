@@ -1,9 +1,7 @@
 import type { Command } from 'commander';
-import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import type { PolicyView, RetrainView } from '../../api/v1/contract-retrain';
-import { CliError, emit, fmtTime, formatTable } from '../output';
+import { CliError, emit, fmtTime, formatTable, readYamlFile } from '../output';
 import { backend } from './serving';
 
 type Obj = Record<string, unknown>;
@@ -11,14 +9,7 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 
 /** The retrain: section of an mlops.yaml: one policy or a list; `pipeline` defaults to the file itself. */
 export function retrainSection(file: string): Obj[] {
-  if (!existsSync(file)) throw new CliError(`no file at ${file}`, 2);
-  if (statSync(file).size > 1_048_576) throw new CliError(`${file} is over 1 MiB`, 2);
-  let doc: unknown;
-  try {
-    doc = parseYaml(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new CliError(`${file}: ${(err as Error).message}`, 2);
-  }
+  const doc = readYamlFile(file);
   const section = isObj(doc) ? doc.retrain : undefined;
   const list = Array.isArray(section) ? section : isObj(section) ? [section] : null;
   if (!list || !list.length || !list.every(isObj)) throw new CliError(`${file} has no retrain: section (retrain: {model: NAME, endpoint: NAME, triggers: ..., rollout: ...})`, 2);
