@@ -104,6 +104,7 @@ void test('webhooks speak Alertmanager v4, wait group_wait, are signed, retried 
   assert.equal(ok.statusCode, 200, ok.body);
   assert.doesNotMatch(ok.body, /whsec/, 'the secret never comes back');
   assert.equal(JSON.parse(ok.body).signed, true);
+  assert.ok(app.runtime.secrets.values().includes(SECRET), 'the signing secret is masked by value like the backend token');
   assert.equal((await add({ name: 'oncall', url: rx.url })).statusCode, 400, 'names are unique');
 
   // Firing: nothing before group_wait (30 s), then one notification.

@@ -76,7 +76,7 @@ export class Runtime {
     this.closers.push(['store', () => core.db.close()]);
     this.secrets = new KnownSecrets(core.db, o.token ?? null, process.env, () => this.webhooks.secretValues());
     this.alerts = new AlertHub(this.log);
-    this.webhooks = new WebhookChannel({ db: core.db, clock: this.clock, log: this.log, externalURL: () => o.endpoint?.()?.url ?? '' });
+    this.webhooks = new WebhookChannel({ db: core.db, clock: this.clock, log: this.log, externalURL: () => o.endpoint?.()?.url ?? '', secretsChanged: () => this.secrets.invalidate() });
     this.alerts.add(this.webhooks);
     this.webhooks.schedule(this.scheduler);
     try {

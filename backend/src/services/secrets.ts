@@ -20,6 +20,11 @@ export class KnownSecrets {
     private readonly extra: () => readonly string[] = () => [],
   ) {}
 
+  /** Forgets the cached list: a feature that just stored a secret calls this, so it is masked from the next answer on. */
+  invalidate(): void {
+    this.cache = null;
+  }
+
   values(): string[] {
     const now = Date.now();
     if (this.cache && now - this.cache.at < TTL_MS) return this.cache.values;

@@ -16,8 +16,8 @@ const MAX_DIRS = 2000;
 
 export type RunDetailCtx = Pick<CoreContext, 'db' | 'tracking' | 'artifacts'>;
 
-/** Keeps the last value per step, then thins evenly to at most MAX_POINTS (the last point always kept). */
-export function thin(rows: readonly [number, number][]): { steps: number[]; values: number[]; points: number } {
+/** One metric's history as parallel arrays, the last value per step kept (as MLflow's charts do); rows ordered by step. */
+export function lastPerStep(rows: readonly [number, number][]): { steps: number[]; values: number[] } {
   const steps: number[] = [];
   const values: number[] = [];
   for (const [step, value] of rows) {
@@ -27,6 +27,12 @@ export function thin(rows: readonly [number, number][]): { steps: number[]; valu
       values.push(value);
     }
   }
+  return { steps, values };
+}
+
+/** Keeps the last value per step, then thins evenly to at most MAX_POINTS (the last point always kept). */
+export function thin(rows: readonly [number, number][]): { steps: number[]; values: number[]; points: number } {
+  const { steps, values } = lastPerStep(rows);
   const n = steps.length;
   if (n <= MAX_POINTS) return { steps, values, points: n };
   const idx = Array.from({ length: MAX_POINTS }, (_, i) => Math.round((i * (n - 1)) / (MAX_POINTS - 1)));

@@ -6,7 +6,7 @@ import type { CoreContext } from '../../context';
 import { notFound } from '../../util/errors';
 import { eventRoutes } from './events';
 import type { ServingEngine } from '../../services/serving/engine';
-import { inspectModelDir, runDetail } from './ui-run';
+import { inspectModelDir, lastPerStep, runDetail } from './ui-run';
 import { artifactPathOf, type ArtifactStore } from '../../artifacts/store';
 import {
   UiAuditList,
@@ -193,19 +193,7 @@ export class UiQueries {
     const history = this.db.prepare('SELECT step, value FROM metrics WHERE run_uuid = ? AND key = ? AND is_nan = 0 ORDER BY step, timestamp').raw();
     const metrics = keys.map((key) => ({
       key,
-      series: runs.map((r) => {
-        const rows = history.all(r.run_id, key) as [number, number][];
-        const steps: number[] = [];
-        const values: number[] = [];
-        for (const [step, value] of rows) {
-          if (steps.length > 0 && steps[steps.length - 1] === step) values[values.length - 1] = value;
-          else {
-            steps.push(step);
-            values.push(value);
-          }
-        }
-        return { run_id: r.run_id, steps, values };
-      }),
+      series: runs.map((r) => ({ run_id: r.run_id, ...lastPerStep(history.all(r.run_id, key) as [number, number][]) })),
     }));
     return { runs, metrics, missing };
   }

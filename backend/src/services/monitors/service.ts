@@ -72,6 +72,8 @@ export class MonitorService {
   readonly repo: MonitorRepository;
   private readonly specs: MonitorSpecs;
   private readonly running = new Map<number, Promise<CheckResult>>();
+  /** Endpoints whose four monitors are known to exist (monitors are never deleted). */
+  private readonly ensured = new Set<string>();
   private lastPrune = 0;
   private readonly random: () => number;
 
@@ -91,6 +93,9 @@ export class MonitorService {
    * apply` stored for it over them; the first checks come one interval later.
    */
   ensure(endpoint: string): void {
+    // Checked once per endpoint and process: the tick calls this every 5 s for every endpoint.
+    if (this.ensured.has(endpoint)) return;
+    this.ensured.add(endpoint);
     const now = this.o.clock.now();
     for (const kind of MONITOR_KINDS) {
       const { paused, ...settings } = this.specs.get(endpoint, kind) ?? {};

@@ -78,7 +78,16 @@ export class WebhookChannel implements AlertSink {
   private ticking: Promise<void> | null = null;
 
   constructor(
-    private readonly o: { db: Db; clock: Clock; log: Logger; externalURL: () => string; env?: NodeJS.ProcessEnv; random?: () => number },
+    private readonly o: {
+      db: Db;
+      clock: Clock;
+      log: Logger;
+      externalURL: () => string;
+      env?: NodeJS.ProcessEnv;
+      random?: () => number;
+      /** Called when a receiver with a secret is added (the backend's list of secrets to mask changed). */
+      secretsChanged?: () => void;
+    },
   ) {}
 
   schedule(scheduler: Pick<Scheduler, 'add'>): () => void {
@@ -218,6 +227,7 @@ export class WebhookChannel implements AlertSink {
     this.o.db
       .prepare('INSERT INTO alert_receivers (name, url, secret, secret_env, group_wait_ms, group_interval_ms, repeat_interval_ms, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
       .run(name, url.toString(), input.secret ?? null, input.secretEnv ?? null, t.groupWaitMs, t.groupIntervalMs, t.repeatIntervalMs, this.o.clock.now());
+    if (input.secret || input.secretEnv) this.o.secretsChanged?.();
     return this.receiver(name);
   }
 
