@@ -42,10 +42,35 @@ export class RunSearcher {
 
   search(q: RunSearch): Page<Run> {
     const max = q.maxResults ?? 1000;
+    const c = this.compile(q, max);
+    if (!c) return { items: [] };
+    const rows = this.db.prepare(`SELECT r.* FROM runs r ${c.from} WHERE ${c.where} ORDER BY ${c.order} LIMIT ? OFFSET ?`).all(...c.args, max + 1, c.offset) as RunRow[];
+    const page: Page<Run> = { items: this.runs.hydrate(rows.slice(0, max)) };
+    if (rows.length > max) page.next_page_token = encodePageToken(c.offset + max);
+    return page;
+  }
+
+  /**
+   * The same search, projected: `select` (columns of `runs r`) for one page of matching runs, as arrays, and how
+   * many runs match in all. The experiments table reads its rows this way instead of hydrating every run.
+   */
+  project(q: RunSearch, select: string): { rows: unknown[][]; total: number; next_page_token?: string } {
+    const max = q.maxResults ?? 1000;
+    const c = this.compile(q, max);
+    if (!c) return { rows: [], total: 0 };
+    const rows = this.db.prepare(`SELECT ${select} FROM runs r ${c.from} WHERE ${c.where} ORDER BY ${c.order} LIMIT ? OFFSET ?`).raw().all(...c.args, max + 1, c.offset) as unknown[][];
+    const total = this.db.prepare(`SELECT COUNT(*) FROM runs r ${c.from} WHERE ${c.where}`).pluck().get(...c.args) as number;
+    const out: { rows: unknown[][]; total: number; next_page_token?: string } = { rows: rows.slice(0, max), total };
+    if (rows.length > max) out.next_page_token = encodePageToken(c.offset + max);
+    return out;
+  }
+
+  /** FROM (joins), WHERE and ORDER BY for a search, with their bound values in order; null when no experiment is named. */
+  private compile(q: RunSearch, max: number): { from: string; where: string; order: string; args: Arg[]; offset: number } | null {
     if (!Number.isInteger(max) || max < 1 || max > 50_000) throw invalid(`Invalid value ${max} for parameter 'max_results' supplied. It must be at most 50000`);
     const offset = decodePageToken(q.pageToken);
     const expIds = q.experimentIds.map((e) => parseExperimentId(e));
-    if (!expIds.length) return { items: [] };
+    if (!expIds.length) return null;
     const joins: string[] = [];
     const joinArgs: Arg[] = [];
     const where: string[] = [`r.experiment_id IN (${expIds.map(() => '?').join(',')})`];
@@ -76,11 +101,7 @@ export class RunSearcher {
     const order = orderBy.map((o) => this.orderTerm(o, joinFor, filtered));
     if (!orderBy.some((o) => o.entity === 'attribute' && (o.key === 'start_time' || o.key === 'created'))) order.push('r.start_time DESC');
     order.push('r.run_uuid ASC');
-    const sql = `SELECT r.* FROM runs r ${joins.join(' ')} WHERE ${where.join(' AND ')} ORDER BY ${order.join(', ')} LIMIT ? OFFSET ?`;
-    const rows = this.db.prepare(sql).all(...joinArgs, ...args, max + 1, offset) as RunRow[];
-    const page: Page<Run> = { items: this.runs.hydrate(rows.slice(0, max)) };
-    if (rows.length > max) page.next_page_token = encodePageToken(offset + max);
-    return page;
+    return { from: joins.join(' '), where: where.join(' AND '), order: order.join(', '), args: [...joinArgs, ...args], offset };
   }
 
   private clause(c: Clause, joinFor: (e: 'metric' | 'param' | 'tag', k: string) => string, args: Arg[]): string {

@@ -7,6 +7,7 @@ import { notFound } from '../../util/errors';
 import { eventRoutes } from './events';
 import type { ServingEngine } from '../../services/serving/engine';
 import { inspectModelDir, lastPerStep, runDetail } from './ui-run';
+import { tableRoutes } from './ui-table';
 import { artifactPathOf, type ArtifactStore } from '../../artifacts/store';
 import {
   UiAuditList,
@@ -252,4 +253,5 @@ export const extensionRoutes: FastifyPluginAsync<{ ctx: Pick<CoreContext, 'db' |
     app.addHook('onClose', async () => off());
   }
   await app.register(uiRoutes, opts);
+  await app.register(tableRoutes, { db: opts.ctx.db, search: opts.ctx.tracking.search });
 };
