@@ -71,16 +71,37 @@ void test('mlops retrain: the retrain: section of mlops.yaml, a manual retrain r
 
   const run = await mlops('retrain', 'run', 'iris', 'iris', '--reason', 'cli test', '--wait');
   assert.equal(run.code, 0, run.stdout + run.stderr);
-  assert.match(run.stdout, /retrain #1: iris on iris, deployed/);
+  assert.match(run.stdout, /retrain #1: iris on iris, rolling_out/);
   assert.match(run.stdout, /trigger\s+manual .*"reason":"cli test"/);
   assert.match(run.stdout, /versions\s+champion 1, challenger 2/);
-  for (const s of ['initiated', 'collecting', 'validating', 'training', 'evaluating', 'rolling_out', 'deployed']) assert.match(run.stdout, new RegExp(`  ${s} `));
-  assert.match(run.stdout, /iris\/2 is shadow on iris/);
+  for (const s of ['initiated', 'collecting', 'validating', 'training', 'evaluating', 'rolling_out']) assert.match(run.stdout, new RegExp(`  ${s} `));
+  assert.match(run.stdout, /iris\/2 is shadow on iris at 100% \(shadow: promote or roll back by hand\)/);
+  assert.match((await mlops('retrain', 'list', '--endpoint', 'iris')).stdout, /#1\s+iris\/2\s+iris\s+manual\s+rolling_out/);
+  // Promoting the shadow by hand ends the retrain: the endpoint's stable and @champion move together.
+  assert.equal((await mlops('endpoints', 'promote', 'iris')).code, 0);
   const list = await mlops('retrain', 'list', '--endpoint', 'iris');
   assert.match(list.stdout, /#1\s+iris\/2\s+iris\s+manual\s+deployed/);
-  const shown = JSON.parse((await mlops('retrain', 'show', '1', '--json')).stdout) as { decision: { verdict: string } };
+  const shown = JSON.parse((await mlops('retrain', 'show', '1', '--json')).stdout) as { decision: { verdict: string }; reason: string };
   assert.equal(shown.decision.verdict, 'better');
+  assert.match(shown.reason, /iris\/2 is the stable of iris and @champion/);
+  const model = (await (await fetch(`${handshake.url}/api/2.0/mlflow/registered-models/get?name=iris`, { headers: auth })).json()) as { registered_model: { aliases?: { alias: string; version: string }[] } };
+  assert.deepEqual(model.registered_model.aliases, [{ alias: 'champion', version: '2' }]);
   const cancel = await mlops('retrain', 'cancel', '1');
   assert.notEqual(cancel.code, 0);
   assert.match(cancel.stderr, /already ended \(deployed\)/);
+
+  // mlops ab: an online experiment on an A/B split, started, looked at, shown and stopped from the CLI.
+  assert.equal((await mlops('ab', 'start', 'iris')).code, 1, 'no A/B split yet');
+  assert.equal((await mlops('deploy', 'iris/1', '--endpoint', 'iris', '--strategy', 'ab', '--weight', '20')).code, 0);
+  assert.equal((await mlops('ab', 'start', 'iris', '--max-duration', 'soon')).code, 2);
+  const started = await mlops('ab', 'start', 'iris', '--min-samples', '50', '--max-duration', '2d', '--require', 'better');
+  assert.equal(started.code, 0, started.stderr);
+  assert.match(started.stdout, /experiment #1 started: iris\/1 \(20%\) against iris\/2 \(80%\) on accuracy: better, α = 0.05, at least 50 labelled/);
+  const look = await mlops('ab', 'look', '1');
+  assert.equal(look.code, 0, look.stderr);
+  assert.match(look.stdout, /experiment #1 on iris: running/);
+  assert.match(look.stdout, /waiting for 50 labelled predictions per arm/);
+  assert.match((await mlops('ab', 'list', '--status', 'running')).stdout, /#1\s+iris\s+iris\/2\s+iris\/1\s+running/);
+  const stop = await mlops('ab', 'stop', '1', '--reason', 'enough');
+  assert.match(stop.stdout, /experiment #1 stopped: stopped by .*: enough/);
 });

@@ -107,7 +107,8 @@ void test('the retraining loop: manual, drift-triggered (debounce, cool-down), s
     assert.equal(started.body.status, 'initiated');
     assert.deepEqual(started.body.evidence, { user: 'alice', reason: 'labels say the concept moved' });
     const r = await app.runtime.retrain.waitFor(started.body.id);
-    assert.deepEqual(r.transitions.map((x) => x.status), FLOW, JSON.stringify(r.transitions, null, 1));
+    assert.deepEqual(r.transitions.map((x) => x.status), FLOW.slice(0, 6), JSON.stringify(r.transitions, null, 1));
+    assert.equal(r.status, 'rolling_out', 'the retrain follows its canary until it ends');
     assert.equal(r.trigger, 'manual');
     // The data step: 300 labelled rows, every fifth held out, features + label in the model's order.
     const csv = readFileSync(r.data_file!, 'utf8').trim().split('\n');
@@ -129,12 +130,18 @@ void test('the retraining loop: manual, drift-triggered (debounce, cool-down), s
       [1, 'stable', 90],
       [2, 'candidate', 10],
     ]);
-    assert.match(r.reason, /iris\/2 is candidate on iris at 10% \(canary step 1\/3\)/);
+    assert.match(r.reason, /iris\/2 is candidate on iris at 10% \(canary step 1\/3; promoted when the ramp completes/);
     const audit = app.ctx.audit.list({ objectType: 'retrain', objectId: String(r.id) }).map((e) => e.action).reverse();
-    assert.deepEqual(audit, FLOW.map((s) => `retrain.${s}`));
+    assert.deepEqual(audit, FLOW.slice(0, 6).map((s) => `retrain.${s}`));
+
+    // The canary finishes: version 2 is the endpoint's stable and @champion, and the retrain ends deployed.
+    await clock.advance(3 * 600_000);
+    const after = (await call<RetrainView>(app, 'GET', `/api/v1/retrains/${r.id}`)).body;
+    assert.deepEqual(after.transitions.map((x) => x.status), FLOW);
+    assert.match(after.reason, /iris\/2 is the stable of iris and @champion \(canary: canary ramp complete/);
+    assert.equal(app.ctx.registry.getModel('iris').aliases?.find((a) => a.alias === 'champion')?.version, '2');
+    assert.deepEqual(app.ctx.audit.list({ objectType: 'retrain', objectId: String(r.id) }).map((e) => e.action).reverse(), FLOW.map((s) => `retrain.${s}`));
   });
-  // The canary finishes: version 2 is the champion for what follows.
-  await clock.advance(3 * 600_000);
 
   await t.test('a drift incident starts exactly one retrain; the same incident again does not; a second waits for the cool-down', async () => {
     const before = (await retrains(app)).length;
@@ -148,8 +155,8 @@ void test('the retraining loop: manual, drift-triggered (debounce, cool-down), s
     app.runtime.alerts.publish(incident('inc-1'));
     assert.equal((await retrains(app)).length, before + 1, 'debounced by incident id');
     const done = await app.runtime.retrain.waitFor(mine[0]!.id);
-    assert.ok(['deployed', 'rejected'].includes(done.status), `${done.status}: ${done.reason}`);
-    assert.deepEqual(done.transitions.slice(0, 6).map((x) => x.status), FLOW.slice(0, 6).filter((s) => done.status === 'deployed' || s !== 'rolling_out'));
+    assert.ok(['rolling_out', 'rejected'].includes(done.status), `${done.status}: ${done.reason}`);
+    assert.deepEqual(done.transitions.slice(0, 6).map((x) => x.status), FLOW.slice(0, 6).filter((s) => done.status === 'rolling_out' || s !== 'rolling_out'));
 
     // A second incident within the hour's cool-down is held back, not dropped.
     app.runtime.alerts.publish(incident('inc-2'));
@@ -180,7 +187,10 @@ void test('the retraining loop: manual, drift-triggered (debounce, cool-down), s
     assert.equal(s[0]!.evidence.due_at, at);
     assert.ok(s[0]!.created_at >= at && s[0]!.created_at < at + 2 * RETRAIN_TICK_MS);
     const done = await app.runtime.retrain.waitFor(s[0]!.id);
-    assert.ok(['deployed', 'rejected'].includes(done.status), `${done.status}: ${done.reason}`);
+    assert.ok(['rolling_out', 'rejected'].includes(done.status), `${done.status}: ${done.reason}`);
+    // Its canary (if accepted) ends before the next test starts another retrain (max_concurrent 1).
+    await clock.advance(3 * 600_000 + RETRAIN_TICK_MS);
+    assert.notEqual((await call<RetrainView>(app, 'GET', `/api/v1/retrains/${s[0]!.id}`)).body.status, 'rolling_out');
     // A drift incident is ignored by a policy with on_drift off.
     app.runtime.alerts.publish(incident('inc-3'));
     assert.equal((await retrains(app)).filter((r) => r.incident_id === 'inc-3').length, 0);

@@ -14,6 +14,7 @@ import { AlertHub } from './monitors/alerts';
 import { MonitorService } from './monitors/service';
 import { WebhookChannel } from './monitors/webhooks';
 import { RetrainService } from './retrain/service';
+import { AbExperiments } from './retrain/experiments';
 
 export interface RuntimeOptions {
   /** Folder holding mlops.db and artifacts/. */
@@ -58,6 +59,8 @@ export class Runtime {
   readonly webhooks: WebhookChannel;
   /** The retraining loop: policies, triggers (schedule, incidents, manual) and the ledger. */
   readonly retrain: RetrainService;
+  /** Online A/B experiments: champion vs challenger under the always-valid sequential test. */
+  readonly experiments: AbExperiments;
   /** Every secret value the backend knows, for masking by value. */
   readonly secrets: KnownSecrets;
   /** Background work that must end before the store closes, in construction order (stop() runs it backwards). */
@@ -108,7 +111,9 @@ export class Runtime {
       this.stoppers.push(['jobs', () => this.jobs.close()]);
       this.pipelines = new PipelineService(core, this.jobs);
       this.stoppers.push(['pipelines', () => this.pipelines.close()]);
-      this.retrain = new RetrainService({ core, clock: this.clock, log: this.log, pipelines: this.pipelines, engine: this.engine, alerts: this.alerts, flushLog: () => repo.flush() });
+      this.experiments = new AbExperiments({ core, clock: this.clock, log: this.log, engine: this.engine, serving: repo });
+      this.experiments.schedule(this.scheduler);
+      this.retrain = new RetrainService({ core, clock: this.clock, log: this.log, pipelines: this.pipelines, engine: this.engine, experiments: this.experiments, alerts: this.alerts, flushLog: () => repo.flush() });
       this.retrain.schedule(this.scheduler);
       this.stoppers.push(['retrain', () => this.retrain.close()]);
       this.stoppers.push(['alert channels', () => this.alerts.close()]);

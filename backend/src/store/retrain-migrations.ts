@@ -52,4 +52,41 @@ CREATE TABLE retrain_transitions (
 CREATE INDEX retrain_transitions_by_retrain ON retrain_transitions (retrain_id, id);
 `,
   },
+  {
+    // Online A/B experiments (issue 13): champion vs challenger on one endpoint, analysed continuously with the
+    // always-valid sequential test; each look is kept so the confidence sequence can be drawn over time.
+    name: 'retrain/002-ab-experiments',
+    sql: `
+CREATE TABLE ab_experiments (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  endpoint TEXT NOT NULL,
+  model TEXT NOT NULL,
+  control TEXT NOT NULL,
+  treatment TEXT NOT NULL,
+  retrain_id INTEGER REFERENCES retrains (id) ON DELETE SET NULL,
+  config TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('running', 'promoted', 'rejected', 'inconclusive', 'stopped')),
+  reason TEXT NOT NULL,
+  analysis TEXT,
+  started_at INTEGER NOT NULL,
+  log_since INTEGER NOT NULL,
+  deadline INTEGER NOT NULL,
+  ended_at INTEGER,
+  created_by TEXT NOT NULL
+);
+CREATE UNIQUE INDEX ab_experiments_one_running ON ab_experiments (endpoint) WHERE status = 'running';
+CREATE TABLE ab_looks (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  experiment_id INTEGER NOT NULL REFERENCES ab_experiments (id) ON DELETE CASCADE,
+  at INTEGER NOT NULL,
+  n_control INTEGER NOT NULL,
+  n_treatment INTEGER NOT NULL,
+  difference REAL NOT NULL,
+  low REAL,
+  high REAL,
+  p_value REAL NOT NULL
+);
+CREATE INDEX ab_looks_by_experiment ON ab_looks (experiment_id, id);
+`,
+  },
 ];

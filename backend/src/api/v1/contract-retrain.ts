@@ -39,6 +39,18 @@ export const PolicySettings = Type.Object({
       steps: Type.Optional(Type.Array(Type.Number(), { maxItems: 20 })),
       step_interval_s: Type.Optional(Type.Number()),
       weight: Type.Optional(Type.Number()),
+      guardrails: Type.Optional(Type.Object({ max_error_rate: Type.Optional(Type.Number()), max_p99_ms: Type.Optional(Type.Number()), min_requests: Type.Optional(Type.Integer()) })),
+    }),
+  ),
+  experiment: Type.Optional(
+    Type.Object({
+      metric: Type.Optional(Type.Literal('accuracy')),
+      min_samples: Type.Optional(Type.Integer()),
+      alpha: Type.Optional(Type.Number()),
+      max_duration_s: Type.Optional(Type.Number()),
+      require: Type.Optional(Type.Union([Type.Literal('better'), Type.Literal('non_inferior')])),
+      margin: Type.Optional(Type.Number()),
+      on_inconclusive: Type.Optional(Type.Union([Type.Literal('keep_champion'), Type.Literal('promote')])),
     }),
   ),
   promotion: Type.Optional(

@@ -3,6 +3,7 @@ import { AB_DEFAULTS, StatsInputError, analyzeAb, parseCell, sampleSizeTwoPropor
 import type { AbReport, Comparison, MetricData, MetricKind } from '../../services/stats';
 import { CliError, emit, formatNumber, formatTable } from '../output';
 import { streamCsv } from './drift';
+import { registerLiveAb } from './ab-live';
 
 interface AnalyzeOptions {
   data: string;
@@ -132,7 +133,8 @@ function table(r: AbReport): string {
 }
 
 export function registerAb(program: Command): void {
-  const ab = program.command('ab').description('A/B test analysis');
+  const ab = program.command('ab').description('A/B tests: analysis of a CSV, and online experiments of the running backend');
+  registerLiveAb(ab, () => program.opts<{ home: string }>().home);
   ab.command('analyze')
     .description('compare each variant with the control: t/z tests, intervals, SRM, Holm-Bonferroni, verdicts')
     .requiredOption('--data <csv>', 'one row per observation, with a header row')

@@ -48,6 +48,7 @@ const showRetrain = (r: RetrainView): string =>
     `pipeline  ${r.pipeline_run_id ?? '-'}`,
     `data      ${r.data_file ?? '-'}`,
     `versions  champion ${r.champion_version ?? '-'}, challenger ${r.challenger_version ?? '-'}`,
+    `now       ${r.reason}`,
     ...(r.decision ? [`decision  ${JSON.stringify(r.decision)}`] : []),
     'transitions:',
     ...r.transitions.map((t) => `  ${fmtTime(t.at)}  ${t.status.padEnd(11)} ${t.reason}`),
@@ -129,17 +130,17 @@ export function registerRetrain(program: Command): void {
     .argument('<model>')
     .argument('<endpoint>')
     .option('--reason <text>')
-    .option('--wait', 'wait until the retrain ends, then show it (exit 1 unless deployed)')
+    .option('--wait', 'wait until the challenger rolls out or the retrain ends, then show it (exit 1 when rejected, failed or cancelled)')
     .option('--json', 'print JSON')
     .action(async (model: string, endpoint: string, o: { reason?: string; wait?: boolean; json?: boolean }) => {
       let r = await backend<RetrainView>(home(), 'POST', '/api/v1/retrains', { model, endpoint, ...(o.reason ? { reason: o.reason } : {}) });
       if (!o.wait) return emit(o.json ?? false, r, () => `retrain #${r.id} started (${r.reason})`);
-      while (!['deployed', 'rejected', 'failed', 'cancelled'].includes(r.status)) {
+      while (!['rolling_out', 'deployed', 'rejected', 'failed', 'cancelled'].includes(r.status)) {
         await new Promise((res) => setTimeout(res, 250));
         r = await backend<RetrainView>(home(), 'GET', `/api/v1/retrains/${r.id}`);
       }
       emit(o.json ?? false, r, () => showRetrain(r));
-      if (r.status !== 'deployed') process.exitCode = 1;
+      if (r.status !== 'deployed' && r.status !== 'rolling_out') process.exitCode = 1;
     });
   retrain
     .command('cancel')

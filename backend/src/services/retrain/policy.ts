@@ -1,6 +1,7 @@
 import { isAbsolute } from 'node:path';
 import { invalid } from '../../util/errors';
 import { normalizeDeploy } from '../serving/settings';
+import { normalizeExperiment, type ExperimentConfig } from './online';
 
 /** What a retrain's challenger does once trained and accepted offline (the serving engine's strategies). */
 export interface RolloutPolicy {
@@ -10,6 +11,8 @@ export interface RolloutPolicy {
   step_interval_s?: number;
   /** ab: the challenger's share; shadow: the mirrored share. */
   weight?: number;
+  /** The serving engine's guardrails while the challenger takes traffic (error rate, p99, minimum requests). */
+  guardrails?: { max_error_rate?: number; max_p99_ms?: number; min_requests?: number };
 }
 
 /** A retraining policy of one registered model on one endpoint (issue 13). Durations are seconds. */
@@ -44,6 +47,8 @@ export interface RetrainPolicy {
   /** Retrains started in any 24 hours, all triggers together. */
   daily_budget: number;
   rollout: RolloutPolicy;
+  /** rollout.strategy ab: the online experiment that decides (require and margin default to promotion's). */
+  experiment: ExperimentConfig;
   promotion: {
     /** The offline comparison on the holdout must reach this verdict (better, or non_inferior within margin). */
     require: 'better' | 'non_inferior';
@@ -53,7 +58,8 @@ export interface RetrainPolicy {
   };
 }
 
-export type PolicyInput = Partial<Omit<RetrainPolicy, 'data' | 'triggers' | 'promotion' | 'rollout'>> & {
+export type PolicyInput = Partial<Omit<RetrainPolicy, 'data' | 'triggers' | 'promotion' | 'rollout' | 'experiment'>> & {
+  experiment?: Partial<RetrainPolicy['experiment']>;
   data?: Partial<RetrainPolicy['data']>;
   triggers?: Partial<RetrainPolicy['triggers']>;
   promotion?: Partial<RetrainPolicy['promotion']>;
@@ -66,10 +72,11 @@ const num = (v: unknown, what: string, min: number, max: number, int = false): n
 };
 
 const KEYS: Record<string, readonly string[]> = {
-  '': ['model', 'endpoint', 'pipeline', 'params', 'model_step', 'data', 'triggers', 'cooldown_s', 'max_concurrent', 'daily_budget', 'rollout', 'promotion'],
+  '': ['model', 'endpoint', 'pipeline', 'params', 'model_step', 'data', 'triggers', 'cooldown_s', 'max_concurrent', 'daily_budget', 'rollout', 'experiment', 'promotion'],
+  experiment: ['metric', 'min_samples', 'alpha', 'max_duration_s', 'require', 'margin', 'on_inconclusive'],
   data: ['param', 'window_hours', 'max_rows', 'min_rows', 'holdout_every', 'base_file', 'label_column'],
   triggers: ['manual', 'schedule_every_s', 'on_drift', 'on_performance'],
-  rollout: ['strategy', 'steps', 'step_interval_s', 'weight'],
+  rollout: ['strategy', 'steps', 'step_interval_s', 'weight', 'guardrails'],
   promotion: ['require', 'margin', 'min_accuracy'],
 };
 
@@ -108,12 +115,15 @@ export function normalizePolicy(model: string, endpoint: string, i: PolicyInput)
   if (r.steps !== undefined) rollout.steps = r.steps;
   if (r.step_interval_s !== undefined) rollout.step_interval_s = r.step_interval_s;
   if (r.weight !== undefined) rollout.weight = r.weight;
+  if (r.guardrails !== undefined) rollout.guardrails = r.guardrails;
   // The serving engine's own checks, so a policy that could never deploy is refused when it is set.
   normalizeDeploy({ model: `${model}/1`, ...rollout });
   const require = p.require ?? 'non_inferior';
   if (require !== 'better' && require !== 'non_inferior') throw invalid(`promotion.require must be better or non_inferior; got ${JSON.stringify(require)}`);
   const params = i.params ?? {};
   if (typeof params !== 'object' || Array.isArray(params) || Object.values(params).some((v) => !['string', 'number', 'boolean'].includes(typeof v))) throw invalid('params must map names to strings, numbers or booleans');
+  const margin = num(p.margin ?? 0.01, 'promotion.margin', 0, 0.99);
+  const experiment = normalizeExperiment({ require, margin, ...(i.experiment ?? {}) });
   const policy: RetrainPolicy = {
     model,
     endpoint,
@@ -139,7 +149,8 @@ export function normalizePolicy(model: string, endpoint: string, i: PolicyInput)
     max_concurrent: num(i.max_concurrent ?? 1, 'max_concurrent', 1, 100, true),
     daily_budget: num(i.daily_budget ?? 4, 'daily_budget', 1, 10_000, true),
     rollout,
-    promotion: { require, margin: num(p.margin ?? 0.01, 'promotion.margin', 0, 1), min_accuracy: num(p.min_accuracy ?? 0, 'promotion.min_accuracy', 0, 1) },
+    experiment,
+    promotion: { require, margin, min_accuracy: num(p.min_accuracy ?? 0, 'promotion.min_accuracy', 0, 1) },
   };
   for (const k of ['manual', 'on_drift', 'on_performance'] as const) if (typeof policy.triggers[k] !== 'boolean') throw invalid(`triggers.${k} must be true or false`);
   return policy;

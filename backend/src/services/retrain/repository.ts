@@ -117,6 +117,11 @@ export class RetrainRepo {
     return this.get(id);
   }
 
+  /** A rolling-out retrain's current state, without a transition. */
+  annotate(id: number, reason: string, decision: Record<string, unknown>, now: number): void {
+    this.db.prepare('UPDATE retrains SET reason = ?, decision = ?, updated_at = ? WHERE id = ?').run(reason, JSON.stringify(decision), now, id);
+  }
+
   get(id: number): RetrainRecord {
     const r = this.db.prepare('SELECT * FROM retrains WHERE id = ?').get(id) as Row | undefined;
     if (!r) throw notFound(`Retrain ${id} not found`);
@@ -151,7 +156,7 @@ export class RetrainRepo {
 
   /** Retrains a stopped backend left in progress. */
   abandonRunning(reason: string, now: number): void {
-    const ids = this.db.prepare(`SELECT id FROM retrains WHERE status NOT IN (${TERMINAL.map(() => '?').join(', ')})`).all(...TERMINAL) as { id: number }[];
+    const ids = this.db.prepare(`SELECT id FROM retrains WHERE status NOT IN (${TERMINAL.map(() => '?').join(', ')}, 'rolling_out')`).all(...TERMINAL) as { id: number }[];
     for (const r of ids) this.transition(r.id, 'failed', reason, now);
   }
 }

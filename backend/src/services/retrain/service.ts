@@ -8,7 +8,9 @@ import { compareModels } from '../gates/compare';
 import type { AlertHub, IncidentAlert } from '../monitors/alerts';
 import type { PipelineService } from '../pipelines/service';
 import type { Scheduler } from '../scheduler';
-import type { ServingEngine } from '../serving/engine';
+import type { ServingEngine, ServingHook } from '../serving/engine';
+import { championRefusal, moveChampion } from './champion';
+import type { AbExperiments } from './experiments';
 import { exportTrainingData } from './data';
 import { normalizePolicy, type PolicyInput } from './policy';
 import { RetrainRepo, TERMINAL, type RetrainRecord, type RetrainStatus, type RetrainTrigger, type StoredPolicy } from './repository';
@@ -19,6 +21,8 @@ export interface RetrainServiceOptions {
   log: Logger;
   pipelines: PipelineService;
   engine: ServingEngine;
+  /** The online A/B experiments a challenger rolled out with strategy ab goes through. */
+  experiments: AbExperiments;
   alerts: AlertHub;
   /** Commits the predictions still queued for the log before the data step reads it. */
   flushLog: () => void;
@@ -43,11 +47,15 @@ export class RetrainService {
   /** Retrains executing in this process: why each is being cancelled (null: it is not). */
   private readonly running = new Map<number, { cancelled: string | null; done: Promise<void> }>();
   private closed = false;
+  /** Rolling-out retrains being cancelled: the rollback hook records them as cancelled, not rejected. */
+  private readonly cancelling = new Map<number, string>();
 
   constructor(private readonly o: RetrainServiceOptions) {
     this.repo = new RetrainRepo(o.core.db);
+    // A retrain rolling out lives on the endpoint (restored with it) and is followed again; earlier steps start over.
     this.repo.abandonRunning('the backend stopped while this retrain ran; start it again', o.clock.now());
     o.alerts.add({ name: 'retrain', publish: (a) => this.onAlert(a) });
+    o.engine.addHook(this.hook);
   }
 
   schedule(s: Scheduler): void {
@@ -92,6 +100,18 @@ export class RetrainService {
   async cancel(id: number, actor: string, reason?: string): Promise<RetrainRecord> {
     const rec = this.repo.get(id);
     const ex = this.running.get(id);
+    if (rec.status === 'rolling_out' && !ex) {
+      // The challenger is on the endpoint: cancelling takes it off (the hook records the retrain as cancelled).
+      const why = `cancelled by ${actor}${reason ? `: ${reason}` : ''}`;
+      this.cancelling.set(id, why);
+      try {
+        if (this.challengerOn(rec) && this.challengerOn(rec) !== 'stable') this.o.engine.rollback(rec.endpoint, actor, 'retrain_cancelled', `retrain ${id} ${why}`);
+        else this.move(id, 'cancelled', why);
+      } finally {
+        this.cancelling.delete(id);
+      }
+      return this.repo.get(id);
+    }
     if (TERMINAL.includes(rec.status) || !ex) throw new ApiError('INVALID_STATE', `Retrain ${id} already ended (${rec.status})`);
     if (ex.cancelled === null) {
       ex.cancelled = `cancelled by ${actor}${reason ? `: ${reason}` : ''}`;
@@ -217,16 +237,93 @@ export class RetrainService {
       }`;
     }
     check();
-    if (!accept) {
-      this.move(id, 'rejected', `offline comparison: ${why}; the policy requires ${p.promotion.require}`, { decision: { ...decision, accepted: false } });
+    const refused = accept ? championRefusal(this.o.core, `${p.model}/${version}`) : null;
+    if (!accept || refused) {
+      this.move(id, 'rejected', refused ? `offline comparison: ${why}; but ${refused}` : `offline comparison: ${why}; the policy requires ${p.promotion.require}`, { decision: { ...decision, accepted: false } });
       return;
     }
     this.move(id, 'rolling_out', `offline comparison: ${why}; rolling out as ${p.rollout.strategy}`, { decision: { ...decision, accepted: true } });
     const view = await this.o.engine.deploy(p.endpoint, { model: `${p.model}/${version}`, ...p.rollout }, `${AUTOMATION}:${id}`);
     const mine = view.variants.find((v) => v.model_name === p.model && v.model_version === version);
-    this.move(id, 'deployed', `${p.model}/${version} is ${mine?.role ?? 'deployed'} on ${p.endpoint} at ${mine?.weight ?? 0}%${view.canary ? ` (canary step 1/${view.canary.steps.length})` : ''}`, {
-      decision: { ...decision, accepted: true, rollout: { strategy: p.rollout.strategy, role: mine?.role ?? null, weight: mine?.weight ?? null } },
-    });
+    const rollout = { strategy: p.rollout.strategy, role: mine?.role ?? null, weight: mine?.weight ?? null, experiment_id: null as number | null };
+    let note = `${p.model}/${version} is ${mine?.role ?? 'deployed'} on ${p.endpoint} at ${mine?.weight ?? 0}%`;
+    if (mine?.role === 'stable') {
+      // The endpoint served nothing, or a ramp of one step: it serves already, so @champion moves now.
+      this.o.core.db.transaction(() => {
+        moveChampion(this.o.core, `${p.model}/${version}`, AUTOMATION, `retrain ${id}: deployed as the stable of ${p.endpoint}`);
+        this.move(id, 'deployed', `${note} (stable); @champion moved`, { decision: { ...decision, accepted: true, rollout } });
+      })();
+      return;
+    }
+    if (ex.cancelled !== null) {
+      this.cancelling.set(id, ex.cancelled);
+      try {
+        this.o.engine.rollback(p.endpoint, AUTOMATION, 'retrain_cancelled', `retrain ${id} ${ex.cancelled}`);
+      } finally {
+        this.cancelling.delete(id);
+      }
+      return;
+    }
+    if (view.canary) note += ` (canary step 1/${view.canary.steps.length}; promoted when the ramp completes, rolled back by a guardrail)`;
+    if (p.rollout.strategy === 'ab') {
+      const e = this.o.experiments.start(p.endpoint, p.experiment, AUTOMATION, id);
+      rollout.experiment_id = e.id;
+      note += `; experiment ${e.id} decides (${e.reason})`;
+    }
+    if (p.rollout.strategy === 'shadow') note += ' (shadow: promote or roll back by hand)';
+    this.repo.annotate(id, note, { ...decision, accepted: true, rollout }, this.o.clock.now());
+  }
+
+  /** The role of a rolling-out retrain's challenger on its endpoint, or null when it is not there. */
+  private challengerOn(r: RetrainRecord): string | null {
+    const ep = this.o.engine.list().find((e) => e.name === r.endpoint);
+    return ep?.variants.find((v) => v.model_name === r.model && v.model_version === r.challenger_version)?.role ?? null;
+  }
+
+  private rollingOut(endpoint: string): RetrainRecord[] {
+    return this.repo.list({ endpoint, status: 'rolling_out', limit: 1_000 });
+  }
+
+  /**
+   * A challenger's promotion (the canary's last step, an experiment's verdict, a hand) moves @champion and ends its
+   * retrain as deployed; its rollback (a guardrail, an experiment, a hand) ends it as rejected. Both run inside the
+   * engine's transaction that saves the endpoint, so the endpoint, the alias and the ledger never disagree.
+   */
+  private readonly hook: ServingHook = {
+    check: (endpoint, variant) => (this.rollingOut(endpoint).some((r) => `${r.model}/${r.challenger_version}` === variant) ? championRefusal(this.o.core, variant) : null),
+    promoted: (p) => {
+      for (const r of this.rollingOut(p.endpoint)) {
+        const mine = `${r.model}/${r.challenger_version}`;
+        if (mine !== p.to) {
+          this.move(r.id, 'rejected', `${p.to} was promoted on ${p.endpoint} by ${p.actor} instead (${p.reason})`);
+          continue;
+        }
+        moveChampion(this.o.core, mine, p.actor, `retrain ${r.id}: ${p.reason}`);
+        this.move(r.id, 'deployed', `${mine} is the stable of ${p.endpoint} and @champion (${p.actor}: ${p.reason})`);
+      }
+    },
+    rolledBack: (b) => {
+      for (const r of this.rollingOut(b.endpoint)) {
+        if (!b.removed.includes(`${r.model}/${r.challenger_version}`)) continue;
+        const cancelled = this.cancelling.get(r.id);
+        if (cancelled) this.move(r.id, 'cancelled', `${cancelled}; ${r.model}/${r.challenger_version} rolled back to ${b.to}`);
+        else this.move(r.id, 'rejected', `${r.model}/${r.challenger_version} rolled back to ${b.to} by ${b.actor}: ${b.reason}`);
+      }
+    },
+  };
+
+  /** Rolling-out retrains whose challenger left the endpoint some other way (a restore that failed, a delete, a replace). */
+  private follow(): void {
+    for (const r of this.repo.list({ status: 'rolling_out', limit: 1_000 })) {
+      if (this.running.has(r.id)) continue;
+      const role = this.challengerOn(r);
+      if (role === 'stable') {
+        moveChampion(this.o.core, `${r.model}/${r.challenger_version}`, AUTOMATION, `retrain ${r.id}: it serves as stable`);
+        this.move(r.id, 'deployed', `${r.model}/${r.challenger_version} serves as the stable of ${r.endpoint}; @champion moved`);
+      } else if (role === null || role === 'previous') {
+        this.move(r.id, 'rejected', `${r.model}/${r.challenger_version} is no longer on ${r.endpoint}`);
+      }
+    }
   }
 
   /** A firing drift or performance incident starts one retrain per policy of its endpoint (debounced by incident id). */
@@ -266,6 +363,7 @@ export class RetrainService {
 
   /** Due schedules start their retrain; an incident held back by the cool-down starts once it has passed. */
   private tick(): void {
+    this.follow();
     const now = this.o.clock.now();
     for (const sp of this.repo.policies()) {
       if (sp.deferred) this.incident(sp, sp.deferred.trigger, sp.deferred.evidence, sp.deferred.incident_id);

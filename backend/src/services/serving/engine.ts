@@ -17,6 +17,18 @@ import type { ServingRepository } from './repository';
 import { checkWeights, pickArm } from './router';
 import { normalizeDeploy, type DeployRequest, type DeploySettings, type PersistedEndpoint, snapshot, validateEndpointName } from './settings';
 import { RollingWindow } from './window';
+import { crashPoint } from '../../util/crash';
+
+/**
+ * What else must move with an endpoint's promotion or rollback (the champion alias, the retrain ledger, an A/B
+ * experiment's verdict). `check` may refuse a promotion before anything changes; `promoted` and `rolledBack` run inside
+ * the store transaction that saves the endpoint, so the endpoint and what they write commit together or not at all.
+ */
+export interface ServingHook {
+  check?(endpoint: string, variant: string): string | null;
+  promoted?(e: { endpoint: string; from: string | null; to: string; actor: string; reason: string }): void;
+  rolledBack?(e: { endpoint: string; removed: string[]; to: string; actor: string; reason: string }): void;
+}
 
 export interface EngineOptions {
   resolver: ModelResolver;
@@ -216,6 +228,13 @@ export class ServingEngine {
   }
 
   private readonly changeListeners = new Set<(endpoint: string) => void>();
+  private readonly hooks = new Set<ServingHook>();
+
+  /** Adds a hook that moves with every promotion and rollback (see ServingHook). */
+  addHook(h: ServingHook): () => void {
+    this.hooks.add(h);
+    return () => this.hooks.delete(h);
+  }
 
   /**
    * Calls `f` after every stored change of an endpoint: deploys and rollbacks through the API, and the engine's own
@@ -262,9 +281,13 @@ export class ServingEngine {
     ep.commit();
     const durationMs = performance.now() - t0;
     ep.lastRollback = { at: Date.now(), reason: detail ?? reason, actor, from, to, durationMs };
-    this.changed(ep, before);
+    const removed = trials.length > 0 ? trials.map((t) => t.id) : [from];
+    this.o.repo.transaction(() => {
+      this.changed(ep, before);
+      this.o.audit.append({ actor, action: 'endpoint.rollback', objectType: 'endpoint', objectId: name, before, after: snapshot(ep), reason: detail ?? reason });
+      for (const h of this.hooks) h.rolledBack?.({ endpoint: name, removed, to, actor, reason: detail ?? reason });
+    });
     this.metrics.rollback(name, reason);
-    this.o.audit.append({ actor, action: 'endpoint.rollback', objectType: 'endpoint', objectId: name, before, after: snapshot(ep), reason: detail ?? reason });
     for (const g of gone) this.retire(ep, g);
     return { endpoint: ep.summary(), rollback: ep.lastRollback };
   }
@@ -311,13 +334,23 @@ export class ServingEngine {
       throw new ApiError('RESOURCE_CONFLICT', `Cannot promote ${expected} on endpoint '${name}': ${what}; ${instead}`);
     }
     if (!next) throw invalid(`Endpoint '${name}' has no candidate or shadow to promote`);
+    for (const h of this.hooks) {
+      const refused = h.check?.(name, next.id);
+      if (refused) throw new ApiError('RESOURCE_CONFLICT', `Cannot promote ${next.id} on endpoint '${name}': ${refused}`);
+    }
     const before = snapshot(ep);
+    const from = ep.stable?.id ?? null;
     const gone = [...ep.variants.filter((v) => v !== next && (v.role === 'candidate' || v.role === 'shadow'))];
     for (const g of gone) ep.remove(g);
     gone.push(...ep.promote(next));
     ep.strategy = 'replace';
-    this.changed(ep, before);
-    this.o.audit.append({ actor, action: 'endpoint.promote', objectType: 'endpoint', objectId: name, before, after: snapshot(ep), reason });
+    this.o.repo.transaction(() => {
+      this.changed(ep, before);
+      this.o.audit.append({ actor, action: 'endpoint.promote', objectType: 'endpoint', objectId: name, before, after: snapshot(ep), reason });
+      for (const h of this.hooks) h.promoted?.({ endpoint: name, from, to: next.id, actor, reason });
+      // The kill -9 test stops the process here: nothing of this promotion may survive.
+      crashPoint('promotion');
+    });
     for (const g of gone) this.retire(ep, g);
     return ep.summary();
   }
@@ -438,7 +471,13 @@ export class ServingEngine {
     c.index++;
     const pct = c.steps[c.index] ?? 100;
     if (pct >= 100) {
-      this.promote(ep.name, 'canary', `canary ramp complete (${c.steps.join(' → ')} %)`);
+      try {
+        this.promote(ep.name, 'canary', `canary ramp complete (${c.steps.join(' → ')} %)`);
+      } catch (err) {
+        // A hook refused the promotion (e.g. the champion's promotion gate): the candidate goes, not a retry every tick.
+        if (!(err instanceof ApiError) || err.code !== 'RESOURCE_CONFLICT') throw err;
+        this.rollback(ep.name, 'canary', 'promotion_refused', err.message);
+      }
       return;
     }
     cand.weight = pct;
@@ -449,8 +488,8 @@ export class ServingEngine {
   }
 
   /**
-   * Re-creates the endpoints stored by an earlier backend: stable and previous come back, and a canary ramp resumes
-   * at the step it was on (its next step when it was due); other trials (A/B arms, shadows) do not.
+   * Re-creates the endpoints stored by an earlier backend: stable and previous come back, a canary ramp resumes at
+   * the step it was on (its next step when it was due), and an A/B arm with its weight; shadows do not.
    */
   async restore(actor: string): Promise<string[]> {
     const problems: string[] = [];
@@ -469,6 +508,7 @@ export class ServingEngine {
       const ep = this.endpoints.get(name);
       if (ep && cfg.guardrails) ep.guardrails = { ...DEFAULT_GUARDRAILS, ...cfg.guardrails };
       if (ep?.stable && cfg.canary) await this.resumeCanary(ep, cfg, actor, problems);
+      else if (ep?.stable && cfg.strategy === 'ab') await this.resumeAb(ep, cfg, actor, problems);
     }
     return problems;
   }
@@ -492,6 +532,17 @@ export class ServingEngine {
     ep.stable.weight = 100 - v.weight;
     live.nextAt = c.next_at ?? this.clock.now() + c.interval_ms;
     this.changed(ep, before);
+  }
+
+  /** An A/B split comes back with its weights (a running experiment analyses it across restarts). */
+  private async resumeAb(ep: Endpoint, cfg: PersistedEndpoint, actor: string, problems: string[]): Promise<void> {
+    const cand = cfg.variants.find((x) => x.role === 'candidate' && x.weight > 0 && x.weight < 100);
+    if (!cand) return;
+    try {
+      await this.deploy(ep.name, { model: cand.id, strategy: 'ab', weight: cand.weight }, actor);
+    } catch (err) {
+      problems.push(`${ep.name}: A/B arm ${cand.id}: ${(err as Error).message}`);
+    }
   }
 
   async close(): Promise<void> {

@@ -54,6 +54,11 @@ export class ServingRepository {
     this.writer = logWriterFor(db, opts.maxRows);
   }
 
+  /** Runs `fn` in one store transaction (nested calls become savepoints). */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
   saveEndpoint(name: string, config: unknown): void {
     const t = Date.now();
     this.db
