@@ -140,7 +140,7 @@ export class Extension implements vscode.Disposable {
     });
     registerEndpointCommands(d, client, uri);
     registerTryIt(d, client);
-    registerDriftCommands(d, client, uri, () => refreshAll(['drift']));
+    registerDriftCommands(d, client, uri, () => refreshAll(['drift']), (l) => this.output.appendLine(l));
     registerMonitorCommands(d, client, () => refreshAll(['drift']));
   }
 

@@ -7,7 +7,7 @@ import { openCore } from '../../backend/src/core';
 import type { IncidentView, MonitorView } from '../../backend/src/api/v1/contract-monitors';
 import { registerOnnxModel, sampleRows } from '../fixtures/onnx/harness';
 import { CHAMPION, FEATURES, linearClassifier } from '../fixtures/onnx/models';
-import { call, type Api } from './seed';
+import { call, score as scoreRows, type Api } from './seed';
 import { answerInput, choose, expand, notification, resetUi, runCommand, showPanes, waitFor, waitServing } from './ui';
 
 const workspace = join(OUT, 'e2e-monitors-workspace');
@@ -16,16 +16,8 @@ let wb: Workbench;
 
 const backend = (): Promise<Api> => runningBackend(home);
 
-async function score(api: Api, endpoint: string, rows: number[][]): Promise<void> {
-  for (let i = 0; i < rows.length; i += 5) {
-    const r = await fetch(`${api.url}/endpoints/${endpoint}/invocations`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${api.token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ dataframe_split: { columns: [...FEATURES], data: rows.slice(i, i + 5) } }),
-    });
-    assert.equal(r.status, 200);
-  }
-}
+
+const score = (api: Api, endpoint: string, rows: number[][]) => scoreRows(api, endpoint, FEATURES, rows, 5);
 
 const T = { timeout: 240_000 };
 

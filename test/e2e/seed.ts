@@ -58,3 +58,15 @@ export async function seedModel(api: Api, name: string, runIds: readonly string[
   for (const runId of runIds) await call(api, 'POST', '/api/2.0/mlflow/model-versions/create', { name, source: `runs:/${runId}/model`, run_id: runId });
   if (alias) await call(api, 'POST', '/api/2.0/mlflow/registered-models/alias', { name, ...alias });
 }
+
+/** Scores rows on an endpoint through its public route, `perRequest` rows a request (the log keeps 20 of each). */
+export async function score(api: Api, endpoint: string, columns: readonly string[], rows: number[][], perRequest = 20): Promise<void> {
+  for (let i = 0; i < rows.length; i += perRequest) {
+    const r = await fetch(`${api.url}/endpoints/${endpoint}/invocations`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${api.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ dataframe_split: { columns, data: rows.slice(i, i + perRequest) } }),
+    });
+    if (r.status !== 200) throw new Error(`scoring ${endpoint} → ${r.status}: ${await r.text()}`);
+  }
+}

@@ -111,17 +111,17 @@ void test('monitoring: three time-series charts and a drift heatmap; empty serie
 void test('drift report: per variant, reference named, features most drifted first with each method; Run Drift Check posts drift/check; errors are shown', async () => {
   const w = await loadWebview('drift');
   try {
-    await w.receive({ type: 'drift/data', report: IRIS_DRIFT });
+    await w.receive({ type: 'drift/data', data: { report: IRIS_DRIFT, bins: null, timeline: null } });
     const d = w.document;
     assert.deepEqual([...d.querySelectorAll('section[data-variant="iris/1"] tbody tr')].map((r) => r.getAttribute('data-feature')), ['b', 'c', 'a']);
     assert.match(d.getElementById('summary')?.textContent ?? '', /2 of 3 features drifted over the newest 1000 served rows/);
     assert.match(d.querySelector('.reference')?.textContent ?? '', /training profile \(artifact .*reference_data\.csv, 2000 rows\)/);
-    assert.deepEqual([...d.querySelectorAll('thead th')].map((h) => h.textContent), ['Feature', 'Severity', 'PSI', 'KS p', 'Wass/σ', 'JS', 'Votes']);
-    assert.deepEqual([...d.querySelectorAll('tr[data-feature="b"] td')].map((c) => c.textContent), ['b', 'high', '0.4 *', '1.00e-4 *', '0.05 *', '0.05 *', '4/4']);
+    assert.deepEqual([...d.querySelectorAll('thead th')].map((h) => h.textContent), ['Feature', 'Severity', 'PSI', 'KS p', 'Wass/σ', 'JS', 'Votes', 'n ref / cur']);
+    assert.deepEqual([...d.querySelectorAll('tr[data-feature="b"] td')].map((c) => c.textContent), ['b', 'high', '0.4 *', '1.00e-4 *', '0.05 *', '0.05 *', '4/4', '2000 / 600']);
     (d.querySelector('vscode-button') as HTMLElement).click();
     assert.deepEqual(w.posted.at(-1), { type: 'drift/check' });
 
-    await w.receive({ type: 'drift/data', report: AB_DRIFT });
+    await w.receive({ type: 'drift/data', data: { report: AB_DRIFT, bins: null, timeline: null } });
     assert.match(d.querySelector('section[data-variant="churn/2"] .reference')?.textContent ?? '', /fallback: first served window/);
     assert.match(d.querySelector('section[data-variant="churn/3"] .status')?.textContent ?? '', /needs at least 30/);
 

@@ -2,7 +2,7 @@ import type { EndpointView } from '../../../backend/src/services/serving/endpoin
 import type { LoggedPrediction } from '../../../backend/src/services/serving/repository';
 import type { DriftHistory, PipelineRunView } from '../../../backend/src/api/v1/contract';
 import type { IncidentView, MonitorResultView, MonitorView } from '../../../backend/src/api/v1/contract-monitors';
-import type { DriftEndpoint } from '../../../webviews/src/protocol/drift';
+import type { DriftBins, DriftEndpoint, DriftPageData, DriftTimeline } from '../../../webviews/src/protocol/drift';
 import type { MonitoringData } from '../../../webviews/src/protocol/monitoring';
 import type { JobItem } from '../jobs/model';
 import type { ApiClient } from './client';
@@ -73,6 +73,19 @@ export async function drift(c: ApiClient): Promise<DriftEndpoint[]> {
 /** One endpoint's drift, computed now over its newest logged rows. */
 export function driftCheck(c: ApiClient, endpoint: string): Promise<DriftEndpoint> {
   return c.get(`/api/v1/endpoints/${enc(endpoint)}/drift`);
+}
+
+/**
+ * The drift report page: the report, its histograms (same window) and the monitor's stored checks. The charts are
+ * optional: without them (no monitor yet, an older backend) the tables still show.
+ */
+export async function driftPage(c: ApiClient, endpoint: string): Promise<DriftPageData> {
+  const report = await driftCheck(c, endpoint);
+  const [bins, timeline] = await Promise.all([
+    c.get<DriftBins>(`/api/v1/endpoints/${enc(endpoint)}/drift/bins`, { window: report.window }).catch(() => null),
+    c.get<DriftTimeline>(`/api/v1/endpoints/${enc(endpoint)}/drift/timeline`).catch(() => null),
+  ]);
+  return { report, bins, timeline };
 }
 
 /** The Monitoring heatmap: PSI per feature and minute over the last 30 minutes (vs the reference profile); null when nothing has a score. */

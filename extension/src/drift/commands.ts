@@ -16,18 +16,18 @@ function endpointOf(node: unknown): unknown {
 }
 
 /** `checked` refreshes the Drift tree: a check is new data that no backend event announces (scoring traffic publishes none). */
-export function registerDriftCommands(d: Disposer, client: () => Promise<ApiClient>, extensionUri: vscode.Uri, checked: () => void): void {
+export function registerDriftCommands(d: Disposer, client: () => Promise<ApiClient>, extensionUri: vscode.Uri, checked: () => void, log: (line: string) => void = () => undefined): void {
   const report = (name: string) =>
     new DataPanel<DriftToWebview, DriftToHost>(
       extensionUri,
       { view: 'drift', viewType: 'mlops.drift', title: `Drift: ${name}` },
-      async () => ({ type: 'drift/data', report: await api.driftCheck(await client(), name) }),
+      async () => ({ type: 'drift/data', data: await api.driftPage(await client(), name) }),
       (message) => ({ type: 'drift/error', message }),
       async (m, reload) => {
         if (m.type === 'drift/check' || m.type === 'drift/refresh') {
           await reload();
           checked();
-        }
+        } else if (m.type === 'drift/rendered') log(`[drift] ${name} rendered ${m.charts} charts (${m.theme})`);
       },
     );
   registerCommand(d, 'mlops.runDriftCheck', async (node?: unknown) => {

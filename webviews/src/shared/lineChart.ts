@@ -16,6 +16,14 @@ export interface TimeMarker {
   color: string;
 }
 
+/** x: epoch ms as local time; y: linear with its title; both in the theme's colours. */
+export function timeScales(theme: Theme, yLabel: string, beginAtZero = false) {
+  return {
+    x: { type: 'linear' as const, ticks: { color: theme.muted, callback: (v: string | number) => new Date(Number(v)).toLocaleTimeString() }, grid: { color: theme.grid } },
+    y: { type: 'linear' as const, beginAtZero, title: { display: true, text: yLabel, color: theme.muted }, ticks: { color: theme.muted }, grid: { color: theme.grid } },
+  };
+}
+
 /** A time-series line chart (x = epoch ms shown as local time), themed; `markers` draw as labelled vertical lines. */
 export function timeChart(canvas: HTMLCanvasElement, series: TimeSeries[], theme: Theme, yLabel: string, markers: readonly TimeMarker[] = []): Chart<'line', { x: number; y: number }[]> {
   const cfg: ChartConfiguration<'line', { x: number; y: number }[]> = {
@@ -28,10 +36,7 @@ export function timeChart(canvas: HTMLCanvasElement, series: TimeSeries[], theme
       parsing: false,
       responsive: true,
       maintainAspectRatio: false,
-      scales: {
-        x: { type: 'linear', ticks: { color: theme.muted, callback: (v) => new Date(Number(v)).toLocaleTimeString() }, grid: { color: theme.grid } },
-        y: { type: 'linear', title: { display: true, text: yLabel, color: theme.muted }, ticks: { color: theme.muted }, grid: { color: theme.grid } },
-      },
+      scales: timeScales(theme, yLabel),
       plugins: { legend: { display: false }, tooltip: { enabled: true } },
     },
     plugins: [

@@ -7,6 +7,8 @@ export interface Theme {
   font: string;
   /** The theme's chart colour for a single series (charts.blue). */
   accent: string;
+  /** A second series' colour (charts.orange): the current window against the reference in accent. */
+  accent2: string;
   /** vscode-light, vscode-dark or vscode-high-contrast (the body class VS Code sets). */
   kind: string;
 }
@@ -21,6 +23,7 @@ export function readTheme(): Theme {
     background: v('--vscode-editor-background', '#1e1e1e'),
     font: v('--vscode-font-family', 'sans-serif'),
     accent: v('--vscode-charts-blue', '#3794ff'),
+    accent2: v('--vscode-charts-orange', '#d18616'),
     kind: ['vscode-high-contrast-light', 'vscode-high-contrast', 'vscode-light', 'vscode-dark'].find((c) => document.body.classList.contains(c)) ?? 'vscode-dark',
   };
 }

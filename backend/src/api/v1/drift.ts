@@ -4,6 +4,7 @@ import { Type, type Static } from 'typebox';
 import type { CoreContext } from '../../context';
 import { profileInfo, type DriftService } from '../../services/drift/service';
 import { DriftHistory, DriftHistoryQuery, DriftList, EndpointDrift, EndpointDriftQuery, ProfileBody, ProfileInfo } from './contract';
+import { DriftBins, DriftBinsQuery } from './contract-drift';
 
 const Name = Type.Object({ name: Type.String() });
 const NameVersion = Type.Object({ name: Type.String(), version: Type.String() });
@@ -11,7 +12,7 @@ const REGISTERS = /^\/(api|ajax-api)\/2\.0\/mlflow\/model-versions\/create$/;
 
 /**
  * Endpoint drift and model version reference profiles:
- * GET /api/v1/endpoints/:name/drift (and /drift/history, PSI per time bucket), GET /api/v1/drift (every endpoint), GET|PUT /api/v1/models/:name/versions/:version/profile.
+ * GET /api/v1/endpoints/:name/drift (and /drift/history, PSI per time bucket; /drift/bins, the report's histograms), GET /api/v1/drift (every endpoint), GET|PUT /api/v1/models/:name/versions/:version/profile.
  * A version registered through the MLflow API gets its profile in the background right after the request (the
  * runtime profiles those registered while no backend ran, at start).
  */
@@ -42,6 +43,11 @@ export async function driftRoutes(app: FastifyInstance, opts: { ctx: CoreContext
     '/api/v1/endpoints/:name/drift/history',
     { schema: { params: Name, querystring: DriftHistoryQuery, response: { 200: DriftHistory } } },
     async (req) => drift.endpoints.history(req.params.name, (req.query.bucket_s ?? 60) * 1000, req.query.buckets ?? 30),
+  );
+  app.get<{ Params: Static<typeof Name>; Querystring: DriftBinsQuery }>(
+    '/api/v1/endpoints/:name/drift/bins',
+    { schema: { params: Name, querystring: DriftBinsQuery, response: { 200: DriftBins } } },
+    async (req) => drift.endpoints.bins(req.params.name, req.query.window, req.query.bins),
   );
   app.get('/api/v1/drift', { schema: { response: { 200: DriftList } } }, async () => ({ endpoints: await drift.endpoints.all() }));
   app.get<{ Params: Static<typeof NameVersion> }>(

@@ -3,6 +3,8 @@ import { Type, type Static } from 'typebox';
 import type { CoreContext } from '../../context';
 import type { MonitorService } from '../../services/monitors/service';
 import { unknownMonitoringKeys } from '../../services/monitors/specs';
+import { driftTimeline } from '../../services/drift/bins';
+import { DriftTimeline, DriftTimelineQuery } from './contract-drift';
 import { invalid } from '../../util/errors';
 import {
   IncidentList,
@@ -28,6 +30,7 @@ const CheckAnswer = Type.Object({ result: MonitorResultView, incident: Type.Unio
  * Monitors and incidents (issue 12):
  * GET /api/v1/monitors[?endpoint=], GET|PATCH /api/v1/monitors/:endpoint/:kind, POST …/pause, …/resume, …/run,
  * GET …/results (history, newest first), GET /api/v1/monitors/results/:id (one stored check: the evidence),
+ * GET /api/v1/endpoints/:name/drift/timeline (the data-drift checks as one score line per feature, with thresholds),
  * POST /api/v1/monitors/apply (mlops.yaml's monitoring: section),
  * GET /api/v1/incidents[?status=&endpoint=], GET /api/v1/incidents/:id, POST …/acknowledge and …/resolve (a reason each).
  */
@@ -82,6 +85,14 @@ export async function monitorRoutes(app: FastifyInstance, opts: { ctx: CoreConte
     '/api/v1/monitors/:endpoint/:kind/results',
     { schema: { params: EndpointKind, querystring: ResultsQuery, response: { 200: MonitorResults } } },
     async (req) => ({ results: monitors.results(req.params.endpoint, req.params.kind, req.query.limit ?? 100, req.query.before_id) }),
+  );
+  app.get<{ Params: { name: string }; Querystring: DriftTimelineQuery }>(
+    '/api/v1/endpoints/:name/drift/timeline',
+    { schema: { params: Type.Object({ name: Type.String({ maxLength: 1000 }) }), querystring: DriftTimelineQuery, response: { 200: DriftTimeline } } },
+    async (req) => {
+      const method = req.query.method ?? 'psi';
+      return driftTimeline(req.params.name, method, monitors.results(req.params.name, 'data_drift', req.query.limit ?? 200));
+    },
   );
   app.get<{ Querystring: Static<typeof IncidentQuery> }>('/api/v1/incidents', { schema: { querystring: IncidentQuery, response: { 200: IncidentList } } }, async (req) => ({
     incidents: monitors.incidents(req.query),

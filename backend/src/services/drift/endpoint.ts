@@ -6,8 +6,10 @@
  * for a few seconds: nothing here runs per request.
  */
 import type { DriftHistory, DriftReference, EndpointDrift, FeatureDriftView, VariantDrift } from '../../api/v1/contract';
+import type { DriftBins, VariantBins } from '../../api/v1/contract-drift';
 import { notFound } from '../../util/errors';
 import { buildReferenceProfile, currentColumns, driftReport, type FeatureDrift, type RawColumn, type ReferenceProfile } from '../stats';
+import { DEFAULT_BINS, featureBins } from './bins';
 import type { Profiler } from './profiler';
 import type { DriftRepository, LoggedFeatures, StoredProfile } from './repository';
 
@@ -33,10 +35,8 @@ export class EndpointDriftService {
     const cfg = this.repo.endpoint(endpoint);
     if (!cfg) throw notFound(`Endpoint '${endpoint}' does not exist`);
     this.flushLog();
-    const order = { stable: 0, candidate: 1 } as Record<string, number>;
-    const live = cfg.variants.filter((v) => v.role === 'stable' || v.role === 'candidate').sort((a, b) => order[a.role]! - order[b.role]!);
     const variants: VariantDrift[] = [];
-    for (const v of live) variants.push(await this.variant(endpoint, v.id, v.role, window));
+    for (const v of liveVariants(cfg.variants)) variants.push(await this.variant(endpoint, v.id, v.role, window));
     const report: EndpointDrift = { endpoint, checked_at: Date.now(), window, min_rows: MIN_ROWS, variants };
     this.cache.set(key, { at: report.checked_at, report });
     return report;
@@ -69,7 +69,7 @@ export class EndpointDriftService {
     byBucket.forEach((ls, b) => {
       const { columns, rows } = toColumns(ls, Number.MAX_SAFE_INTEGER);
       if (rows < MIN_ROWS) return;
-      const r = driftReport(restrict(reference.profile!, [...columns.keys()]), currentColumns(columns));
+      const r = driftReport(restrict(reference.profile!, [...columns.keys()]), currentColumns(asReferenceKinds(reference.profile!, columns)));
       for (const f of r.features) {
         const i = features.indexOf(f.feature);
         const psi = f.methods.find((m) => m.method === 'psi');
@@ -87,13 +87,39 @@ export class EndpointDriftService {
     return out;
   }
 
+  /**
+   * The report's charts: per live variant, each feature's reference and current window in the same bins (numeric)
+   * or categories, from the same reference and window a report of this `window` uses.
+   */
+  async bins(endpoint: string, window = DEFAULT_WINDOW, bins = DEFAULT_BINS): Promise<DriftBins> {
+    const cfg = this.repo.endpoint(endpoint);
+    if (!cfg) throw notFound(`Endpoint '${endpoint}' does not exist`);
+    this.flushLog();
+    const variants: VariantBins[] = [];
+    for (const v of liveVariants(cfg.variants)) {
+      const { reference, columns, rows } = await this.current(endpoint, v.id, window);
+      const base = { variant: v.id, window_rows: rows, features: [], omitted: 0 };
+      const ref: DriftReference | null = reference ? { kind: reference.kind, source: reference.source, rows: reference.rows, created_at: reference.createdAt } : null;
+      if (!reference?.profile) variants.push({ ...base, status: 'no_reference', reference: null, message: `${v.id} has no reference profile yet` });
+      else if (rows < MIN_ROWS) variants.push({ ...base, status: 'insufficient_data', reference: ref, message: `${rows} logged rows since the reference; a chart needs at least ${MIN_ROWS}` });
+      else variants.push({ ...base, status: 'ok', reference: ref, ...featureBins(reference.profile, asReferenceKinds(reference.profile, columns), bins) });
+    }
+    return { endpoint, window, bins, variants };
+  }
+
+  /** The reference of a variant's version and its current window (the newest `window` rows logged after it). */
+  private async current(endpoint: string, id: string, window: number): Promise<{ reference: StoredProfile | null } & ReturnType<typeof toColumns>> {
+    const { model, version } = splitId(id);
+    const reference = await this.reference(model, version);
+    const current = reference ? this.repo.recent(endpoint, model, version, window, reference.logThroughId ?? 0) : this.repo.recent(endpoint, model, version, window);
+    return { reference, ...toColumns(current, window) };
+  }
+
   private async variant(endpoint: string, id: string, role: string, window: number): Promise<VariantDrift> {
     const { model, version } = splitId(id);
     const base = { variant: id, model_name: model, model_version: version, role };
     const empty = { drift: null, drifted_features: 0, drifted_share: 0, features: [], skipped: [] };
-    const reference = await this.reference(model, version);
-    const current = reference ? this.repo.recent(endpoint, model, version, window, reference.logThroughId ?? 0) : this.repo.recent(endpoint, model, version, window);
-    const { columns, rows, from, to } = toColumns(current, window);
+    const { reference, columns, rows, from, to } = await this.current(endpoint, id, window);
     const win = { rows, from_ts: from, to_ts: to };
     if (!reference?.profile) {
       return { ...base, ...empty, status: 'no_reference', window: win, reference: null, message: `${id} has no reference profile (set one with: mlops models profile ${id} --reference train.csv) and has served fewer than ${FIRST_WINDOW} logged rows for a first-window fallback` };
@@ -107,7 +133,7 @@ export class EndpointDriftService {
       const names = Object.keys(reference.profile.features).slice(0, 5).join(', ');
       return { ...base, ...empty, status: 'no_reference', window: win, reference: ref, message: `the reference profile describes ${names || 'no feature'} but ${id} is served with ${[...columns.keys()].join(', ')}: give the model a column signature naming its features, or a profile of those columns` };
     }
-    const r = driftReport(served, currentColumns(columns));
+    const r = driftReport(served, currentColumns(asReferenceKinds(served, columns)));
     return {
       ...base,
       status: 'ok',
@@ -141,6 +167,31 @@ export class EndpointDriftService {
       logThroughId: lastId,
     });
   }
+}
+
+const ROLE_ORDER: Record<string, number> = { stable: 0, candidate: 1 };
+
+/** Variants taking live traffic, the stable first. */
+function liveVariants<V extends { id: string; role: string }>(vs: readonly V[]): V[] {
+  return vs.filter((v) => v.role === 'stable' || v.role === 'candidate').sort((a, b) => ROLE_ORDER[a.role]! - ROLE_ORDER[b.role]!);
+}
+
+/**
+ * Served values are numbers; a feature the reference profiles as categorical (a profile's category counts, e.g.
+ * codes "0", "1", "2") is compared by category, each served value read as its text.
+ */
+export function asReferenceKinds(p: ReferenceProfile, columns: ReadonlyMap<string, RawColumn>): Map<string, RawColumn> {
+  const out = new Map(columns);
+  for (const [name, col] of columns) {
+    if (p.features[name]?.kind !== 'categorical' || col.kind !== 'numeric') continue;
+    const counts = new Map<string, number>();
+    for (let i = 0; i < col.values.length; i++) {
+      const k = String(col.values[i]);
+      counts.set(k, (counts.get(k) ?? 0) + 1);
+    }
+    out.set(name, { kind: 'categorical', counts, missing: col.missing });
+  }
+  return out;
 }
 
 function splitId(id: string): { model: string; version: number } {
