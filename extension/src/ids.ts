@@ -10,6 +10,7 @@ export const PALETTE_COMMANDS = {
   'mlops.cancelJob': 'Cancel Job',
   'mlops.showJobLog': 'Show Job Log',
   'mlops.compareRuns': 'Compare Runs',
+  'mlops.openExperimentsTable': 'Open Experiments Table',
   'mlops.registerModel': 'Register Model',
   'mlops.promoteModel': 'Promote (Set Alias)',
   'mlops.deployModel': 'Deploy',

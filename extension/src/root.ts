@@ -17,6 +17,7 @@ import { registerTryIt } from './endpoints/tryIt';
 import { registerExperimentCommands, runItems } from './experiments/commands';
 import { ExperimentsModel, type ExperimentNode } from './experiments/model';
 import { RunPages } from './experiments/runPage';
+import { registerTableCommand } from './experiments/table';
 import { VIEW_NAMES, viewId, type ViewName } from './ids';
 import { registerJobCommands, watchJobEnds } from './jobs/commands';
 import { JobLogChannels } from './jobs/logs';
@@ -133,6 +134,7 @@ export class Extension implements vscode.Disposable {
       selection: () => this.experimentSelection(),
       compare: { extensionUri: uri, client, log: (l) => this.output.appendLine(l) },
     });
+    registerTableCommand(d, { extensionUri: uri, client, log: (l) => this.output.appendLine(l), selection: () => this.experimentSelection() });
     registerModelCommands(d, client, async () => {
       const items = await runItems({ model: this.experiments, client });
       if (items.length === 0) throw new Error('No runs yet: log a run first (MLOps: Launch Training, or python train.py in a terminal).');
