@@ -1,3 +1,4 @@
+import type { Clock } from './util/clock';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync, rmSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -19,6 +20,8 @@ export interface StartOptions {
   port?: number;
   token?: string;
   logger?: boolean;
+  /** Defaults to the system clock (`mlops demo` runs its loop on an accelerated one). */
+  clock?: Clock;
 }
 
 /**
@@ -36,7 +39,7 @@ export async function startServer(opts: StartOptions): Promise<{ app: App; hands
     const store = join(home, 'mlops.db');
     const check = await checkStore(store, Number(process.env.MLOPS_CHECK_BUDGET_MS) || 5000);
     if (check.status === 'damaged') throw new Error(damagedMessage(store, check));
-    app = await buildApp({ home, token, logger: opts.logger ?? false });
+    app = await buildApp({ home, token, logger: opts.logger ?? false, ...(opts.clock ? { clock: opts.clock } : {}) });
   } catch (err) {
     lock.release();
     throw err;

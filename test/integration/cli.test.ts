@@ -21,11 +21,19 @@ void test('mlops demo walks the loop and leaves a store the other commands read'
   assert.match(demo.out, /reference profile of v\d+: ready \(artifact \S+\/reference_data\.csv, 4000 rows, features tenure, support_calls, monthly_spend, region_code\)/);
   assert.match(demo.out, /same distribution\s+dataset drift: no\s+drifted features: none\s+\(reference: training, 1000 served rows\)/);
   assert.match(demo.out, /tenure shifted by \+0\.5 sd\s+dataset drift: no\s+drifted features: tenure\s+\(reference: training, 1000 served rows\)\n/);
+  // 5. The loop with nobody typing: an incident starts a retrain that is promoted; a scheduled worse one is rejected.
+  assert.match(demo.out, /incident #\d+ \((data_drift|prediction_drift|concept_drift|performance), \w+\) [\d.]+ min after the drift began/);
+  assert.match(demo.out, /retrain #1 \((drift|performance)\) rolling_out offline comparison: better/);
+  assert.match(demo.out, /retrain #1 \((drift|performance)\) deployed +churn-classifier\/\d+ is the stable of churn and @champion \(canary: canary ramp complete/);
+  assert.match(demo.out, /retrain #2 \(schedule\) rejected +offline comparison: worse/);
+  assert.match(demo.out, /report: 2 retrains \(.*\): 100 % started by automated triggers; 1 deployed, 1 rejected/);
+  const promoted = /promoted: @champion is v(\d+)/.exec(demo.out)?.[1];
+  assert.ok(promoted, demo.out);
 
   const exps = mlops(['--home', home, 'experiments', 'list', '--json']);
   assert.equal(exps.code, 0);
   const names = (JSON.parse(exps.out) as { name: string }[]).map((e) => e.name);
-  assert.deepEqual(names.sort(), ['Default', 'churn-demo', 'iris-demo']);
+  assert.deepEqual(names.sort(), ['Default', 'churn-demo', 'churn-retrain', 'iris-demo'], 'the retraining pipeline logs into an experiment named after it');
 
   const table = mlops(['--home', home, 'runs', 'list', '--experiment', 'churn-demo', '--order-by', 'metrics.val_loss ASC']);
   assert.equal(table.code, 0);
@@ -44,10 +52,13 @@ void test('mlops demo walks the loop and leaves a store the other commands read'
   const models = JSON.parse(mlops(['--home', home, 'models', 'list', '--json']).out) as { name: string; aliases: { alias: string; version: string }[] }[];
   assert.deepEqual(models.map((m) => m.name), ['churn-classifier']);
   assert.deepEqual(models[0]!.aliases.map((a) => a.alias).sort(), ['challenger', 'champion']);
-  // the champion is the best run by val_accuracy, then val_loss
+  // @champion is the retrained version now; the first champion was the best run by val_accuracy, then val_loss
   const champion = models[0]!.aliases.find((a) => a.alias === 'champion')!.version;
+  assert.equal(champion, promoted);
+  const sets = JSON.parse(mlops(['--home', home, 'audit', '--action', 'alias.set', '--json']).out) as { object_id: string; after: { version: string } }[];
+  const first = sets.find((e) => e.object_id === 'churn-classifier@champion')!.after.version;
   const versions = JSON.parse(mlops(['--home', home, 'models', 'versions', 'churn-classifier', '--json']).out) as { version: string; run_id: string }[];
-  const champRun = versions.find((v) => v.version === champion)!.run_id;
+  const champRun = versions.find((v) => v.version === first)!.run_id;
   const show = JSON.parse(mlops(['--home', home, 'runs', 'show', champRun, '--json']).out) as { run: { data: { metrics: { key: string; value: number }[] } }; lineage: { datasets: { name: string }[] } };
   const best = JSON.parse(mlops(['--home', home, 'runs', 'list', '--experiment', 'churn-demo', '--order-by', 'metrics.val_accuracy DESC', 'metrics.val_loss ASC', '--max', '1', '--json']).out) as { info: { run_id: string } }[];
   assert.equal(best[0]!.info.run_id, champRun);
@@ -62,7 +73,10 @@ void test('mlops demo walks the loop and leaves a store the other commands read'
   assert.equal(moved.code, 0, moved.err);
   assert.equal(moved.out.trim(), `churn-classifier@champion -> version ${challenger}`);
   const audit = JSON.parse(mlops(['--home', home, 'audit', '--action', 'alias.move', '--json']).out) as { actor: string; before: { version: string }; after: { version: string }; reason: string }[];
-  assert.deepEqual(audit.map((e) => [e.actor, e.before.version, e.after.version, e.reason]), [['tester', champion, challenger, 'manual promotion']]);
+  assert.deepEqual(audit.map((e) => [e.actor, e.before.version, e.after.version, e.reason]), [
+    ['tester', champion, challenger, 'manual promotion'],
+    ['canary', first, champion, 'retrain 1: canary ramp complete (20 → 50 → 100 %)'],
+  ]);
   assert.match(mlops(['--home', home, 'audit']).out, /alias\.move\s+churn-classifier@champion\s+v\d+\s+v\d+\s+manual promotion/);
 });
 

@@ -17,3 +17,29 @@ export const systemClock: Clock = {
     return () => clearTimeout(t);
   },
 };
+
+/**
+ * A clock that runs `speed` times faster than the wall clock from the moment the speed is set (`mlops demo`'s loop:
+ * monitors every 5 minutes, canary steps and cool-downs pass in seconds). Timers set before a change keep their
+ * wall-clock delay; the scheduler's next tick picks the new speed up.
+ */
+export class AcceleratedClock implements Clock {
+  private base = Date.now();
+  private wallBase = this.base;
+  private speed = 1;
+
+  now(): number {
+    return this.base + (Date.now() - this.wallBase) * this.speed;
+  }
+
+  setSpeed(speed: number): void {
+    if (!(speed > 0)) throw new Error(`clock speed must be positive; got ${speed}`);
+    this.base = this.now();
+    this.wallBase = Date.now();
+    this.speed = speed;
+  }
+
+  setTimer(fn: () => void, ms: number): () => void {
+    return systemClock.setTimer(fn, ms / this.speed);
+  }
+}

@@ -26,6 +26,8 @@ export const PolicySettings = Type.Object({
     Type.Object({
       manual: Type.Optional(Type.Boolean()),
       schedule_every_s: Type.Optional(Type.Union([Type.Null(), Type.Number()])),
+      schedule_cron: Type.Optional(Type.Union([Type.Null(), Type.String({ maxLength: 200 })])),
+      schedule_tz: Type.Optional(Type.String({ maxLength: 100 })),
       on_drift: Type.Optional(Type.Boolean()),
       on_performance: Type.Optional(Type.Boolean()),
     }),

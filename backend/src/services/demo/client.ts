@@ -20,6 +20,18 @@ export class BackendClient {
     return this.call<T>(method, `/api/2.0/mlflow/${rpc}`, body);
   }
 
+  /** Scores a request on an endpoint; its request id (for feedback labels). */
+  async score(endpoint: string, body: unknown): Promise<string> {
+    const res = await fetch(`${this.url}/endpoints/${encodeURIComponent(endpoint)}/invocations`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    if (!res.ok) throw invalid(`scoring on ${endpoint} failed (${res.status}): ${await res.text()}`);
+    await res.arrayBuffer();
+    return res.headers.get('x-request-id')!;
+  }
+
   async upload(artifactPath: string, data: string | Uint8Array): Promise<void> {
     const res = await fetch(`${this.url}/api/2.0/mlflow-artifacts/artifacts/${artifactPath}`, {
       method: 'PUT',

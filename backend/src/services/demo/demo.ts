@@ -8,6 +8,8 @@ import { runServingDemo } from '../serving/demo';
 import type { EndpointDrift, ProfileInfo } from '../../api/v1/contract';
 import type { App } from '../../app';
 import { trainDemoModel } from '../jobs/demo';
+import { AcceleratedClock } from '../../util/clock';
+import { runRetrainLoop } from './loop';
 import { cpSync, existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -35,7 +37,9 @@ const MODEL = 'churn-classifier';
  */
 export async function runDemo(o: DemoOptions): Promise<void> {
   const t0 = Date.now();
-  const { app, handshake } = await startServer({ home: o.home });
+  // The backend's one clock: the wall clock's pace until the retraining loop speeds it up.
+  const clock = new AcceleratedClock();
+  const { app, handshake } = await startServer({ home: o.home, clock });
   const api = new BackendClient(handshake.url, handshake.token);
   try {
     o.log(`MLOps Studio demo: backend at ${handshake.url}, store ${o.home}`);
@@ -44,6 +48,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     await trainThroughLauncher(app, o.log);
     await serve(handshake, o.log);
     await watchDrift(api, o.log);
+    await runRetrainLoop({ api, clock, home: o.home, model: MODEL, endpoint: 'churn', log: o.log });
     o.log('');
     o.log(`Done in ${((Date.now() - t0) / 1000).toFixed(1)} s. Try: mlops --home ${o.home} runs list --experiment ${EXPERIMENT} --order-by "metrics.val_accuracy DESC"`);
   } finally {

@@ -15,10 +15,12 @@ function gaussian(rand: () => number): number {
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
 }
 
-/** Churn-like data: 4 features, the label depends on a linear score plus noise. */
-export function makeDataset(n: number, seed: number, shift = 0): Dataset {
+/** How churn depends on the features (the demo's loop moves it: region_code starts to matter). */
+export const CONCEPT = [1.5, -2.0, 0.8, 0.0];
+
+/** Churn-like data: 4 features, the label depends on a linear score plus noise; `shift` moves tenure's mean. */
+export function makeDataset(n: number, seed: number, shift = 0, w: readonly number[] = CONCEPT): Dataset {
   const rand = mulberry32(seed);
-  const w = [1.5, -2.0, 0.8, 0.0];
   const x: Float64Array[] = [];
   const y: number[] = [];
   for (let i = 0; i < n; i++) {

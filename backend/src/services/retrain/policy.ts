@@ -1,4 +1,5 @@
 import { isAbsolute } from 'node:path';
+import { Cron } from 'croner';
 import { invalid } from '../../util/errors';
 import { normalizeDeploy } from '../serving/settings';
 import { normalizeExperiment, type ExperimentConfig } from './online';
@@ -40,7 +41,8 @@ export interface RetrainPolicy {
     base_file: string | null;
     label_column: string;
   };
-  triggers: { manual: boolean; schedule_every_s: number | null; on_drift: boolean; on_performance: boolean };
+  /** schedule_every_s (an interval) or schedule_cron (five fields, in schedule_tz, UTC by default): one of them. */
+  triggers: { manual: boolean; schedule_every_s: number | null; schedule_cron: string | null; schedule_tz: string; on_drift: boolean; on_performance: boolean };
   /** After a retrain started by a schedule or an incident, automated triggers wait this long. */
   cooldown_s: number;
   max_concurrent: number;
@@ -75,7 +77,7 @@ const KEYS: Record<string, readonly string[]> = {
   '': ['model', 'endpoint', 'pipeline', 'params', 'model_step', 'data', 'triggers', 'cooldown_s', 'max_concurrent', 'daily_budget', 'rollout', 'experiment', 'promotion'],
   experiment: ['metric', 'min_samples', 'alpha', 'max_duration_s', 'require', 'margin', 'on_inconclusive'],
   data: ['param', 'window_hours', 'max_rows', 'min_rows', 'holdout_every', 'base_file', 'label_column'],
-  triggers: ['manual', 'schedule_every_s', 'on_drift', 'on_performance'],
+  triggers: ['manual', 'schedule_every_s', 'schedule_cron', 'schedule_tz', 'on_drift', 'on_performance'],
   rollout: ['strategy', 'steps', 'step_interval_s', 'weight', 'guardrails'],
   promotion: ['require', 'margin', 'min_accuracy'],
 };
@@ -142,6 +144,8 @@ export function normalizePolicy(model: string, endpoint: string, i: PolicyInput)
     triggers: {
       manual: t.manual ?? true,
       schedule_every_s: t.schedule_every_s == null ? null : num(t.schedule_every_s, 'triggers.schedule_every_s', 60, 366 * 86_400),
+      schedule_cron: t.schedule_cron ?? null,
+      schedule_tz: t.schedule_tz ?? 'UTC',
       on_drift: t.on_drift ?? true,
       on_performance: t.on_performance ?? true,
     },
@@ -153,5 +157,36 @@ export function normalizePolicy(model: string, endpoint: string, i: PolicyInput)
     promotion: { require, margin, min_accuracy: num(p.min_accuracy ?? 0, 'promotion.min_accuracy', 0, 1) },
   };
   for (const k of ['manual', 'on_drift', 'on_performance'] as const) if (typeof policy.triggers[k] !== 'boolean') throw invalid(`triggers.${k} must be true or false`);
+  const { schedule_cron: cron, schedule_every_s: every } = policy.triggers;
+  if (cron !== null) {
+    if (every !== null) throw invalid('Set triggers.schedule_every_s or triggers.schedule_cron, not both');
+    // Five fields: at most once a minute, like schedule_every_s's minimum.
+    cronOf(policy.triggers);
+  }
   return policy;
 }
+
+function cronOf(t: RetrainPolicy['triggers']): Cron {
+  if (typeof t.schedule_cron !== 'string' || t.schedule_cron.length > 200) throw invalid(`triggers.schedule_cron must be a cron expression; got ${JSON.stringify(t.schedule_cron)}`);
+  if (t.schedule_cron.trim().split(/\s+/).length !== 5) throw invalid(`triggers.schedule_cron must have five fields (minute hour day-of-month month day-of-week); got '${t.schedule_cron}'`);
+  try {
+    const c = new Cron(t.schedule_cron, { timezone: t.schedule_tz, paused: true });
+    // An unknown time zone is found only when a time is computed.
+    c.nextRun(new Date(0));
+    return c;
+  } catch (err) {
+    throw invalid(`triggers.schedule_cron '${t.schedule_cron}' (${t.schedule_tz}): ${(err as Error).message}`);
+  }
+}
+
+/** The policy's first scheduled time after `after` (ms), or null when it has no schedule. */
+export function nextScheduled(p: RetrainPolicy, after: number): number | null {
+  const t = p.triggers;
+  if (t.schedule_every_s !== null) return after + t.schedule_every_s * 1000;
+  if (t.schedule_cron === null || t.schedule_cron === undefined) return null;
+  return cronOf(t).nextRun(new Date(after))?.getTime() ?? null;
+}
+
+/** The schedule as one comparable string (an unchanged schedule keeps its next time). */
+export const scheduleKey = (p: RetrainPolicy): string => JSON.stringify([p.triggers.schedule_every_s, p.triggers.schedule_cron ?? null, p.triggers.schedule_tz ?? 'UTC']);
+

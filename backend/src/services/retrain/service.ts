@@ -12,7 +12,7 @@ import type { ServingEngine, ServingHook } from '../serving/engine';
 import { championRefusal, moveChampion } from './champion';
 import type { AbExperiments } from './experiments';
 import { exportTrainingData } from './data';
-import { normalizePolicy, type PolicyInput } from './policy';
+import { nextScheduled, normalizePolicy, scheduleKey, type PolicyInput } from './policy';
 import { RetrainRepo, TERMINAL, type RetrainRecord, type RetrainStatus, type RetrainTrigger, type StoredPolicy } from './repository';
 
 export interface RetrainServiceOptions {
@@ -73,10 +73,9 @@ export class RetrainService {
     const step = def.steps.find((s) => s.name === p.model_step);
     if (!step) throw invalid(`${def.file} has no step '${p.model_step}' (model_step)`);
     const before = this.repo.findPolicy(model, endpoint);
-    const every = p.triggers.schedule_every_s;
-    // An unchanged interval keeps its next time; a new one counts from now.
-    const keep = before && before.policy.triggers.schedule_every_s === every ? before.next_scheduled_at : null;
-    const next = every === null ? null : (keep ?? this.o.clock.now() + every * 1000);
+    // An unchanged schedule keeps its next time; a new one counts from now.
+    const keep = before && scheduleKey(before.policy) === scheduleKey(p) ? before.next_scheduled_at : null;
+    const next = keep ?? nextScheduled(p, this.o.clock.now());
     const sp = this.repo.upsertPolicy(p, next, actor, this.o.clock.now());
     this.o.core.audit.append({ actor, action: 'retrain.policy_set', objectType: 'retrain_policy', objectId: `${model}@${endpoint}`, before: before?.policy ?? null, after: p });
     return sp;
@@ -367,12 +366,15 @@ export class RetrainService {
     const now = this.o.clock.now();
     for (const sp of this.repo.policies()) {
       if (sp.deferred) this.incident(sp, sp.deferred.trigger, sp.deferred.evidence, sp.deferred.incident_id);
-      const every = sp.policy.triggers.schedule_every_s;
-      if (every === null || sp.next_scheduled_at === null || sp.next_scheduled_at > now) continue;
       const due = sp.next_scheduled_at;
-      // A backend down for several intervals runs one catch-up retrain, not one per missed interval.
-      this.repo.setNextScheduled(sp.id, due + every * 1000 > now ? due + every * 1000 : now + every * 1000);
-      const r = this.begin(this.repo.policy(sp.id), 'schedule', { due_at: due, every_s: every }, null, `scheduled every ${every} s (due ${new Date(due).toISOString()})`);
+      const t = sp.policy.triggers;
+      if (due === null || due > now || (t.schedule_every_s === null && !t.schedule_cron)) continue;
+      // A backend down for several runs does one catch-up retrain, not one per missed run.
+      const following = nextScheduled(sp.policy, due);
+      this.repo.setNextScheduled(sp.id, following !== null && following > now ? following : nextScheduled(sp.policy, now));
+      const what = t.schedule_cron ? `cron '${t.schedule_cron}' (${t.schedule_tz})` : `every ${t.schedule_every_s} s`;
+      const evidence = t.schedule_cron ? { due_at: due, cron: t.schedule_cron, tz: t.schedule_tz } : { due_at: due, every_s: t.schedule_every_s };
+      const r = this.begin(this.repo.policy(sp.id), 'schedule', evidence, null, `scheduled ${what} (due ${new Date(due).toISOString()})`);
       if (typeof r === 'string') this.o.core.audit.append({ actor: AUTOMATION, action: 'retrain.skipped', objectType: 'retrain_policy', objectId: `${sp.policy.model}@${sp.policy.endpoint}`, reason: r });
     }
   }
