@@ -24,6 +24,7 @@ export const PALETTE_COMMANDS = {
   'mlops.showDriftReport': 'Show Drift Report',
   'mlops.openMonitoring': 'Open Monitoring Dashboard',
   'mlops.showAuditLog': 'Show Audit Log',
+  'mlops.showReport': 'Show Report',
   'mlops.acknowledgeIncident': 'Acknowledge Incident',
   'mlops.resolveIncident': 'Resolve Incident',
   'mlops.showIncident': 'Show Incident Evidence',

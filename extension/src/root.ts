@@ -27,6 +27,7 @@ import { ModelsModel } from './models/model';
 import { registerMonitorCommands } from './monitors/commands';
 import { MonitorsModel } from './monitors/model';
 import { IncidentNotifier } from './monitors/notify';
+import { registerReportCommands } from './report/commands';
 import { Disposer } from './util/disposable';
 import { pick, registerCommand } from './vscode/commands';
 import { setting } from './vscode/config';
@@ -144,6 +145,7 @@ export class Extension implements vscode.Disposable {
     registerTryIt(d, client);
     registerDriftCommands(d, client, uri, () => refreshAll(['drift']), (l) => this.output.appendLine(l));
     registerMonitorCommands(d, client, () => refreshAll(['drift']));
+    registerReportCommands(d, client, uri);
   }
 
   /**

@@ -15,10 +15,12 @@
  * the onset.
  *
  * usage: npm run bench -- monitors-detect   (env DETECT_SEEDS, default 5; DETECT_STATIONARY_DAYS, default 10)
+ * Besides the table it writes a summary to test/bench/results/monitors-detect.json (env DETECT_RESULTS: another file),
+ * which `mlops report` shows as the drift detection rate.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { buildApp, type App } from '../../backend/src/app';
 import type { MonitorKind } from '../../backend/src/api/v1/contract-monitors';
@@ -132,6 +134,8 @@ async function main(): Promise<void> {
   const started = performance.now();
   const la = loadavg()[0]!.toFixed(1);
   const lines: string[] = [];
+  const summary = { benchmark: 'monitors-detect', recorded_at: new Date().toISOString(), seeds: SEEDS, stationary_days: STATIONARY_DAYS, shift_runs: 0, detected: 0, median_minutes: null as number | null, false_incidents: 0, monitor_days: 0, scenarios: [] as { name: string; kind: string; runs: number; detected: number; minutes: number[] }[] };
+  const allTimes: number[] = [];
   console.log(`monitors-detect: ${SEEDS} seeds per scenario, ${STATIONARY_DAYS} stationary days; load ${la}`);
 
   // Stationary: every incident is a false one.
@@ -145,6 +149,8 @@ async function main(): Promise<void> {
       const checks = (['data_drift', 'prediction_drift', 'concept_drift'] as const).map((k) => [k, app.runtime.monitors.results('iris', k, 100_000).length] as const);
       for (const [k, n] of checks) {
         const f = all.filter((i) => i.kind === k).length;
+        summary.false_incidents += f;
+        summary.monitor_days += days;
         lines.push(`| stationary, ${days} days | ${k} | ${n} checks | ${f} false incident${f === 1 ? '' : 's'} | ${(f / days).toFixed(2)} per monitor-day |`);
       }
     } finally {
@@ -162,11 +168,21 @@ async function main(): Promise<void> {
       process.stdout.write('.');
     }
     times.sort((a, b) => a - b);
+    summary.scenarios.push({ name: s.name, kind: s.kind, runs: SEEDS, detected: times.length, minutes: times });
+    summary.shift_runs += SEEDS;
+    summary.detected += times.length;
+    allTimes.push(...times);
     const med = times.length ? times[Math.floor((times.length - 1) / 2)]! : null;
     const max = times.length ? times[times.length - 1]! : null;
     lines.push(`| ${s.name} | ${s.kind} | ${times.length}/${SEEDS} detected within 12 h${early ? ` (${early} false before onset)` : ''} | median ${med ?? '-'} min, max ${max ?? '-'} min | ${times.join(', ')} |`);
   }
   console.log(`\n| scenario | monitor | result | onset → incident | each run (min) |\n|---|---|---|---|---|\n${lines.join('\n')}`);
+  allTimes.sort((a, b) => a - b);
+  summary.median_minutes = allTimes.length ? allTimes[Math.floor((allTimes.length - 1) / 2)]! : null;
+  const out = resolve(process.env.DETECT_RESULTS ?? join(import.meta.dirname, 'results', 'monitors-detect.json'));
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, `${JSON.stringify(summary, null, 2)}\n`);
+  console.log(`summary written to ${out}`);
   console.log(`\ntotal ${((performance.now() - started) / 1000).toFixed(0)} s, load at start ${la}, at end ${loadavg()[0]!.toFixed(1)}`);
 }
 

@@ -17,6 +17,7 @@ import { registerK8s } from './k8s';
 import { registerMonitor } from './monitor';
 import { registerAlerts } from './alerts';
 import { registerRetrain } from './retrain';
+import { registerReport } from './report';
 
 /** One line per command group; each feature adds its own file in this folder. */
 export function registerCommands(program: Command): void {
@@ -38,4 +39,5 @@ export function registerCommands(program: Command): void {
   registerMonitor(program);
   registerAlerts(program);
   registerRetrain(program);
+  registerReport(program);
 }
