@@ -107,7 +107,7 @@ export class Runtime {
       this.closers.push(['serving engine', () => this.engine.close()]);
       this.monitors = new MonitorService({ core, clock: this.clock, log: this.log, drift: this.drift, engine: this.engine, flushLog: () => repo.flush(), alerts: this.alerts });
       this.monitors.schedule(this.scheduler);
-      this.jobs = new JobService(core, { ...o.jobs, endpoint: o.endpoint ?? (() => null), secrets: () => this.secrets.values() });
+      this.jobs = new JobService(core, { clock: this.clock, ...o.jobs, endpoint: o.endpoint ?? (() => null), secrets: () => this.secrets.values() });
       this.stoppers.push(['jobs', () => this.jobs.close()]);
       this.pipelines = new PipelineService(core, this.jobs);
       this.stoppers.push(['pipelines', () => this.pipelines.close()]);

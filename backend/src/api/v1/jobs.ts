@@ -30,7 +30,7 @@ const Str = Type.String();
 /** POST /api/v1/jobs; sizes as '4g', durations as '30m' or seconds; relative paths resolve against base_dir. */
 const JobBody = Type.Object(
   {
-    launcher: Type.Optional(Type.Union([Type.Literal('docker'), Type.Literal('local')])),
+    launcher: Type.Optional(Type.Union([Type.Literal('docker'), Type.Literal('local'), Type.Literal('ray')])),
     image: Type.Optional(Type.String({ minLength: 1 })),
     command: Type.Optional(Type.Array(Str)),
     env: Type.Optional(Type.Record(Str, Str)),
@@ -51,6 +51,7 @@ const JobBody = Type.Object(
     parent_run_id: Type.Optional(Str),
     stop_grace_s: Type.Optional(Type.Number({ minimum: 0, maximum: 3600 })),
     base_dir: Type.Optional(Str),
+    ray_address: Type.Optional(Type.String({ minLength: 1, maxLength: 2048 })),
   },
   { additionalProperties: false },
 );
@@ -58,7 +59,7 @@ const LogQuery = Type.Object({ follow: Type.Optional(Type.Boolean()) });
 const PipelineBody = Type.Object({
   file: Type.String({ minLength: 1 }),
   params: Type.Optional(Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()]))),
-  launcher: Type.Optional(Type.Union([Type.Literal('docker'), Type.Literal('local')])),
+  launcher: Type.Optional(Type.Union([Type.Literal('docker'), Type.Literal('local'), Type.Literal('ray')])),
 });
 
 function sse(raw: ServerResponse, event: string, data: unknown): void {

@@ -13,6 +13,8 @@ interface TrainOptions {
   build?: string;
   buildArg: string[];
   local?: boolean;
+  ray?: boolean;
+  address?: string;
   gpus?: string;
   cpus?: string;
   memory?: string;
@@ -92,6 +94,8 @@ export function registerTrain(program: Command): void {
     .option('--build <dir>', 'build the Dockerfile in DIR and run in that image')
     .option('--build-arg <k=v>', 'a build argument for --build (repeatable)', collect, [])
     .option('--local', 'run as a local process (the default without --image/--build)')
+    .option('--ray', "run on a Ray cluster through its Jobs API (this folder is uploaded as the job's working_dir)")
+    .option('--address <url>', 'with --ray: the Ray dashboard (default: env MLOPS_RAY_ADDRESS, else http://127.0.0.1:8265)')
     .option('--gpus <n>', "GPUs: a count or 'all'")
     .option('--cpus <n>', 'CPU limit, e.g. 2 or 0.5 (local jobs: a cgroup, else whole CPUs pinned; recorded with the job)')
     .option('--memory <size>', 'memory limit, e.g. 4g')
@@ -110,8 +114,10 @@ export function registerTrain(program: Command): void {
     .option('-o, --output <file>', 'with --k8s-manifest: write the Job here instead of stdout')
     .action(async (command: string[], o: TrainOptions) => {
       if (o.k8sManifest) return k8sJob(command, o);
-      const modes = [o.image, o.build, o.local].filter(Boolean).length;
-      if (modes > 1) throw new CliError('use only one of --image, --build and --local', 2);
+      const modes = [o.image, o.build, o.local, o.ray].filter(Boolean).length;
+      if (modes > 1) throw new CliError('use only one of --image, --build, --local and --ray', 2);
+      if (o.address && !o.ray) throw new CliError('--address is the Ray dashboard: use it with --ray', 2);
+      if (o.ray && command.length === 0) throw new CliError('nothing to run: give a command after --, e.g. mlops train --ray -- python train.py', 2);
       if (!o.image && !o.build && command.length === 0) throw new CliError('nothing to run: give a command after --, e.g. mlops train -- python train.py', 2);
       const home = program.opts<{ home: string }>().home;
       let image = o.image;
@@ -127,7 +133,8 @@ export function registerTrain(program: Command): void {
       }
       const gpus = o.gpus === undefined ? undefined : o.gpus === 'all' ? 'all' : number(o.gpus, '--gpus');
       const body = {
-        launcher: image ? 'docker' : 'local',
+        launcher: image ? 'docker' : o.ray ? 'ray' : 'local',
+        ...(o.address ? { ray_address: o.address } : {}),
         ...(image ? { image } : {}),
         command,
         env: keyValues(o.env, '--env'),
@@ -155,7 +162,8 @@ export function registerTrain(program: Command): void {
           process.stdout.write(o.json ? JSON.stringify(job, null, 2) + '\n' : `${job.job_id}\n`);
           if (!c.embedded) return;
         }
-        process.stderr.write(`mlops: job ${job.job_id} (${job.launcher}${image ? ` ${image}` : ''}), run ${job.run_id}\n`);
+        const where = image ? ` ${image}` : job.spec.rayAddress ? ` ${job.spec.rayAddress}` : '';
+        process.stderr.write(`mlops: job ${job.job_id} (${job.launcher}${where}), run ${job.run_id}\n`);
         const code = await attach(c, job);
         if (code !== 0) throw new CliError(`job ${job.job_id} did not finish (exit ${code})`, code);
       } finally {

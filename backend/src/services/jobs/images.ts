@@ -7,7 +7,7 @@ import { dockerMessage } from './launchers/docker';
 import { fileDigest } from './lineage';
 
 /** Never sent to the daemon: VCS data, the store, dependency caches. .dockerignore lines add to these. */
-const ALWAYS_IGNORED = ['.git', '.mlops', 'node_modules', '__pycache__', '.venv'];
+export const ALWAYS_IGNORED = ['.git', '.mlops', 'node_modules', '__pycache__', '.venv'];
 
 export interface BuiltImage {
   /** The tag given to the image: mlops/<folder>:<context digest>. */
@@ -18,9 +18,13 @@ export interface BuiltImage {
   contextDigest: string;
 }
 
-async function contextFiles(dir: string): Promise<string[]> {
-  const ignore = new Set(ALWAYS_IGNORED);
-  const di = join(dir, '.dockerignore');
+/**
+ * The files under `dir` (relative paths, sorted) less `always` and the names listed in its `ignoreFile` (one per
+ * line, as in .dockerignore; `!` exceptions are not supported): a Docker build context, a Ray working_dir.
+ */
+export async function folderFiles(dir: string, ignoreFile: string, always: readonly string[] = ALWAYS_IGNORED): Promise<string[]> {
+  const ignore = new Set(always);
+  const di = join(dir, ignoreFile);
   if (existsSync(di)) {
     for (const line of readFileSync(di, 'utf8').split('\n')) {
       const l = line.trim().replace(/^\/+|\/+$/g, '');
@@ -53,7 +57,7 @@ export async function buildImage(
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`Build folder '${dirIn}' does not exist`);
   const dockerfile = o.dockerfile ?? 'Dockerfile';
   if (!existsSync(join(dir, dockerfile))) throw new Error(`No ${dockerfile} in '${dirIn}'`);
-  const files = await contextFiles(dir);
+  const files = await folderFiles(dir, '.dockerignore');
   const h = createHash('sha256');
   for (const f of files) h.update(`\0${f}\0`).update(await fileDigest(join(dir, f)));
   const contextDigest = h.digest('hex');

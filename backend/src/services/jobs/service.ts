@@ -6,6 +6,9 @@ import type { CoreContext } from '../../context';
 import { ApiError, invalid } from '../../util/errors';
 import { DockerLauncher, dockerMessage } from './launchers/docker';
 import { LocalLauncher } from './launchers/local';
+import { RayLauncher } from './launchers/ray';
+import { rayAddress } from './launchers/ray-api';
+import { systemClock, type Clock } from '../../util/clock';
 import { JobLogs } from './logs';
 import { GpuPool, detectGpus } from './gpu';
 import { JobRepo } from './repository';
@@ -29,6 +32,8 @@ export interface JobServiceOptions {
   endpoint: () => { url: string } | null;
   /** Secret values the backend knows (its token, sync secrets): masked in logs and lineage, kept from local jobs' env. */
   secrets?: () => readonly string[];
+  /** Paces the Ray launcher's status and log polls (default: the system clock). */
+  clock?: Clock;
 }
 
 interface Outcome {
@@ -91,7 +96,11 @@ export class JobService {
   async init(): Promise<void> {
     this.docker = this.opts.docker ?? (await newDocker());
     const homeLabel = createHash('sha256').update(this.ctx.home).digest('hex').slice(0, 16);
-    this.launchers = { docker: new DockerLauncher(this.docker, homeLabel), local: new LocalLauncher() };
+    this.launchers = {
+      docker: new DockerLauncher(this.docker, homeLabel),
+      local: new LocalLauncher(),
+      ray: new RayLauncher({ clock: this.opts.clock ?? systemClock, stateDir: join(this.ctx.home, 'jobs', 'ray') }),
+    };
     this.gpus = new GpuPool(this.opts.gpus ?? (await detectGpus()), this.opts.allowGpuSharing ?? false);
     for (const job of this.repo.running()) await this.reattach(job);
     this.tokens.revokeEnded();
@@ -102,13 +111,16 @@ export class JobService {
   /** Validates, records the run and its reproducibility data, and queues the job. */
   async submit(launcher: LauncherKind, spec: JobSpec, o: { pipelineRunId?: string } = {}): Promise<Job> {
     if (this.closed) throw new ApiError('TEMPORARILY_UNAVAILABLE', 'The backend is shutting down');
+    // A Ray job keeps the cluster it was sent to, so a restarted backend follows it there.
+    if (launcher === 'ray') spec = { ...spec, rayAddress: rayAddress(spec.rayAddress) };
     const digests = await dataDigests(spec.data).catch((err: Error) => {
       throw invalid(err.message);
     });
-    const code = await codeState(spec.codeDir ?? (launcher === 'local' ? spec.cwd : undefined));
+    const code = await codeState(spec.codeDir ?? (launcher !== 'docker' ? spec.cwd : undefined));
     const jobId = randomBytes(8).toString('hex');
     const tags: Record<string, string> = { ...spec.tags, 'mlops.job_id': jobId, 'mlops.launcher': launcher };
     if (spec.image) tags['mlops.image'] = spec.image;
+    if (spec.rayAddress) tags['mlops.ray.address'] = spec.rayAddress;
     if (code.commit) tags['mlflow.source.git.commit'] = code.commit;
     if (Object.keys(digests).length) tags['mlops.data_digests'] = JSON.stringify(digests);
     const run = createJobRun(this.ctx, { experiment: spec.experiment, tags, params: spec.params, ...(spec.runName ? { runName: spec.runName } : {}), ...(spec.parentRunId ? { parentRunId: spec.parentRunId } : {}) });
@@ -160,7 +172,7 @@ export class JobService {
     return new Promise((done) => this.waiters.set(jobId, [...(this.waiters.get(jobId) ?? []), done]));
   }
 
-  /** Backend shutdown: Docker jobs keep running and are reattached by the next backend; local jobs end. */
+  /** Backend shutdown: Docker and Ray jobs keep running and are reattached by the next backend; local jobs end. */
   async close(): Promise<void> {
     this.closed = true;
     for (const [id, a] of this.active) {
@@ -200,6 +212,8 @@ export class JobService {
     const r = job.spec.resources;
     const want = r.gpuIds?.length ? r.gpuIds.length : (r.gpus ?? 0);
     if (!want) return [];
+    // The Ray cluster schedules its own GPUs (entrypoint_num_gpus); this host's inventory says nothing about it.
+    if (job.launcher === 'ray') return [];
     if (this.gpus.ids.length === 0) {
       // Unknown inventory: Docker's daemon decides (a remote host may have GPUs); locally there are none.
       if (job.launcher === 'docker') return [];
@@ -254,7 +268,7 @@ export class JobService {
     let running: Running;
     try {
       if (job.launcher === 'docker') await this.recordImage(job);
-      running = await launcher.start({ jobId: job.job_id, spec: job.spec, env: this.env(job), gpuIds: a.gpus.length ? a.gpus : null, labels: { 'mlops.run': job.run_id ?? '' } }, sink);
+      running = await launcher.start({ jobId: job.job_id, spec: job.spec, env: this.env(job), gpuIds: a.gpus.length ? a.gpus : null, labels: { 'mlops.run': job.run_id ?? '' }, attempt }, sink);
     } catch (err) {
       const e = err instanceof LaunchError ? err : new LaunchError('launch_error', String((err as Error).message ?? err));
       this.finish(this.repo.get(job.job_id), { status: 'failed', reason: e.reason, message: e.message, exitCode: null });
@@ -297,6 +311,8 @@ export class JobService {
     const code = exit.exitCode;
     if (a.cancel) return { status: 'cancelled', reason: 'cancelled', message: `Cancelled (exit code ${code})`, exitCode: code };
     if (a.timedOut) return { status: 'failed', reason: 'timeout', message: `Timed out after ${job.spec.timeoutMs / 1000}s`, exitCode: code };
+    // Stopped by someone else (a Ray job stopped on its cluster): cancelled, but not by us.
+    if (exit.reason === 'cancelled') return { status: 'cancelled', reason: 'cancelled', message: exit.message ?? 'Cancelled', exitCode: code };
     if (exit.oomKilled) {
       const limit = job.spec.resources.memoryBytes;
       return { status: 'failed', reason: 'oom', message: exit.message ?? `Out of memory: killed at its ${limit ? `${(limit / 2 ** 20).toFixed(0)} MiB ` : ''}memory limit`, exitCode: code };
@@ -356,11 +372,11 @@ export class JobService {
     const launcher = this.launchers[job.launcher];
     const sink = this.logs.sink(job.job_id, job.log_file);
     let running: Running | null = null;
-    let why = job.launcher === 'local' ? 'local jobs end with the backend' : 'its container is gone';
+    let why = { local: 'local jobs end with the backend', docker: 'its container is gone', ray: 'the Ray cluster no longer knows the job' }[job.launcher];
     try {
       running = await launcher.reattach(job, sink);
     } catch (err) {
-      why = `Docker did not answer: ${dockerMessage(err)}`;
+      why = `${job.launcher === 'ray' ? 'Ray' : 'Docker'} did not answer: ${dockerMessage(err)}`;
     }
     if (!running) {
       const a: Active = { cancel: false, timedOut: false, gpus: [] };

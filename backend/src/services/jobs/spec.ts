@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { invalid } from '../../util/errors';
+import { rayAddress } from './launchers/ray-api';
 import type { JobSpec, LauncherKind, MountSpec, Resources } from './types';
 
 export const DEFAULT_TIMEOUT_MS = 24 * 3600 * 1000;
@@ -27,6 +28,8 @@ export interface JobInput {
   code_dir?: string;
   parent_run_id?: string;
   stop_grace_s?: number;
+  /** Ray jobs: the dashboard URL (default env MLOPS_RAY_ADDRESS, else http://127.0.0.1:8265). */
+  ray_address?: string;
 }
 
 const UNITS: Record<string, number> = { b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
@@ -101,19 +104,31 @@ function mounts(i: JobInput, base: string): MountSpec[] {
   });
 }
 
+/** What a Ray job cannot have: it runs in the cluster's own Python environment, which schedules its own devices. */
+function rayOnly(i: JobInput): void {
+  if (i.image) throw invalid("A Ray job runs in the Ray cluster's environment: it takes no 'image'");
+  if (i.mounts?.length) throw invalid("A Ray job takes no 'mounts': its folder (cwd) is uploaded as its working_dir");
+  if (i.gpu_ids?.length) throw invalid("A Ray job takes a GPU count ('gpus'), not 'gpu_ids': the cluster picks the devices");
+  if (i.gpus === 'all') throw invalid("A Ray job needs a GPU count ('gpus': N), not 'all'");
+  if (i.ray_address !== undefined && typeof i.ray_address !== 'string') throw invalid("'ray_address' must be a URL string");
+}
+
 /** Validates a request into a complete spec; relative paths resolve against `base` (the caller's folder). */
 export function normalizeSpec(i: JobInput, base: string): { launcher: LauncherKind; spec: JobSpec } {
   if (!i || typeof i !== 'object') throw invalid('The job must be a JSON object');
   const launcher = i.launcher ?? (i.image ? 'docker' : 'local');
-  if (launcher !== 'docker' && launcher !== 'local') throw invalid(`Invalid launcher '${String(launcher)}': use 'docker' or 'local'`);
+  if (launcher !== 'docker' && launcher !== 'local' && launcher !== 'ray') throw invalid(`Invalid launcher '${String(launcher)}': use 'docker', 'local' or 'ray'`);
   const command = stringList(i.command, 'command');
   if (launcher === 'docker' && (typeof i.image !== 'string' || !i.image.trim())) throw invalid("A Docker job needs an 'image'");
-  if (launcher === 'local' && command.length === 0) throw invalid("A local job needs a 'command'");
+  if (launcher !== 'docker' && command.length === 0) throw invalid(`A ${launcher} job needs a 'command'`);
+  if (launcher === 'ray') rayOnly(i);
+  else if (i.ray_address !== undefined) throw invalid("'ray_address' is for Ray jobs (launcher 'ray')");
   const retries = i.retries ?? 0;
   if (!Number.isInteger(retries) || retries < 0 || retries > 100) throw invalid(`Invalid retries '${String(i.retries)}': use 0..100`);
   const grace = i.stop_grace_s ?? 10;
   if (typeof grace !== 'number' || grace < 0 || grace > 3600) throw invalid(`Invalid stop_grace_s '${String(i.stop_grace_s)}'`);
-  const cwd = i.cwd === undefined ? undefined : launcher === 'local' ? resolve(base, i.cwd) : i.cwd;
+  const here = launcher !== 'docker';
+  const cwd = i.cwd === undefined ? undefined : here ? resolve(base, i.cwd) : i.cwd;
   const spec: JobSpec = {
     command,
     env: stringMap(i.env, 'env'),
@@ -129,7 +144,9 @@ export function normalizeSpec(i: JobInput, base: string): { launcher: LauncherKi
   };
   if (i.image) spec.image = i.image.trim();
   if (cwd) spec.cwd = cwd;
-  if (launcher === 'local' && !spec.cwd) spec.cwd = base;
+  // A local job runs in its folder; a Ray job gets that folder uploaded as its working_dir.
+  if (here && !spec.cwd) spec.cwd = base;
+  if (launcher === 'ray') spec.rayAddress = rayAddress(typeof i.ray_address === 'string' ? i.ray_address : undefined);
   if (i.run_name) spec.runName = String(i.run_name);
   if (i.code_dir) spec.codeDir = resolve(base, i.code_dir);
   if (i.parent_run_id) spec.parentRunId = String(i.parent_run_id);

@@ -24,6 +24,8 @@ export interface JobSpec {
   parentRunId?: string;
   /** Seconds `cancel` waits after SIGTERM before SIGKILL. */
   stopGraceS: number;
+  /** Ray jobs: the cluster's dashboard URL (Jobs REST API), fixed at submission so a restarted backend finds it. */
+  rayAddress?: string;
 }
 
 export interface MountSpec {
@@ -45,7 +47,7 @@ export interface Resources {
 /** How one resource limit was applied, recorded with the job (never silently dropped). */
 export interface AppliedLimit {
   requested: number;
-  how: 'docker' | 'cgroup-v1' | 'cgroup-v2' | 'cpu-affinity' | 'watchdog';
+  how: 'docker' | 'cgroup-v1' | 'cgroup-v2' | 'cpu-affinity' | 'watchdog' | 'ray';
   detail: string;
 }
 
@@ -56,7 +58,7 @@ export interface AppliedLimits {
 
 export type JobStatus = 'queued' | 'running' | 'finished' | 'failed' | 'cancelled';
 export type EndReason = 'exit' | 'oom' | 'timeout' | 'cancelled' | 'no_gpu' | 'lost' | 'launch_error';
-export type LauncherKind = 'docker' | 'local';
+export type LauncherKind = 'docker' | 'local' | 'ray';
 
 export interface Job {
   job_id: string;
@@ -114,6 +116,8 @@ export interface LaunchRequest {
   env: Record<string, string>;
   gpuIds: string[] | null;
   labels: Record<string, string>;
+  /** 1 for the first try; retries count up. */
+  attempt?: number;
 }
 
 /** Thrown by a launcher when the job cannot start; `reason` tells the lifecycle how to record it. */

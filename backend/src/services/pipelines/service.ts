@@ -63,7 +63,7 @@ export class PipelineService {
     }
   }
 
-  async start(file: string, o: { params: Record<string, Param>; launcher?: 'docker' | 'local' }): Promise<PipelineRun> {
+  async start(file: string, o: { params: Record<string, Param>; launcher?: 'docker' | 'local' | 'ray' }): Promise<PipelineRun> {
     const def = this.load(file);
     const unknown = Object.keys(o.params).filter((k) => !(k in def.params));
     if (unknown.length) throw invalid(`Unknown parameter(s) ${unknown.join(', ')}; ${def.file} declares ${Object.keys(def.params).join(', ') || 'none'}`);
@@ -309,6 +309,8 @@ export class PipelineService {
       stopGraceS: 10,
     };
     if (docker) spec.image = c.image!;
+    // A Ray step's folder is uploaded as its working_dir; its output folder is this host's (a shared filesystem).
+    if (step.launcher === 'ray' && step.rayAddress) spec.rayAddress = step.rayAddress;
     const started = Date.now();
     // One submission at a time, so the job queue (oldest first) starts ready steps in the file's order.
     const submitted = c.ex.submitting.then(() => this.jobs.submit(step.launcher, spec, { pipelineRunId: id }));

@@ -5,6 +5,7 @@ import { ExprError, parseExpr, refsOf, templateExprs, type Expr } from './expr';
 import type { DataSchema } from './validate';
 import { parseSchema } from './validate';
 import { shellScriptIndex, templatesToEnv } from './shell';
+import { rayAddress } from '../jobs/launchers/ray-api';
 
 export type Param = string | number | boolean;
 
@@ -18,7 +19,9 @@ export interface StepDef {
   command: string[];
   /** MLOPS_TEMPLATE_n → the template whose rendered value the script reads from that variable. */
   scriptEnv: Record<string, string>;
-  launcher: 'docker' | 'local';
+  launcher: 'docker' | 'local' | 'ray';
+  /** Ray steps: the dashboard URL (step or top-level `ray_address`; default env MLOPS_RAY_ADDRESS, else 127.0.0.1:8265). */
+  rayAddress?: string;
   image?: string;
   env: Record<string, string>;
   params: Record<string, Param>;
@@ -55,10 +58,10 @@ export interface PipelineDef {
 
 export class PipelineError extends Error {}
 
-const STEP_KEYS = new Set(['mounts', 'needs', 'command', 'run', 'launcher', 'image', 'env', 'params', 'when', 'outputs', 'retries', 'cache', 'timeout', 'memory', 'cpus', 'gpus', 'validate']);
+const STEP_KEYS = new Set(['mounts', 'needs', 'command', 'run', 'launcher', 'image', 'env', 'params', 'when', 'outputs', 'retries', 'cache', 'timeout', 'memory', 'cpus', 'gpus', 'validate', 'ray_address']);
 // monitoring: is the endpoints' monitor settings (mlops monitor apply) and retrain: the retraining policies (mlops retrain
 // policy set), not part of the pipeline.
-const TOP_KEYS = new Set(['name', 'experiment', 'params', 'steps', 'image', 'build', 'launcher', 'max_parallel', 'fail_fast', 'monitoring', 'retrain']);
+const TOP_KEYS = new Set(['name', 'experiment', 'params', 'steps', 'image', 'build', 'launcher', 'max_parallel', 'fail_fast', 'monitoring', 'retrain', 'ray_address']);
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -107,7 +110,7 @@ function parseStep(name: string, raw: unknown, top: Obj, dir: string): StepDef {
   if (script >= 0) command[script] = templatesToEnv(command[script]!, scriptEnv);
   const image = (raw.image ?? top.image) as string | undefined;
   const launcher = (raw.launcher ?? top.launcher ?? (image || top.build ? 'docker' : 'local')) as string;
-  if (launcher !== 'docker' && launcher !== 'local') throw new PipelineError(`step '${name}': launcher must be docker or local`);
+  if (launcher !== 'docker' && launcher !== 'local' && launcher !== 'ray') throw new PipelineError(`step '${name}': launcher must be docker, local or ray`);
   const step: StepDef = {
     name,
     needs: strings(raw.needs, `step '${name}': needs`),
@@ -127,6 +130,16 @@ function parseStep(name: string, raw: unknown, top: Obj, dir: string): StepDef {
   };
   if (!Number.isInteger(step.retries) || step.retries < 0) throw new PipelineError(`step '${name}': retries must be a whole number ≥ 0`);
   if (image) step.image = String(image);
+  if (raw.ray_address !== undefined && launcher !== 'ray') throw new PipelineError(`step '${name}': ray_address is for launcher: ray`);
+  const ray = raw.ray_address ?? top.ray_address;
+  if (ray !== undefined && launcher === 'ray') {
+    try {
+      step.rayAddress = rayAddress(String(ray));
+    } catch (err) {
+      throw new PipelineError(`step '${name}': ${(err as Error).message}`);
+    }
+  }
+  if (launcher === 'ray' && step.mounts.length) throw new PipelineError(`step '${name}': a Ray step takes no mounts (its folder is uploaded as the working_dir)`);
   for (const k of ['timeout', 'memory'] as const) if (raw[k] !== undefined) step[k] = String(raw[k]);
   for (const k of ['cpus', 'gpus'] as const) if (raw[k] !== undefined) step[k] = Number(raw[k]);
   if (raw.validate !== undefined) {
