@@ -30,6 +30,7 @@ export const PALETTE_COMMANDS = {
   'mlops.showIncident': 'Show Incident Evidence',
   'mlops.runMonitorNow': 'Run Monitor Now',
   'mlops.openRun': 'Open Run',
+  'mlops.openModelCard': 'Open Model Card',
   'mlops.restartBackend': 'Restart Backend',
   'mlops.stopBackend': 'Stop Backend',
   'mlops.showLogs': 'Show Backend Logs',

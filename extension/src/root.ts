@@ -23,6 +23,7 @@ import { registerJobCommands, watchJobEnds } from './jobs/commands';
 import { JobLogChannels } from './jobs/logs';
 import { JobsModel, type JobNode } from './jobs/model';
 import { registerModelCommands } from './models/commands';
+import { registerModelCardCommand } from './models/cardPage';
 import { ModelsModel } from './models/model';
 import { registerMonitorCommands } from './monitors/commands';
 import { MonitorsModel } from './monitors/model';
@@ -141,6 +142,7 @@ export class Extension implements vscode.Disposable {
       if (items.length === 0) throw new Error('No runs yet: log a run first (MLOps: Launch Training, or python train.py in a terminal).');
       return (await pick(items, { placeHolder: 'Run whose model to register', matchOnDescription: true, matchOnDetail: true })).runId;
     });
+    registerModelCardCommand(d, { extensionUri: uri, client });
     registerEndpointCommands(d, client, uri);
     registerTryIt(d, client);
     registerDriftCommands(d, client, uri, () => refreshAll(['drift']), (l) => this.output.appendLine(l));

@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { openCore } from '../../backend/src/core';
 import { registerOnnxModel, sampleRows } from '../fixtures/onnx/harness';
-import { CHAMPION, FEATURES, linearClassifier } from '../fixtures/onnx/models';
+import { CHAMPION, FEATURES, linearClassifier, mlmodelYaml } from '../fixtures/onnx/models';
 import { openWorkbench, OUT, runningBackend, webview, type Workbench } from './harness';
-import { call, score as scoreRows, type Api } from './seed';
-import { choose, resetUi, runCommand, waitFor, waitServing } from './ui';
+import { call, score as scoreRows, upload, type Api } from './seed';
+import { choose, expand, resetUi, runCommand, showPanes, waitFor, waitServing } from './ui';
 
 /** The drift report's charts and the model card, in code-server, over data seeded through the real backend. */
 const workspace = join(OUT, 'e2e-insight-workspace');
@@ -70,5 +70,48 @@ void describe('drift report charts and model card in code-server', { timeout: 90
     await wb.screenshot('drift-report');
     await section.locator('[data-role="history"]').scrollIntoViewIfNeeded();
     await wb.screenshot('drift-history');
+  });
+
+  void it('clicking a version in the Models view opens its model card: metrics, signature, profile, lineage, gate, alias and deployment history', T, async () => {
+    const { page } = wb;
+    const api = await backend();
+    // insight-clf/2 from a run with metrics, a dataset, lineage and an MLmodel with a signature; a gate on accuracy.
+    const { run } = await call<{ run: { info: { run_id: string; artifact_uri: string } } }>(api, 'POST', '/api/2.0/mlflow/runs/create', { experiment_id: '0', run_name: 'card-run' });
+    const id = run.info.run_id;
+    await call(api, 'POST', '/api/2.0/mlflow/runs/log-batch', { run_id: id, metrics: [{ key: 'accuracy', value: 0.96, timestamp: Date.now(), step: 0 }, { key: 'f1', value: 0.95, timestamp: Date.now(), step: 0 }] });
+    await call(api, 'POST', '/api/2.0/mlflow/runs/log-inputs', { run_id: id, datasets: [{ dataset: { name: 'iris.csv', digest: 'd41d8cd9', source_type: 'local', source: 'data/iris.csv' } }] });
+    await call(api, 'PUT', `/api/v1/runs/${id}/lineage`, { code_commit: '3f2a9c1e7b', code_dirty: false, image_digest: 'sha256:9b1e4c', command: 'python train.py' });
+    await upload(api, run.info.artifact_uri, 'model/MLmodel', mlmodelYaml());
+    await upload(api, run.info.artifact_uri, 'model/model.onnx', linearClassifier(CHAMPION));
+    await upload(api, run.info.artifact_uri, 'model/reference_data.csv', `${FEATURES.join(',')}\n${sampleRows(800, 2).map((r) => r.join(',')).join('\n')}\n`);
+    await call(api, 'POST', '/api/2.0/mlflow/runs/update', { run_id: id, status: 'FINISHED', end_time: Date.now() });
+    const mv = await call<{ model_version: { version: string } }>(api, 'POST', '/api/2.0/mlflow/model-versions/create', { name: 'insight-clf', source: `runs:/${id}/model`, run_id: id });
+    assert.equal(mv.model_version.version, '2');
+    await call(api, 'PUT', '/api/v1/models/insight-clf/gates', { metrics: [{ metric: 'accuracy', op: '>=', value: 0.9 }] });
+    await call(api, 'POST', '/api/v1/models/insight-clf/aliases', { alias: 'champion', version: '2', reason: 'best offline accuracy' });
+    await call(api, 'POST', '/endpoints/insight-card/deploy', { model: 'insight-clf/2', strategy: 'replace' });
+    await waitServing(() => api, 'insight-card', 'insight-clf/2');
+
+    await showPanes(page, 'Models');
+    await expand(page, /^insight-clf/);
+    await page.getByRole('treeitem', { name: /^Version 2 @champion/ }).click();
+    const view = webview(page);
+    await view.locator('#title', { hasText: 'Model card: insight-clf version 2' }).waitFor({ timeout: 60_000 });
+    const rows = async (tid: string) => (await view.locator(`#${tid} tbody tr`).allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
+    assert.deepEqual(await rows('metrics'), ['accuracy 0.96', 'f1 0.95']);
+    assert.deepEqual(await rows('inputs'), FEATURES.map((f) => `${f} double required`));
+    assert.deepEqual(await rows('outputs'), ['label long required']);
+    await waitFor('the training profile', async () => /Training data: .*reference_data\.csv · 800 rows/.test(await view.locator('#profile-source').innerText()));
+    assert.deepEqual((await rows('profile')).map((r) => r.split(' ').slice(0, 3).join(' ')), FEATURES.map((f) => `${f} numeric 800`));
+    const lineage = (await rows('lineage')).join('\n');
+    for (const s of [`card-run (${id})`, 'Commit 3f2a9c1e7b', 'Image sha256:9b1e4c', 'Data: iris.csv d41d8cd9']) assert.ok(lineage.includes(s), `lineage has ${s}:\n${lineage}`);
+    assert.match(await view.locator('#gate').innerText(), /Gate passed/);
+    assert.match((await rows('aliases')).join('\n'), /@champion set to version 2 set \S+ best offline accuracy/);
+    assert.match((await rows('deployments')).join('\n'), /insight-card nothing → insight-clf\/2 100% deploy/);
+    await page.locator('.tabs-container .tab', { hasText: 'Model insight-clf v2' }).waitFor();
+    assert.equal(await page.locator('.tabs-container .tab.dirty').count(), 0);
+    await wb.screenshot('model-card');
+    await view.locator('#deployments').scrollIntoViewIfNeeded();
+    await wb.screenshot('model-card-history');
   });
 });

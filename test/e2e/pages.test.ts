@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { CHAMPION, linearClassifier, mlmodelYaml } from '../fixtures/onnx/models';
 import { OUT, openWorkbench, startBackend, webview, type Workbench } from './harness';
-import { call, type Api } from './seed';
+import { call, upload, type Api } from './seed';
 import { answerInput, choose, expand, notification, quickPlaceholder, resetUi, runCommand, showPanes, waitFor, waitServing } from './ui';
 
 /** The read-only pages (run page, later model card): each test seeds what it needs before VS Code opens. */
@@ -20,12 +20,6 @@ async function backend(): Promise<Api> {
     const h = handshake();
     return (await fetch(`${h.url}/health`)).ok ? h : undefined;
   }, 90_000);
-}
-
-async function upload(api: Api, artifactUri: string, path: string, body: string | Uint8Array): Promise<void> {
-  const rel = artifactUri.replace('mlflow-artifacts:/', '');
-  const r = await fetch(`${api.url}/api/2.0/mlflow-artifacts/artifacts/${rel}/${path}`, { method: 'PUT', headers: { authorization: `Bearer ${api.token}` }, body: Buffer.from(body) });
-  assert.equal(r.status, 200, await r.text());
 }
 
 /** A run with a 300-step loss, a one-value test metric, params, a tag, lineage, a dataset and two logged models. */

@@ -70,3 +70,10 @@ export async function score(api: Api, endpoint: string, columns: readonly string
     if (r.status !== 200) throw new Error(`scoring ${endpoint} → ${r.status}: ${await r.text()}`);
   }
 }
+
+/** Uploads one artifact file of a run (its artifact_uri) through the MLflow artifacts route. */
+export async function upload(api: Api, artifactUri: string, path: string, body: string | Uint8Array): Promise<void> {
+  const rel = artifactUri.replace('mlflow-artifacts:/', '');
+  const r = await fetch(`${api.url}/api/2.0/mlflow-artifacts/artifacts/${rel}/${path}`, { method: 'PUT', headers: { authorization: `Bearer ${api.token}` }, body: Buffer.from(body) });
+  if (r.status !== 200) throw new Error(`upload ${path} → ${r.status}: ${await r.text()}`);
+}

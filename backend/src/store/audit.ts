@@ -70,6 +70,25 @@ export class AuditLog {
     return Number(r.lastInsertRowid);
   }
 
+  /**
+   * Newest first: events of `objectType` whose object id starts with `idPrefix` (alias events of one model:
+   * 'iris@'), or whose before/after JSON contains `mentions` (an endpoint snapshot naming '"iris/2"').
+   */
+  about(objectType: string, o: { idPrefix?: string; mentions?: string; limit: number }): AuditEvent[] {
+    const where = ['object_type = ?'];
+    const args: (string | number)[] = [objectType];
+    if (o.idPrefix !== undefined) {
+      where.push('substr(object_id, 1, ?) = ?');
+      args.push(o.idPrefix.length, o.idPrefix);
+    }
+    if (o.mentions !== undefined) {
+      where.push('(instr(before, ?) > 0 OR instr(after, ?) > 0)');
+      args.push(o.mentions, o.mentions);
+    }
+    const rows = this.db.prepare(`SELECT * FROM audit_log WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`).all(...args, Math.min(Math.max(o.limit, 1), 10_000)) as Row[];
+    return rows.map(parsed);
+  }
+
   /** Newest first. */
   list(q: AuditQuery = {}): AuditEvent[] {
     const where: string[] = [];
@@ -88,10 +107,10 @@ export class AuditLog {
     add('id < ?', q.beforeId);
     const limit = Math.min(Math.max(q.limit ?? 100, 1), 10_000);
     const sql = `SELECT * FROM audit_log ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ${limit}`;
-    return (this.db.prepare(sql).all(...args) as Row[]).map((r) => ({
-      ...r,
-      before: r.before === null ? null : (JSON.parse(r.before) as unknown),
-      after: r.after === null ? null : (JSON.parse(r.after) as unknown),
-    }));
+    return (this.db.prepare(sql).all(...args) as Row[]).map(parsed);
   }
+}
+
+function parsed(r: Row): AuditEvent {
+  return { ...r, before: r.before === null ? null : (JSON.parse(r.before) as unknown), after: r.after === null ? null : (JSON.parse(r.after) as unknown) };
 }

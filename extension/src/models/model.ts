@@ -78,6 +78,7 @@ export class ModelsModel implements TreeModel<ModelNode> {
           icon: n.deployed ? { id: 'rocket', color: 'charts.green' } : v.onnx ? { id: 'versions' } : { id: 'circle-slash', color: 'disabledForeground' },
           contextValue: n.deployed ? 'modelVersion.deployed' : 'modelVersion',
           collapsible: 'none',
+          command: { command: 'mlops.openModelCard', title: 'Open Model Card', arguments: [n] },
         };
       }
       case 'message':

@@ -6,7 +6,7 @@ import { Disposer } from '../util/disposable';
 
 export interface PanelSpec {
   /** webviews/src/<view>/main.ts → dist/webviews/<view>.js */
-  view: 'compare' | 'ab' | 'monitoring' | 'drift' | 'run' | 'table' | 'report';
+  view: 'compare' | 'ab' | 'monitoring' | 'drift' | 'run' | 'table' | 'report' | 'card';
   viewType: string;
   title: string;
 }

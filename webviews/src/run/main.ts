@@ -3,7 +3,7 @@ import type { Chart } from 'chart.js';
 import type { RunPageData, RunToHost, RunToWebview } from '../protocol/run';
 import { clear, el, fmt } from '../shared/dom';
 import { Host } from '../shared/host';
-import { keyboardRows } from '../shared/keyboard';
+import { dataTable } from '../shared/table';
 import { onThemeChange, readTheme } from '../shared/theme';
 import { sparkline, type MetricHistory } from './sparkline';
 
@@ -13,18 +13,7 @@ let theme = readTheme();
 let charts: Chart[] = [];
 let pending: { canvas: HTMLCanvasElement; m: MetricHistory }[] = [];
 
-/** A keyboard-reachable table (rows focusable, ↑/↓ between them) with an accessible name. */
-function table(id: string, label: string, head: string[], rows: (string | Node)[][], empty: string): HTMLElement {
-  if (rows.length === 0) return el('p', { class: 'empty', id }, empty);
-  const t = el(
-    'table',
-    { id, 'aria-label': label },
-    el('thead', {}, el('tr', {}, ...head.map((h) => el('th', { scope: 'col' }, h)))),
-    el('tbody', {}, ...rows.map((r) => el('tr', {}, ...r.map((c) => el('td', {}, c))))),
-  );
-  keyboardRows(t);
-  return t;
-}
+const table = dataTable;
 
 const time = (ms: number | null) => (ms === null ? '–' : new Date(ms).toLocaleString());
 const bytes = (n: number) => (n < 1024 ? `${n} B` : n < 1024 ** 2 ? `${(n / 1024).toFixed(1)} KB` : `${(n / 1024 ** 2).toFixed(1)} MB`);

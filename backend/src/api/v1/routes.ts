@@ -10,6 +10,7 @@ import { gateRoutes } from './gates';
 import { retrainRoutes } from './retrain';
 import { experimentRoutes } from './experiments';
 import { reportRoutes } from './report';
+import { modelCardRoutes } from './model-card';
 
 /** /api/v1: MLOps Studio's own API (beyond MLflow's). Each feature registers its routes here, one line each. */
 export async function v1Routes(app: FastifyInstance, opts: { runtime: Runtime }): Promise<void> {
@@ -19,6 +20,7 @@ export async function v1Routes(app: FastifyInstance, opts: { runtime: Runtime })
   retrainRoutes(app, { ctx, retrain: opts.runtime.retrain });
   experimentRoutes(app, { ctx, experiments: opts.runtime.experiments });
   reportRoutes(app, { ctx, clock: opts.runtime.clock });
+  modelCardRoutes(app, { ctx, drift });
   await app.register(extensionRoutes, { ctx, serving: opts.runtime.engine });
   await app.register(jobRoutes, { ctx, jobs, pipelines, secrets: opts.runtime.secrets });
   await app.register(driftRoutes, { ctx, drift });
