@@ -97,6 +97,22 @@ for (const kind of DB_KINDS) {
       assert.equal(wide.body.runs[0]!.values.length, 200);
     });
 
+    void test('a page holds at most 250,000 cells: 200 columns shrink a 5,000-run page to 1,250, and paging goes on', async () => {
+      const big = (await h.call<{ experiment_id: string }>('POST', M('experiments/create'), { name: 'wide' })).body.experiment_id;
+      // Through the store the routes use (1,300 HTTP creates would take seconds on a loaded machine).
+      const runs = h.app.ctx.tracking.runs;
+      h.app.ctx.db.transaction(() => {
+        for (let i = 0; i < 1300; i++) runs.create({ experimentId: big, runName: `w${i}`, startTime: i });
+      })();
+      const cols = Array.from({ length: 200 }, (_, i) => `metrics.m${i}`);
+      const r = await h.call<UiTablePage>('POST', '/api/v1/ui/runs/table', { experiment_ids: [big], columns: cols, max_results: 5000 });
+      assert.equal(r.body.runs.length, 1250);
+      assert.equal(r.body.total, 1300);
+      const rest = await h.call<UiTablePage>('POST', '/api/v1/ui/runs/table', { experiment_ids: [big], columns: cols, max_results: 5000, page_token: r.body.next_page_token });
+      assert.equal(rest.body.runs.length, 50);
+      assert.equal(rest.body.next_page_token, undefined);
+    });
+
     void test('hostile or malformed input is a 400 in MLflow error shape, with the parser message', async () => {
       const bad = await table({ filter: 'metrics.rmse <' });
       assert.equal(bad.status, 400);

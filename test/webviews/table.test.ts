@@ -212,3 +212,17 @@ void test('sortRows: missing values last in both directions, like the server; nu
   }
   assert.deepEqual(sortRows(rs, COLUMNS, { key: 'params.lr', asc: true }).map((r) => r.values[2]).slice(0, 4), ['0.001', '0.001', '0.001', '0.01']);
 });
+
+void test('table: the plots redraw when the colour theme changes while open', async () => {
+  const w = await opened(20);
+  try {
+    const before = w.drawCalls();
+    w.document.body.className = 'vscode-light';
+    await settle(100);
+    assert.ok(w.drawCalls() > before, 'parallel coordinates and scatter drawn again');
+    assert.equal(w.document.getElementById('parallel')?.dataset.lines, '20');
+    assert.deepEqual(w.errors, []);
+  } finally {
+    w.close();
+  }
+});

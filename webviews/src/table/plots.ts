@@ -32,9 +32,12 @@ const ramp = (t: number): string => `hsl(${Math.round(220 - 220 * t)}, 70%, 55%)
  * Selected runs are drawn last and thicker, in the theme's accent colour.
  */
 export function drawParallel(canvas: HTMLCanvasElement, p: PlotInput, theme: Theme): { axes: number; lines: number } {
-  // Inputs (params) on the left, outcomes (metrics) on the right; lines are coloured by the rightmost metric.
-  const ordered = [...p.numeric.filter((c) => !c.startsWith('metrics.')), ...p.numeric.filter((c) => c.startsWith('metrics.'))];
-  const axes = ordered.slice(-AXES_MAX).map((c) => p.columns.indexOf(c));
+  // Inputs (params, at most half the axes) on the left, outcomes (metrics) on the right; lines are coloured by the
+  // rightmost axis.
+  const inputs = p.numeric.filter((c) => !c.startsWith('metrics.'));
+  const outcomes = p.numeric.filter((c) => c.startsWith('metrics.'));
+  const shownInputs = inputs.slice(0, Math.max(AXES_MAX / 2, AXES_MAX - outcomes.length));
+  const axes = [...shownInputs, ...outcomes.slice(0, AXES_MAX - shownInputs.length)].map((c) => p.columns.indexOf(c));
   const width = canvas.clientWidth || 600;
   const height = canvas.clientHeight || 260;
   const dpr = globalThis.devicePixelRatio || 1;
@@ -174,7 +177,7 @@ export class Plots {
     fill(this.xSelect, p.numeric, p.x);
     fill(this.ySelect, p.numeric.filter((c) => c.startsWith('metrics.')), p.y);
     const shown = p.selected.size ? `${p.selected.size} selected highlighted among ` : '';
-    this.caption.textContent = `${shown}${p.runs.length} runs matching the filter${p.runs.length > PCP_MAX ? ` (parallel coordinates sample ${PCP_MAX})` : ''}.`;
+    this.caption.textContent = `${shown}${p.runs.length.toLocaleString('en-US')} runs matching the filter${p.runs.length > PCP_MAX ? ` (parallel coordinates: an even sample of ${PCP_MAX.toLocaleString('en-US')})` : ''}.`;
     const pc = drawParallel(this.pcp, p, theme);
     this.pcp.dataset.axes = String(pc.axes);
     this.pcp.dataset.lines = String(pc.lines);
