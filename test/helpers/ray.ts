@@ -1,5 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
 import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
 import { ROOT } from './backend';
@@ -87,6 +88,8 @@ export interface RayHead {
   pid: number;
   /** Ray's own view of a job (GET /api/jobs/{id}). */
   job(id: string): Promise<{ status: string; driver_exit_code?: number | null; entrypoint: string; runtime_env?: { env_vars?: Record<string, string>; working_dir?: string } }>;
+  /** Stops a job from Ray's side (as `ray job stop` does), not through us. */
+  stopJob(id: string): Promise<number>;
   /** CPUs reserved on the cluster now (its load report, refreshed every few seconds). */
   cpusInUse(): Promise<number>;
   stop(): Promise<void>;
@@ -135,6 +138,16 @@ export async function startRayHead(venv: string): Promise<RayHead> {
     address,
     pid,
     job: async (id) => (await fetch(`${address}/api/jobs/${id}`)).json() as never,
+    // node:http, not fetch: the dashboard refuses a POST carrying fetch's Sec-Fetch-Mode header.
+    stopJob: (id) =>
+      new Promise((ok, fail) => {
+        const req = request(`${address}/api/jobs/${id}/stop`, { method: 'POST' }, (res) => {
+          res.resume();
+          res.on('end', () => ok(res.statusCode ?? 0));
+        });
+        req.on('error', fail);
+        req.end();
+      }),
     cpusInUse: async () => {
       const r = (await (await fetch(`${address}/api/cluster_status`)).json()) as { data?: { clusterStatus?: { loadMetricsReport?: { usage?: { CPU?: [number, number] } } } } };
       return r.data?.clusterStatus?.loadMetricsReport?.usage?.CPU?.[0] ?? 0;

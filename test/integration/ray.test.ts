@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Job } from '../../backend/src/services/jobs/types';
+import type { PipelineRun } from '../../backend/src/services/pipelines/repository';
 import { api, CLI, python, startBackend, type RunningBackend } from '../helpers/backend';
 import { rayVenv, startRayHead } from '../helpers/ray';
 import { ended, type Backend, until } from './jobs/helpers';
@@ -67,7 +68,7 @@ job_run = os.environ["MLFLOW_RUN_ID"]
 with mlflow.start_run() as run:
     assert run.info.run_id == job_run
     mlflow.log_param("arg", sys.argv[1])
-    mlflow.log_param("cwd_has_train", os.path.exists("train.py"))
+    mlflow.log_param("files", ",".join(sorted(os.listdir("."))))
     mlflow.log_metric("loss", 0.25, step=1)
     print("logged", flush=True)
     for _ in range(1200):
@@ -77,6 +78,13 @@ with mlflow.start_run() as run:
 print("bye", flush=True)
 `,
     );
+    // Left out of the uploaded folder: VCS data, venvs, and what .rayignore lists.
+    mkdirSync(join(work, '.git'));
+    writeFileSync(join(work, '.git', 'HEAD'), 'ref: refs/heads/main\n');
+    mkdirSync(join(work, 'venv'));
+    writeFileSync(join(work, 'venv', 'pyvenv.cfg'), '');
+    writeFileSync(join(work, 'data.bin'), 'not for Ray');
+    writeFileSync(join(work, '.rayignore'), '# big files\ndata.bin\n');
     const go = join(work, 'go-train');
     const cli = spawn(process.execPath, [CLI, '--home', home, 'train', '--ray', '--address', head.address, '--cpus', '1', '--env', `GO_FILE=${go}`, '--experiment', 'ray-e2e', '--', py, 'train.py', HOSTILE], { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -94,7 +102,7 @@ print("bye", flush=True)
     // The job is still running: the run's data is already in our store.
     const run = (await b.api<MlflowRun>('GET', `/api/2.0/mlflow/runs/get?run_id=${job.run_id}`)).body.run;
     assert.equal(run.data.params?.find((p) => p.key === 'arg')?.value, HOSTILE);
-    assert.equal(run.data.params?.find((p) => p.key === 'cwd_has_train')?.value, 'True', 'the job ran in its uploaded folder');
+    assert.equal(run.data.params?.find((p) => p.key === 'files')?.value, '.rayignore,train.py', 'the job ran in its uploaded folder, less what is left out');
     assert.equal(run.data.metrics?.find((m) => m.key === 'loss')?.value, 0.25);
     assert.equal(run.info.status, 'RUNNING');
     const live = (await b.api<Job>('GET', `/api/v1/jobs/${job.job_id}`)).body;
@@ -118,7 +126,7 @@ print("bye", flush=True)
     assert.equal((await head.job(job.job_id)).status, 'SUCCEEDED');
   });
 
-  await t.test('cancel stops the job on Ray: cancelled here, STOPPED there', async () => {
+  await t.test('cancel stops the job on Ray: cancelled here, STOPPED there; a stop from Ray\'s side is a cancel too', async () => {
     const { body } = await b.api<Job>('POST', '/api/v1/jobs', { launcher: 'ray', command: [py, '-c', 'import time; print("waiting", flush=True); time.sleep(300)'], cwd: work });
     await untilLog(b, body.job_id, /waiting/);
     const c = await b.api<Job>('POST', `/api/v1/jobs/${body.job_id}/cancel`);
@@ -126,6 +134,14 @@ print("bye", flush=True)
     const job = await until(b, body.job_id, ended, 60_000);
     assert.deepEqual([job.status, job.reason], ['cancelled', 'cancelled']);
     assert.equal((await head.job(body.job_id)).status, 'STOPPED');
+
+    // Stopped on the cluster, not by us: cancelled too, and the message says where.
+    const other = await b.api<Job>('POST', '/api/v1/jobs', { launcher: 'ray', command: [py, '-c', 'import time; print("waiting", flush=True); time.sleep(300)'], cwd: work });
+    await untilLog(b, other.body.job_id, /waiting/);
+    assert.equal(await head.stopJob(other.body.job_id), 200);
+    const stopped = await until(b, other.body.job_id, ended, 60_000);
+    assert.deepEqual([stopped.status, stopped.reason], ['cancelled', 'cancelled']);
+    assert.match(stopped.message ?? '', /^Stopped on the Ray cluster/);
   });
 
   await t.test('a failing job records its exit code; an unreachable cluster fails the start clearly', async () => {
@@ -141,6 +157,38 @@ print("bye", flush=True)
     const lost = await until(b, off.body.job_id, ended, 60_000);
     assert.deepEqual([lost.status, lost.reason], ['failed', 'launch_error']);
     assert.match(lost.message ?? '', /cannot reach the Ray dashboard at http:\/\/127\.0\.0\.1:1 .*ray start --head/);
+  });
+
+  await t.test('a pipeline step with launcher: ray runs on the cluster and hands its output to a local step', async () => {
+    const dir = mkdtempSync(join(work, 'pipe-'));
+    const file = join(dir, 'mlops.yaml');
+    writeFileSync(
+      file,
+      `name: ray-pipe
+steps:
+  train:
+    launcher: ray
+    cpus: 1
+    outputs: [model.txt]
+    command: [${JSON.stringify(py)}, -c, "import os; open(os.path.join(os.environ['MLOPS_OUTPUT_DIR'], 'model.txt'), 'w').write('m1'); print('trained')"]
+  check:
+    needs: [train]
+    command: [sh, -c, 'test "$(cat "$MLOPS_INPUT_TRAIN/model.txt")" = m1']
+`,
+    );
+    const start = await b.api<PipelineRun>('POST', '/api/v1/pipelines/runs', { file });
+    assert.equal(start.status, 201, JSON.stringify(start.body));
+    let run = start.body;
+    for (let i = 0; i < 600 && run.status === 'running'; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      run = (await b.api<PipelineRun>('GET', `/api/v1/pipelines/runs/${run.pipeline_run_id}`)).body;
+    }
+    assert.equal(run.status, 'finished', JSON.stringify(run));
+    assert.deepEqual(run.steps.map((st) => [st.step, st.status]), [['train', 'finished'], ['check', 'finished']]);
+    const train = (await b.api<Job>('GET', `/api/v1/jobs/${run.steps[0]!.job_id}`)).body;
+    assert.equal(train.launcher, 'ray');
+    assert.equal((await head.job(train.job_id)).status, 'SUCCEEDED');
+    assert.match(await logOf(b, train.job_id), /trained/);
   });
 
   await t.test('a backend restart while the job runs: reattached, its log continues without repeats, it ends finished', async () => {

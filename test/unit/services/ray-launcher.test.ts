@@ -1,7 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { rayAddress, shellQuote } from '../../../backend/src/services/jobs/launchers/ray-api';
+import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MAX_WORKING_DIR_BYTES, RayClient, rayAddress, shellQuote } from '../../../backend/src/services/jobs/launchers/ray-api';
 import { rayExit, submissionId } from '../../../backend/src/services/jobs/launchers/ray';
 import { normalizeSpec } from '../../../backend/src/services/jobs/spec';
 import { parsePipeline } from '../../../backend/src/services/pipelines/spec';
@@ -66,4 +69,14 @@ void test('pipeline steps take launcher: ray (and ray_address), not mounts', () 
   assert.throws(() => parsePipeline('steps:\n  a: { launcher: local, ray_address: http://127.0.0.1:1, command: [x] }', '/p/mlops.yaml'), /ray_address is for launcher: ray/);
   assert.throws(() => parsePipeline('steps:\n  a: { launcher: ray, mounts: ["d:/d"], command: [x] }', '/p/mlops.yaml'), /takes no mounts/);
   assert.throws(() => parsePipeline('steps:\n  a: { launcher: slurm, command: [x] }', '/p/mlops.yaml'), /docker, local or ray/);
+});
+
+void test('a working folder over 100 MiB is refused before anything is sent', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'mlops-ray-big-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'train.py'), 'print(1)');
+  writeFileSync(join(dir, 'ckpt.bin'), '');
+  truncateSync(join(dir, 'ckpt.bin'), MAX_WORKING_DIR_BYTES + 1);
+  // Port 1 answers nothing: the refusal must come from the size, not from the network.
+  await assert.rejects(new RayClient('http://127.0.0.1:1').uploadDir(dir), /holds more than 100 MiB to upload; list what the job does not need in a \.rayignore/);
 });
