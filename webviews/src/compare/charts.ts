@@ -59,7 +59,8 @@ export class ChartGrid {
   private firstDrawn: (() => void) | undefined;
 
   constructor(
-    private readonly theme: Theme,
+    /** Set by the page when VS Code switches theme; the next render uses it. */
+    public theme: Theme,
     private readonly colorOf: (id: string) => string,
   ) {}
 
@@ -69,7 +70,7 @@ export class ChartGrid {
     const byId = new Map(runs.map((r) => [r.run_id, r]));
     const cards = metrics.map((m) => {
       const canvas = el('canvas', { 'aria-label': `${m.key} by step, ${m.series.length} runs`, role: 'img' });
-      const card = el('section', { class: 'chart-card', 'data-metric': m.key, 'data-series': String(m.series.filter((s) => s.steps.length > 0).length) }, el('h3', {}, m.key), el('div', { class: 'chart-box' }, canvas));
+      const card = el('section', { class: 'chart-card', 'data-theme': this.theme.kind, 'data-metric': m.key, 'data-series': String(m.series.filter((s) => s.steps.length > 0).length) }, el('h3', {}, m.key), el('div', { class: 'chart-box' }, canvas));
       return { card, canvas, m };
     });
     this.root.append(...cards.map((c) => c.card));

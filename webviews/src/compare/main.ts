@@ -2,19 +2,18 @@ import '../shared/elements';
 import type { CompareData, CompareState, CompareToHost, CompareToWebview } from '../protocol/compare';
 import { clear, el } from '../shared/dom';
 import { Host } from '../shared/host';
-import { readTheme, seriesColor } from '../shared/theme';
+import { onThemeChange, readTheme, seriesColor } from '../shared/theme';
 import { ChartGrid } from './charts';
 import { RunTable } from './table';
 
 const host = new Host<CompareToHost, CompareToWebview, CompareState>();
 let state = host.state({ showUnchanged: false, filter: '', hidden: [] });
 const app = document.getElementById('app')!;
-const theme = readTheme();
 let data: CompareData | undefined;
 let colors = new Map<string, string>();
 const colorOf = (id: string) => colors.get(id) ?? '#888';
 const table = new RunTable();
-const charts = new ChartGrid(theme, colorOf);
+const charts = new ChartGrid(readTheme(), colorOf);
 
 function save(next: Partial<CompareState>): void {
   state = { ...state, ...next };
@@ -77,6 +76,12 @@ function show(d: CompareData): void {
   renderTable(d);
   renderCharts(d, since);
 }
+
+// A theme switch while open redraws the charts in the new colours (the table follows through CSS variables).
+onThemeChange((t) => {
+  charts.theme = t;
+  if (data && data.runs.length) renderCharts(data, performance.now());
+});
 
 host.listen({
   'compare/loading': (m) => {

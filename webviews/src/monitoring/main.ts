@@ -3,11 +3,12 @@ import { MONITORING_REFRESH_MS, type MonitoringData, type MonitoringToHost, type
 import { clear, el, fmt } from '../shared/dom';
 import { Host } from '../shared/host';
 import { timeChart } from '../shared/lineChart';
-import { readTheme } from '../shared/theme';
+import { onThemeChange, readTheme } from '../shared/theme';
 
 const host = new Host<MonitoringToHost, MonitoringToWebview, Record<string, never>>();
 const app = document.getElementById('app')!;
-const theme = readTheme();
+let theme = readTheme();
+let last: MonitoringData | undefined;
 let destroy: (() => void)[] = [];
 
 function chartCard(title: string, id: string): { card: HTMLElement; canvas: HTMLCanvasElement } {
@@ -46,6 +47,7 @@ function incidentList(d: MonitoringData): HTMLElement {
 }
 
 function show(d: MonitoringData): void {
+  last = d;
   destroy.forEach((f) => f());
   destroy = [];
   clear(app);
@@ -65,6 +67,7 @@ function show(d: MonitoringData): void {
     if (series.length === 0 || series.every((s) => s.points.length === 0)) c.card.append(el('p', { class: 'muted' }, 'No data yet.'));
     else {
       const markers = (d.incidents ?? []).map((i) => ({ t: i.opened_at, label: `#${i.id}`, color: SEVERITY_COLOR[i.severity] ?? theme.muted }));
+      c.canvas.dataset.theme = theme.kind;
       const chart = timeChart(c.canvas, series, theme, unit, markers);
       destroy.push(() => chart.destroy());
     }
@@ -81,6 +84,12 @@ function show(d: MonitoringData): void {
 }
 
 let timer: ReturnType<typeof setTimeout> | undefined;
+
+// A theme switch while open draws the same data again in the new colours.
+onThemeChange((t) => {
+  theme = t;
+  if (last) show(last);
+});
 
 host.listen({
   'monitoring/data': (m) => show(m.data),

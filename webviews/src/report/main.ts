@@ -3,12 +3,13 @@ import type { ReportView } from '../../../backend/src/api/v1/contract-report';
 import { REPORT_WINDOWS, type ReportToHost, type ReportToWebview, type ReportWindow } from '../protocol/report';
 import { clear, el } from '../shared/dom';
 import { Host } from '../shared/host';
-import { readTheme } from '../shared/theme';
+import { onThemeChange, readTheme } from '../shared/theme';
 import { barChart } from './charts';
 
 const host = new Host<ReportToHost, ReportToWebview, { since: ReportWindow }>();
 const app = document.getElementById('app')!;
 let destroy: (() => void)[] = [];
+let last: { r: ReportView; since: ReportWindow } | undefined;
 
 function windowPicker(since: ReportWindow): HTMLElement {
   const select = el('select', { id: 'since', 'aria-label': 'Window' }, ...REPORT_WINDOWS.map((w) => el('option', { value: w, ...(w === since ? { selected: '' } : {}) }, `last ${w}`)));
@@ -29,13 +30,16 @@ function chartCard(id: string, title: string, labels: string[], values: number[]
   const card = el('section', { class: 'chart-card', id }, el('h3', {}, title), el('div', { class: 'chart-box' }, canvas));
   if (values.every((v) => v === 0)) card.append(el('p', { class: 'muted' }, 'No data in this window.'));
   else {
-    const chart = barChart(canvas, labels, values, readTheme(), title);
+    const theme = readTheme();
+    canvas.dataset.theme = theme.kind;
+    const chart = barChart(canvas, labels, values, theme, title);
     destroy.push(() => chart.destroy());
   }
   return card;
 }
 
 function show(r: ReportView, since: ReportWindow): void {
+  last = { r, since };
   destroy.forEach((f) => f());
   destroy = [];
   clear(app);
@@ -58,6 +62,11 @@ function show(r: ReportView, since: ReportWindow): void {
     app.append(el('h3', {}, 'Rollbacks'), el('table', { id: 'rollbacks' }, el('tr', {}, el('th', {}, 'Endpoint'), el('th', {}, 'At'), el('th', {}, 'By'), el('th', {}, 'Served for'), el('th', {}, 'Reason')), ...list));
   }
 }
+
+// A theme switch while open draws the same report again in the new colours.
+onThemeChange(() => {
+  if (last) show(last.r, last.since);
+});
 
 host.listen({
   'report/data': (m) => show(m.report, m.since),
