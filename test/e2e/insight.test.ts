@@ -114,4 +114,35 @@ void describe('drift report charts and model card in code-server', { timeout: 90
     await view.locator('#deployments').scrollIntoViewIfNeeded();
     await wb.screenshot('model-card-history');
   });
+
+  void it('the A/B page draws the difference over time with its fixed-n interval and the always-valid sequence', T, async () => {
+    const { page } = wb;
+    const api = await backend();
+    await call(api, 'POST', '/endpoints/insight-ab/deploy', { model: 'insight-clf/1', strategy: 'replace' });
+    await waitServing(() => api, 'insight-ab', 'insight-clf/1');
+    await call(api, 'POST', '/endpoints/insight-ab/deploy', { model: 'insight-clf/2', strategy: 'ab', weight: 50 });
+    // One-row labelled requests, half to each arm: both arms are the same classifier, so no difference is real.
+    const feedback: { request_id: string; label: number }[] = [];
+    for (const [i, row] of sampleRows(240, 9).entries()) {
+      const r = await fetch(`${api.url}/endpoints/insight-ab/invocations`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${api.token}`, 'content-type': 'application/json', 'x-request-id': `ab${i}` },
+        body: JSON.stringify({ dataframe_split: { columns: [...FEATURES], data: [row] } }),
+      });
+      assert.equal(r.status, 200);
+      feedback.push({ request_id: `ab${i}`, label: i % 5 === 0 ? 0 : 1 });
+    }
+    await call(api, 'POST', '/endpoints/insight-ab/feedback', { feedback });
+    await runCommand(page, 'MLOps: Show A/B Results');
+    await choose(page, /^insight-ab$/);
+    const view = webview(page);
+    await view.locator('h2', { hasText: 'A/B results: insight-ab' }).waitFor({ timeout: 60_000 });
+    await waitFor('the sequence charts', async () => (await view.locator('#sequences canvas[data-kind="sequence"]').count()) === 2, 60_000);
+    const charts = await view.locator('#sequences canvas').evaluateAll((cs) => cs.map((c) => [(c as HTMLElement).dataset.metric, Number((c as HTMLElement).dataset.points) > 10]));
+    assert.deepEqual(charts, [['accuracy', true], ['latency_ms', true]]);
+    assert.match(await view.locator('[data-role="sequence-summary"]').first().innerText(), /^insight-clf\/2 − insight-clf\/1: .* \(95 % CI .* always-valid .* p = .*\) after \d+ \+ \d+ observations\. The always-valid sequence still contains 0/);
+    // The page may have been drawn again meanwhile (a reload answers every ready): scroll whatever is there now.
+    await view.locator('body').evaluate(() => document.getElementById('sequences')?.scrollIntoView());
+    await wb.screenshot('ab-sequence');
+  });
 });

@@ -14,6 +14,7 @@ const ab: AbResult = {
   tests: [{ metric: 'accuracy', variant: 'v2', p_value: 0.004, effect: 0.04, significant: true }],
   srm: { p_value: 0.82, mismatch: false },
   verdict: 'v2 wins on accuracy',
+  sequences: [],
 };
 
 void test('A/B results: shows variants with intervals, tests, SRM and verdict; Promote and Roll Back post typed messages', async () => {
@@ -52,6 +53,7 @@ void test('A/B results: Promote is offered only for the candidate, whatever the 
       tests: [],
       srm: null,
       verdict: 'Inconclusive so far',
+      sequences: [],
     };
     await w.receive({ type: 'ab/data', result: churn });
     const labels = [...w.document.querySelectorAll('vscode-button')].map((b) => b.textContent);

@@ -4,6 +4,7 @@ import { Type, type Static } from 'typebox';
 import type { CoreContext } from '../context';
 import { ApiError, invalid } from '../util/errors';
 import { analyseAb } from '../services/serving/ab';
+import { abSequences } from '../services/serving/absequence';
 import type { ServingEngine } from '../services/serving/engine';
 import type { ServingRepository } from '../services/serving/repository';
 import { oipRoutes } from './oip';
@@ -119,7 +120,7 @@ export async function servingRoutes(app: FastifyInstance, opts: ServingRouteOpti
   app.get<{ Params: Static<typeof Name>; Querystring: Static<typeof AbQuery> }>('/api/v1/ui/endpoints/:name/ab', { schema: { params: Name, querystring: AbQuery } }, async (req) => {
     const { arms, since } = engine.abArms(req.params.name);
     const rows = repo.abRows(req.params.name, arms.map((a) => a.id), since, req.query.limit ?? 200_000);
-    return analyseAb(req.params.name, arms, since, rows);
+    return { ...analyseAb(req.params.name, arms, since, rows), sequences: abSequences(arms, rows) };
   });
 
   await app.register(oipRoutes, { engine, maxBodyBytes: maxBody });

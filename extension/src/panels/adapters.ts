@@ -1,4 +1,4 @@
-import type { AbResult } from '../../../webviews/src/protocol/ab';
+import type { AbResult, AbSequencePoint } from '../../../webviews/src/protocol/ab';
 import type { LoggedPrediction } from '../../../backend/src/services/serving/repository';
 import type { MonitoringData, Series } from '../../../webviews/src/protocol/monitoring';
 
@@ -24,8 +24,18 @@ export function toAbResult(endpoint: string, body: unknown): AbResult {
     tests: arr(b.tests).map((t) => ({ metric: str(t.metric), variant: str(t.variant), p_value: num(t.p_value), effect: num(t.effect ?? t.lift), significant: t.significant === true })),
     srm: srm ? { p_value: num(srm.p_value) ?? NaN, mismatch: srm.mismatch === true } : null,
     verdict: str(b.verdict, 'No verdict yet: keep the test running.'),
+    sequences: arr(b.sequences).map((q) => ({
+      metric: str(q.metric),
+      variant: str(q.variant),
+      control: str(q.control),
+      alpha: num(q.alpha) ?? 0.05,
+      tuning_n: num(q.tuning_n) ?? 0,
+      points: arr(q.points).filter((p) => SEQUENCE_KEYS.every((k) => num(p[k]) !== null)) as unknown as AbSequencePoint[],
+    })),
   };
 }
+
+const SEQUENCE_KEYS = ['t', 'n_control', 'n_treatment', 'difference', 'ci_low', 'ci_high', 'cs_low', 'cs_high', 'p_value'] as const;
 
 const MINUTE = 60_000;
 

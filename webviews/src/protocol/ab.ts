@@ -1,3 +1,7 @@
+import type { AbSequence, AbSequencePoint } from '../../../backend/src/services/serving/absequence';
+
+export type { AbSequence, AbSequencePoint };
+
 /** The A/B Results webview's messages. The result shape mirrors the backend's A/B endpoint, read defensively. */
 export interface AbVariant {
   id: string;
@@ -18,7 +22,15 @@ export interface AbResult {
   tests: { metric: string; variant: string; p_value: number | null; effect: number | null; significant: boolean }[];
   srm: { p_value: number; mismatch: boolean } | null;
   verdict: string;
+  /** Per candidate and metric: the difference over time, its fixed-n interval and the always-valid sequence. */
+  sequences: AbSequence[];
 }
 
 export type AbToWebview = { type: 'ab/data'; result: AbResult } | { type: 'ab/error'; message: string };
-export type AbToHost = { type: 'ab/ready' } | { type: 'ab/refresh' } | { type: 'ab/promote'; variant: string } | { type: 'ab/rollBack' };
+export type AbToHost =
+  | { type: 'ab/ready' }
+  | { type: 'ab/refresh' }
+  | { type: 'ab/promote'; variant: string }
+  | { type: 'ab/rollBack' }
+  /** After the charts are drawn (and again after a theme change redrew them). */
+  | { type: 'ab/rendered'; charts: number; theme: string };

@@ -1,6 +1,6 @@
 import type { Db } from '../../store/db';
 import { logWriterFor, type LogRow, type LogWriter } from './log-writer';
-import type { AbRow } from './ab';
+import type { TimedAbRow } from './absequence';
 import { labelMatch, type LabelMatch } from './labels';
 import type { AccuracyRow } from './metrics';
 
@@ -148,17 +148,17 @@ export class ServingRepository {
   }
 
   /** The newest `limit` predictions the given variants served since `since` (ms), oldest first: an A/B test's rows. */
-  abRows(endpoint: string, variants: readonly string[], since: number, limit: number): AbRow[] {
+  abRows(endpoint: string, variants: readonly string[], since: number, limit: number): TimedAbRow[] {
     this.flush();
     if (variants.length === 0) return [];
     return this.db
       .prepare(
-        `SELECT variant, latency_ms AS latency, prediction, label FROM
-           (SELECT id, variant, latency_ms, prediction, label FROM prediction_log
+        `SELECT variant, latency_ms AS latency, prediction, label, ts FROM
+           (SELECT id, variant, latency_ms, prediction, label, ts FROM prediction_log
             WHERE endpoint = ? AND ts >= ? AND variant IN (${variants.map(() => '?').join(', ')}) ORDER BY id DESC LIMIT ?)
          ORDER BY id`,
       )
-      .all(endpoint, since, ...variants, limit) as AbRow[];
+      .all(endpoint, since, ...variants, limit) as TimedAbRow[];
   }
 
   /** Accuracy of labelled predictions per endpoint and model version, over the newest `limit` labelled rows. */

@@ -31,6 +31,8 @@ export interface SequentialState {
   runningInterval: [number, number];
   /** 0-based index of the observation at which p first fell to α or below, or null. */
   rejectedAt: number | null;
+  /** V = s_t²/n_t + s_c²/n_c at the last look (NaN before the first): Δ̂ ± z·√V is the fixed-n interval. */
+  variance: number;
 }
 
 /** Mixture likelihood ratio Λ and confidence-sequence radius for one look. */
@@ -53,6 +55,7 @@ export class SequentialTest {
   private hi = Infinity;
   private current: [number, number] = [-Infinity, Infinity];
   private rejected: number | null = null;
+  private v = NaN;
 
   constructor(options: Partial<SequentialOptions> = {}) {
     this.options = { ...SEQUENTIAL_DEFAULTS, ...options };
@@ -75,6 +78,7 @@ export class SequentialTest {
     const v = vt / nt + vc / nc;
     const tau2 = (vt + vc) / this.options.tuningN;
     const diff = this.mean[1] - this.mean[0];
+    this.v = v;
     const { lambda, radius } = msprtLook(diff, v, tau2, this.options.alpha);
     this.p = Math.min(this.p, 1 / lambda);
     this.current = [diff - radius, diff + radius];
@@ -91,6 +95,7 @@ export class SequentialTest {
       interval: this.current,
       runningInterval: [this.lo, this.hi],
       rejectedAt: this.rejected,
+      variance: this.v,
     };
   }
 }
