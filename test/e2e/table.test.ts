@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import type { UiTablePage } from '../../backend/src/api/v1/contract-table';
 import { openWorkbench, OUT, runningBackend, startBackend, webview, type Workbench } from './harness';
 import { call, seedExperiment, type Api } from './seed';
-import { resetUi, showPanes, waitFor } from './ui';
+import { choose, resetUi, runCommand, showPanes, waitFor } from './ui';
 
 const workspace = join(OUT, 'e2e-table-workspace');
 const home = join(workspace, '.mlops');
@@ -88,5 +88,33 @@ void describe('experiments table in code-server', { timeout: 900_000 }, () => {
     const compared = await cmp.locator('.row[data-run] .run-link').allInnerTexts();
     assert.deepEqual([...compared].sort(), [...names.slice(0, 2)].sort());
     await wb.screenshot('table-compare');
+  });
+
+  void it("opens from the item's context menu; the column chooser drops a column; the plots follow a theme change", T, async () => {
+    const { page } = wb;
+    await resetUi(page);
+    await showPanes(page, 'Experiments');
+    const item = page.getByRole('treeitem', { name: /^sweep 30 runs/ });
+    await item.waitFor({ timeout: 60_000 });
+    await item.click({ button: 'right' });
+    await page.locator('.monaco-menu .action-item', { has: page.locator('.action-label', { hasText: /^Open Experiments Table$/ }) }).first().hover({ timeout: 15_000 });
+    await page.keyboard.press('Enter');
+    const view = webview(page);
+    await view.locator('#count', { hasText: /^30 of 30 runs$/ }).waitFor({ timeout: 60_000 });
+    // The filter typed in the first test was saved only in that panel's state: a new panel starts unfiltered.
+    await view.locator('#columns summary').click();
+    await view.locator('#columns input[data-column="params.depth"]').uncheck();
+    await waitFor('the depth column gone', async () => (await view.locator('.xt-sort[data-sort="params.depth"]').count()) === 0);
+    await view.locator('#count', { hasText: /^30 of 30 runs$/ }).waitFor({ timeout: 30_000 });
+    assert.equal(await view.locator('.xt-sort[data-sort="params.lr"]').count(), 1);
+    assert.match(await view.locator('#columns summary').innerText(), /Columns \(4 of 7\)/);
+    await view.locator('#parallel[data-theme="vscode-light"]').waitFor({ timeout: 30_000 });
+    await runCommand(page, 'Preferences: Color Theme');
+    await choose(page, /^Dark Modern$/);
+    await view.locator('#parallel[data-theme="vscode-dark"]').waitFor({ timeout: 30_000 });
+    await wb.screenshot('table-dark');
+    await runCommand(page, 'Preferences: Color Theme');
+    await choose(page, /^Light Modern$/);
+    await view.locator('#parallel[data-theme="vscode-light"]').waitFor({ timeout: 30_000 });
   });
 });

@@ -181,6 +181,8 @@ export class Plots {
     const pc = drawParallel(this.pcp, p, theme);
     this.pcp.dataset.axes = String(pc.axes);
     this.pcp.dataset.lines = String(pc.lines);
+    // The theme the plots were last drawn in (the e2e test waits on it after a theme change).
+    this.pcp.dataset.theme = theme.kind;
     this.pcp.setAttribute('aria-label', `Parallel coordinates: ${pc.axes} axes, ${pc.lines} runs`);
     this.scatter?.destroy();
     this.scatter = undefined;
