@@ -70,6 +70,18 @@ void describe('drift report charts and model card in code-server', { timeout: 90
     await wb.screenshot('drift-report');
     await section.locator('[data-role="history"]').scrollIntoViewIfNeeded();
     await wb.screenshot('drift-history');
+
+    // code-server starts in Light Modern: switch to Dark Modern while the report is open; every chart is drawn again.
+    const colour = () => section.locator('canvas[data-chart="distribution"]').first().getAttribute('data-color');
+    const before = await colour();
+    await runCommand(page, 'Preferences: Color Theme');
+    await choose(page, /^Dark Modern$/);
+    await waitFor('the charts redrawn in the dark theme colour', async () => (await colour()) !== before);
+    await waitFor('the host told of the redraw', () => /\[drift\] insight rendered 8 charts \(vscode-dark\)/.test(wb.outputLog()));
+    await wb.screenshot('drift-history-dark');
+    await runCommand(page, 'Preferences: Color Theme');
+    await choose(page, /^Light Modern$/);
+    await waitFor('the light theme back', async () => (await colour()) === before);
   });
 
   void it('clicking a version in the Models view opens its model card: metrics, signature, profile, lineage, gate, alias and deployment history', T, async () => {
