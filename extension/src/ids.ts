@@ -25,6 +25,8 @@ export const PALETTE_COMMANDS = {
   'mlops.openMonitoring': 'Open Monitoring Dashboard',
   'mlops.showAuditLog': 'Show Audit Log',
   'mlops.showReport': 'Show Report',
+  'mlops.retrainNow': 'Retrain Now',
+  'mlops.cancelRetrain': 'Cancel Retrain',
   'mlops.acknowledgeIncident': 'Acknowledge Incident',
   'mlops.resolveIncident': 'Resolve Incident',
   'mlops.showIncident': 'Show Incident Evidence',
@@ -51,7 +53,7 @@ export type CommandId = PaletteCommandId | ItemCommandId;
 
 export const CATEGORY = 'MLOps';
 export const VIEW_CONTAINER = 'mlops';
-export const VIEW_NAMES = ['experiments', 'models', 'endpoints', 'monitors', 'drift', 'jobs'] as const;
+export const VIEW_NAMES = ['experiments', 'models', 'endpoints', 'monitors', 'drift', 'jobs', 'retrains'] as const;
 export type ViewName = (typeof VIEW_NAMES)[number];
 export type ViewId = `mlops.${ViewName}`;
 export const viewId = (name: ViewName): ViewId => `mlops.${name}`;
@@ -63,6 +65,7 @@ export const VIEW_TITLES: Record<ViewName, string> = {
   monitors: 'Monitors',
   drift: 'Drift',
   jobs: 'Jobs',
+  retrains: 'Retrains',
 };
 
 /** Context keys and the type of value each holds; set only through vscode/context.ts `setContext`. */
@@ -91,6 +94,8 @@ export type ItemContext =
   | 'pipeline'
   | 'pipeline.active'
   | 'pipelineStep'
+  | 'retrain'
+  | 'retrain.active'
   | 'message'
   | 'loadMore';
 

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import type { RetrainView } from '../../backend/src/api/v1/contract-retrain';
 import type { EventTopic } from '../../backend/src/api/v1/contract-ui';
 import { AuditView } from './audit/view';
 import type { ApiClient } from './backend/client';
@@ -29,6 +30,8 @@ import { registerMonitorCommands } from './monitors/commands';
 import { MonitorsModel } from './monitors/model';
 import { IncidentNotifier } from './monitors/notify';
 import { registerReportCommands } from './report/commands';
+import { registerRetrainCommands } from './retrains/commands';
+import { RetrainsModel } from './retrains/model';
 import { Disposer } from './util/disposable';
 import { pick, registerCommand } from './vscode/commands';
 import { setting } from './vscode/config';
@@ -74,11 +77,12 @@ export class Extension implements vscode.Disposable {
       monitors: new MonitorsModel(async () => withClient(await client(), (c) => ({ monitors: () => api.monitors(c), incidents: () => api.incidents(c) }))) as TreeModel<unknown>,
       drift: new DriftModel(async () => withClient(await client(), (c) => ({ drift: () => api.drift(c) }))) as TreeModel<unknown>,
       jobs: jobs as TreeModel<unknown>,
+      retrains: new RetrainsModel(async () => withClient(await client(), (c) => ({ retrains: async () => (await c.get<{ retrains: RetrainView[] }>('/api/v1/retrains', { limit: 100 })).retrains }))) as TreeModel<unknown>,
     };
     const views = new Map<ViewName, vscode.TreeView<unknown>>();
     for (const name of VIEW_NAMES) {
       const provider = this.d.track(new ModelTreeProvider(models[name]));
-      views.set(name, this.d.track(vscode.window.createTreeView(viewId(name), { treeDataProvider: provider, canSelectMany: name === 'experiments', showCollapseAll: name !== 'jobs' })));
+      views.set(name, this.d.track(vscode.window.createTreeView(viewId(name), { treeDataProvider: provider, canSelectMany: name === 'experiments', showCollapseAll: name !== 'jobs' && name !== 'retrains' })));
     }
     this.experimentSelection = () => (views.get('experiments')?.selection ?? []) as ExperimentNode[];
     const lens = this.d.track(new RunLens(() => this.backend.client));
@@ -98,7 +102,7 @@ export class Extension implements vscode.Disposable {
         void setContext('mlops.backend.running', s.kind === 'running');
         void setContext('mlops.backend.state', s.kind);
         this.terminalEnv(s.kind === 'running' ? this.backend.client?.endpoint : undefined);
-        if (s.kind !== 'running') refreshAll(['experiments', 'runs', 'models', 'endpoints', 'jobs', 'drift']);
+        if (s.kind !== 'running') refreshAll(['experiments', 'runs', 'models', 'endpoints', 'jobs', 'drift', 'retrains']);
         else {
           incidents.check();
           // A connected backend keeps its log in its own home.
@@ -125,7 +129,7 @@ export class Extension implements vscode.Disposable {
     registerCommand(d, 'mlops.restartBackend', () => this.backend.restart());
     registerCommand(d, 'mlops.stopBackend', () => this.backend.stop());
     registerCommand(d, 'mlops.showLogs', () => this.output.show(true));
-    registerCommand(d, 'mlops.refresh', () => refreshAll(['experiments', 'runs', 'models', 'endpoints', 'jobs', 'drift', 'audit']));
+    registerCommand(d, 'mlops.refresh', () => refreshAll(['experiments', 'runs', 'models', 'endpoints', 'jobs', 'drift', 'audit', 'retrains']));
     const audit = d.track(new AuditView(client));
     registerCommand(d, 'mlops.showAuditLog', () => audit.show());
     registerExperimentCommands(d, {
@@ -148,6 +152,7 @@ export class Extension implements vscode.Disposable {
     registerDriftCommands(d, client, uri, () => refreshAll(['drift']), (l) => this.output.appendLine(l));
     registerMonitorCommands(d, client, () => refreshAll(['drift']));
     registerReportCommands(d, client, uri);
+    registerRetrainCommands(d, client, () => refreshAll(['retrains']));
   }
 
   /**

@@ -3,27 +3,19 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openCore } from '../../backend/src/core';
 import { startServer } from '../../backend/src/server';
-import { registerOnnxModel, sampleRows } from '../fixtures/onnx/harness';
+import { sampleRows } from '../fixtures/onnx/harness';
 import { CLI, cli, ensureBuilt } from '../integration/serving/proc';
 import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CHAMPION, FEATURES, linearClassifier } from '../fixtures/onnx/models';
+import { FEATURES } from '../fixtures/onnx/models';
+import { servedIris } from '../helpers/served';
 
 void test('mlops monitor and mlops incidents drive the running backend', async (t) => {
   ensureBuilt();
-  const home = mkdtempSync(join(tmpdir(), 'mlops-monitor-cli-'));
-  t.after(() => rmSync(home, { recursive: true, force: true }));
-  const ctx = openCore(home);
-  const v = registerOnnxModel(ctx, 'iris', linearClassifier(CHAMPION));
-  ctx.db.close();
-  const { app, handshake } = await startServer({ home });
-  t.after(() => app.server.close());
-  const auth = { authorization: `Bearer ${handshake.token}`, 'content-type': 'application/json' };
-  assert.equal((await fetch(`${handshake.url}/endpoints/iris/deploy`, { method: 'POST', headers: auth, body: JSON.stringify({ model: `iris/${v}` }) })).status, 200);
+  const { home, handshake, auth } = await servedIris(t, 'mlops-monitor-cli-');
   const rows = sampleRows(300, 3);
   // 60 requests of 5 rows: the SLO check counts requests.
   for (let i = 0; i < rows.length; i += 5) {

@@ -1,11 +1,18 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import type { IncidentView } from '../../backend/src/api/v1/contract-monitors';
+import type { RetrainView } from '../../backend/src/api/v1/contract-retrain';
 import { openCore } from '../../backend/src/core';
+import { registerOnnxModel, sampleRows } from '../fixtures/onnx/harness';
+import { CHAMPION, FEATURES, linearClassifier } from '../fixtures/onnx/models';
 import { seedReport } from '../fixtures/report';
 import { openWorkbench, OUT, runningBackend, webview, type Workbench } from './harness';
-import { resetUi, runCommand, waitFor } from './ui';
+import { call, type Api } from './seed';
+import { resetUi, runCommand, showPanes, waitFor, waitServing } from './ui';
+
+const TRAIN = resolve(import.meta.dirname, '../fixtures/retrain/train.mjs');
 
 const workspace = join(OUT, 'e2e-retrain-workspace');
 const home = join(workspace, '.mlops');
@@ -20,6 +27,7 @@ void describe('Report and retrains in code-server', { timeout: 900_000 }, () => 
     const core = openCore(home);
     // The report's known history (test/fixtures/report.ts): 4 deployments in 30 days, 80 % automated retrains, …
     seedReport(core.db, Date.now());
+    registerOnnxModel(core, 'watch', linearClassifier(CHAMPION));
     core.db.close();
     wb = await openWorkbench('retrain', workspace);
   });
@@ -53,5 +61,50 @@ void describe('Report and retrains in code-server', { timeout: 900_000 }, () => 
       throw new Error(`${(e as Error).message}: ${await row('deployments_per_month').innerText().catch((x: unknown) => String(x))}`);
     });
     assert.match(await row('rollbacks').innerText(), /^Rollbacks\s+1 rollback\(s\) \(1 by a guardrail\); the version rolled back served a median 30 min/);
+  });
+
+  void it('Retrain Now on an incident (Monitors view menu) starts a manual retrain with the incident as evidence; the Retrains view follows it', T, async () => {
+    const { page } = wb;
+    const api: Api = await runningBackend(home);
+    await call(api, 'POST', '/endpoints/watch/deploy', { model: 'watch/1', strategy: 'replace' });
+    await waitServing(() => api, 'watch', 'watch/1');
+    // Labelled traffic for the retrain's data step: one row a request, each with its feedback label.
+    const feedback: { request_id: string; label: number }[] = [];
+    for (const row of sampleRows(200, 11)) {
+      const r = await fetch(`${api.url}/endpoints/watch/invocations`, { method: 'POST', headers: { authorization: `Bearer ${api.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ dataframe_split: { columns: FEATURES, data: [row] } }) });
+      assert.equal(r.status, 200);
+      feedback.push({ request_id: r.headers.get('x-request-id')!, label: row[1]! > 1.5 ? 1 : 0 });
+    }
+    await call(api, 'POST', '/endpoints/watch/feedback', { feedback });
+    const file = join(workspace, 'mlops.yaml');
+    writeFileSync(file, `name: watch\nparams: { data: "" }\nsteps:\n  train:\n    command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(TRAIN)}]\n    env: { TRAIN_CSV: "\${{ params.data }}" }\n    outputs: [model.onnx]\n    cache: false\n`);
+    // Its own incident triggers are off: only Retrain Now starts this retrain.
+    await call(api, 'PUT', '/api/v1/retrain/policies', { model: 'watch', endpoint: 'watch', pipeline: file, triggers: { on_drift: false, on_performance: false }, rollout: { strategy: 'shadow' } });
+    // Every request takes more than 0 ms: an SLO of 0 ms opens an incident at the first check.
+    await call(api, 'PATCH', '/api/v1/monitors/watch/performance', { max_p99_ms: 0, min_rows: 5, failure_limit: 1 });
+    const run = await call<{ incident: IncidentView | null }>(api, 'POST', '/api/v1/monitors/watch/performance/run');
+    assert.ok(run.incident, 'the failing check opened an incident');
+    const id = run.incident.id;
+
+    await showPanes(page, 'Monitors', 'Retrains');
+    const item = page.getByRole('treeitem', { name: new RegExp(`^#${id} Performance · watch`) });
+    await item.waitFor({ timeout: 60_000 });
+    await item.click({ button: 'right' });
+    const action = page.locator('.monaco-menu .action-item', { has: page.locator('.action-label', { hasText: /^Retrain Now$/ }) }).first();
+    await action.hover({ timeout: 15_000 });
+    await page.keyboard.press('Enter');
+
+    // The ledger has it at once; the view shows it, then follows it through training to the challenger's rollout.
+    const retrain = await waitFor('the retrain in the ledger', async () => (await call<{ retrains: RetrainView[] }>(api, 'GET', '/api/v1/retrains?model=watch')).retrains[0], 60_000);
+    assert.equal(retrain.trigger, 'manual');
+    assert.equal(retrain.incident_id, String(id));
+    assert.equal(retrain.evidence.kind, 'performance');
+    const row = page.getByRole('treeitem', { name: new RegExp(`^#${retrain.id} watch`) });
+    await row.waitFor({ timeout: 60_000 });
+    await waitFor('the Retrains view to show the challenger rolling out', async () => new RegExp(`^#${retrain.id} watch/2 · watch\\s*rolling out · manual · incident #${id} · better`).test(await row.innerText().catch(() => '')), 120_000).catch(async (e: unknown) => {
+      await wb.screenshot('retrain-view-failed');
+      throw new Error(`${(e as Error).message}: ${await row.innerText().catch((x: unknown) => String(x))}`);
+    });
+    await wb.screenshot('retrains-view');
   });
 });

@@ -117,20 +117,4 @@ void describe('experiments table in code-server', { timeout: 900_000 }, () => {
     await choose(page, /^Light Modern$/);
     await view.locator('#parallel[data-theme="vscode-light"]').waitFor({ timeout: 30_000 });
   });
-
-  void it("the view title's action opens the table of the selected experiment; an empty one says so", T, async () => {
-    const { page } = wb;
-    await resetUi(page);
-    await showPanes(page, 'Experiments');
-    const item = page.getByRole('treeitem', { name: /^Default 0 runs/ });
-    await item.waitFor({ timeout: 60_000 });
-    await item.click();
-    const header = page.locator('.pane-header', { hasText: /^Experiments/ });
-    await header.hover();
-    await header.locator('a[aria-label="Open Experiments Table"]').click();
-    const view = webview(page);
-    await view.locator('#title', { hasText: 'Runs: Default' }).waitFor({ timeout: 60_000 });
-    await view.locator('#count', { hasText: /^0 of 0 runs$/ }).waitFor({ timeout: 30_000 });
-    assert.match(await view.locator('#empty').innerText(), /No runs yet/);
-  });
 });

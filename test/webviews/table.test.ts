@@ -127,9 +127,6 @@ void test("table: Enter in the filter sends MLflow's filter; the backend's 400 m
     await w.receive({ type: 'table/rows', rows: { seq: q.seq - 1, columns: COLUMNS, runs: runs(3), append: false, total: 3, done: true } });
     assert.equal(shownNames(w).length, 12, 'a stale answer is ignored');
     assert.equal((w.state.value as { filter: string }).filter, "metrics.acc > 0.5 and params.opt = 'adam'");
-    await w.receive({ type: 'table/rows', rows: { seq: q.seq, columns: COLUMNS, runs: [], append: false, total: 0, done: true } });
-    assert.equal(w.document.getElementById('empty')?.textContent, 'No run matches the filter.');
-    assert.equal(w.document.getElementById('count')?.textContent, '0 of 0 runs');
     assert.deepEqual(w.errors, []);
   } finally {
     w.close();

@@ -85,7 +85,7 @@ export class BackendManager implements vscode.Disposable {
       this.apiClient = new ApiClient(ep.endpoint);
       await this.subscribe(ep.endpoint, gen, !remote);
       this.setState({ kind: 'running', url: ep.endpoint.url, pid: ep.pid, external: !!remote });
-      this.eventEmitter.fire(['experiments', 'runs', 'models', 'endpoints', 'jobs', 'drift', 'audit']);
+      this.eventEmitter.fire(['experiments', 'runs', 'models', 'endpoints', 'jobs', 'drift', 'audit', 'retrains']);
       const started = Date.now();
       const healthy = setTimeout(() => {
         if (Date.now() - started >= HEALTHY_MS) this.crashes = 0;

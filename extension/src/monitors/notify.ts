@@ -13,7 +13,7 @@ const KIND: Record<IncidentView['kind'], string> = {
 
 /**
  * A notification for each incident the monitors open, once (remembered per workspace, so a reload or an incident
- * opened while the editor was closed notifies once), with Open Report and Acknowledge. Checked when the backend
+ * opened while the editor was closed notifies once), with Open Report, Acknowledge and Retrain Now. Checked when the backend
  * announces a change of the drift topic (the monitors' results and incidents) and when it starts.
  */
 export class IncidentNotifier {
@@ -57,9 +57,10 @@ export class IncidentNotifier {
   private async show(i: IncidentView): Promise<void> {
     const text = `MLOps: ${KIND[i.kind]} on ${i.endpoint} (incident #${i.id}, ${i.severity}): ${i.summary}`;
     const show = i.severity === 'critical' ? vscode.window.showErrorMessage : vscode.window.showWarningMessage;
-    const pick = await show(text, 'Open Report', 'Acknowledge');
+    const pick = await show(text, 'Open Report', 'Acknowledge', 'Retrain Now');
     const node = { kind: 'incident', incident: i };
     if (pick === 'Open Report') await vscode.commands.executeCommand('mlops.showIncident', node);
     if (pick === 'Acknowledge') await vscode.commands.executeCommand('mlops.acknowledgeIncident', node);
+    if (pick === 'Retrain Now') await vscode.commands.executeCommand('mlops.retrainNow', node);
   }
 }

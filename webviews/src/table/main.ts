@@ -51,7 +51,6 @@ refresh.id = 'refresh';
 refresh.setAttribute('secondary', '');
 refresh.textContent = 'Refresh';
 const banner = el('p', { class: 'error', id: 'error' });
-const empty = el('p', { class: 'empty', id: 'empty' });
 
 function query(): void {
   cur.seq++;
@@ -104,7 +103,6 @@ function show(): void {
   cur.shown = same ? cur.runs : sortRows(cur.runs, cur.columns, state.sort);
   grid.setRuns(cur.shown, selected);
   count.textContent = `${cur.runs.length.toLocaleString('en-US')}${cur.done ? '' : '…'} of ${cur.total.toLocaleString('en-US')} runs`;
-  empty.textContent = cur.done && cur.runs.length === 0 ? (state.filter ? 'No run matches the filter.' : 'No runs yet: log one with mlflow.start_run() or MLOps: Launch Training.') : '';
   drawPlots();
 }
 
@@ -142,7 +140,7 @@ function layout(): void {
   refresh.addEventListener('click', () => query());
   updateSelection();
   clear(app);
-  app.append(title, el('div', { class: 'toolbar xt-toolbar' }, filter, count, compare, clearSel, refresh), filterError, banner, chooser.root, grid.root, empty, plots.root);
+  app.append(title, el('div', { class: 'toolbar xt-toolbar' }, filter, count, compare, clearSel, refresh), filterError, banner, chooser.root, grid.root, plots.root);
 }
 
 host.listen({

@@ -128,5 +128,7 @@ export const RetrainRunBody = Type.Object({
   model: Type.Optional(Name),
   endpoint: Type.Optional(Name),
   reason: Type.Optional(Type.String({ maxLength: 8000 })),
+  /** Retrain now on an incident: it is the evidence, and (one retrain per incident) nothing else starts for it. */
+  incident_id: Type.Optional(Type.Integer({ minimum: 1 })),
 });
 export const ReasonBody = Type.Object({ reason: Type.Optional(Type.String({ maxLength: 8000 })) });

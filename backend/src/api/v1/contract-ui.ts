@@ -159,7 +159,7 @@ export const UiRunDetail = Type.Object({
 });
 
 /** What changed; the extension refreshes the views that show it. */
-export const EVENT_TOPICS = ['experiments', 'runs', 'models', 'endpoints', 'jobs', 'drift', 'audit'] as const;
+export const EVENT_TOPICS = ['experiments', 'runs', 'models', 'endpoints', 'jobs', 'drift', 'audit', 'retrains'] as const;
 export type EventTopic = (typeof EVENT_TOPICS)[number];
 /** One server-sent event's data line: `data: {"topics":[...],"at":...}`. */
 export interface BackendEvent {

@@ -31,6 +31,7 @@ export function topicsOf(method: string, url: string): EventTopic[] {
   if (v1 === 'jobs' || v1 === 'pipelines' || v1 === 'training') return ['jobs', 'runs', 'experiments'];
   if (v1 === 'drift' || v1 === 'monitoring') return ['drift'];
   if (v1 === 'monitors' || v1 === 'incidents') return ['drift', 'audit'];
+  if (v1 === 'retrains' || v1 === 'retrain') return ['retrains', 'audit'];
   return [...EVENT_TOPICS];
 }
 
@@ -93,6 +94,8 @@ const SIGNATURES: [EventTopic, string, string][] = [
   ['endpoints', 'serving_endpoints', "SELECT COUNT(*) || ':' || IFNULL(MAX(updated_at), 0) FROM serving_endpoints"],
   // The monitors' background checks and incident changes (the Monitors and Drift views).
   ['drift', 'incidents', "SELECT (SELECT IFNULL(MAX(id), 0) FROM monitor_results) || ':' || (SELECT COUNT(*) || ':' || SUM(status = 'open') || ':' || SUM(status = 'acknowledged') FROM incidents)"],
+  // The retraining ledger: a new retrain or any transition (the backend's own background work, mostly).
+  ['retrains', 'retrains', "SELECT COUNT(*) || ':' || IFNULL(MAX(updated_at), 0) || ':' || (SELECT IFNULL(MAX(id), 0) FROM retrain_transitions) FROM retrains"],
   ['jobs', 'jobs', "SELECT COUNT(*) || ':' || SUM(status = 'running') || ':' || SUM(status = 'queued') || ':' || IFNULL(MAX(ended_at), 0) || ':' || IFNULL(MAX(started_at), 0) FROM jobs"],
 ];
 

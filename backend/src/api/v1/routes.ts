@@ -17,7 +17,7 @@ export async function v1Routes(app: FastifyInstance, opts: { runtime: Runtime })
   const { core: ctx, jobs, pipelines, drift } = opts.runtime;
   coreV1Routes(app, ctx);
   gateRoutes(app, ctx);
-  retrainRoutes(app, { ctx, retrain: opts.runtime.retrain });
+  retrainRoutes(app, { ctx, retrain: opts.runtime.retrain, monitors: opts.runtime.monitors });
   experimentRoutes(app, { ctx, experiments: opts.runtime.experiments });
   reportRoutes(app, { ctx, clock: opts.runtime.clock });
   modelCardRoutes(app, { ctx, drift });

@@ -88,10 +88,12 @@ export class RetrainService {
   }
 
   /** A manual retrain: bounded by the policy's concurrency and daily budget, not by the cool-down. */
-  run(policyId: number, actor: string, reason?: string): RetrainRecord {
+  run(policyId: number, actor: string, reason?: string, incident?: { id: number; kind: string; severity: string; summary: string; endpoint: string }): RetrainRecord {
     const sp = this.repo.policy(policyId);
     if (!sp.policy.triggers.manual) throw invalid(`The retrain policy of ${sp.policy.model} on ${sp.policy.endpoint} does not allow manual retrains`);
-    const r = this.begin(sp, 'manual', { user: actor, ...(reason ? { reason } : {}) }, null, `started by ${actor}${reason ? `: ${reason}` : ''}`);
+    if (incident && incident.endpoint !== sp.policy.endpoint) throw invalid(`Incident ${incident.id} is on ${incident.endpoint}, not on ${sp.policy.endpoint}`);
+    const evidence = { user: actor, ...(reason ? { reason } : {}), ...(incident ? { incident_id: String(incident.id), kind: incident.kind, severity: incident.severity, summary: incident.summary } : {}) };
+    const r = this.begin(sp, 'manual', evidence, incident ? String(incident.id) : null, `started by ${actor}${incident ? ` on incident ${incident.id}` : ''}${reason ? `: ${reason}` : ''}`);
     if (typeof r === 'string') throw new ApiError('RESOURCE_CONFLICT', r);
     return r;
   }
