@@ -12,7 +12,8 @@ const jobs = [
     ...common,
     platform: 'node',
     format: 'esm',
-    entryPoints: { cli: 'backend/src/cli.ts' },
+    // The monitors' checks worker thread loads its own file beside cli.mjs (services/monitors/checkworker.ts).
+    entryPoints: { cli: 'backend/src/cli.ts', 'monitor-worker': 'backend/src/services/monitors/worker.ts' },
     outdir: 'dist/backend',
     outExtension: { '.js': '.mjs' },
     external: backendExternals,

@@ -23,6 +23,8 @@ void test('the packaged linux-x64 VSIX installs, starts its own backend (native 
     const spawned = /\[spawn\] \S+ (\S+exts\/mlops-studio\.mlops-studio-0\.1\.0[^/]*)\/dist\/backend\/cli\.mjs/.exec(log);
     assert.ok(spawned, `the backend runs from the installed extension:\n${log}`);
     assert.ok(!lstatSync(spawned[1]!).isSymbolicLink(), 'a real install');
+    // The monitors' checks worker thread loads its bundle beside cli.mjs.
+    assert.ok(lstatSync(join(spawned[1]!, 'dist/backend/monitor-worker.mjs')).isFile(), 'the checks worker is packaged');
     // One SQLite addon per supported Node ABI (20, 22, 24), none of npm's single-ABI build.
     const bindings = join(spawned[1]!, 'node_modules/better-sqlite3/lib/binding');
     assert.deepEqual(readdirSync(bindings).sort(), ['node-v115-linux-x64', 'node-v127-linux-x64', 'node-v137-linux-x64']);

@@ -11,6 +11,7 @@ import { Scheduler } from './scheduler';
 import { ServingRepository } from './serving/repository';
 import { KnownSecrets } from './secrets';
 import { AlertHub } from './monitors/alerts';
+import { CheckWorker } from './monitors/checkworker';
 import { MonitorService } from './monitors/service';
 import { WebhookChannel } from './monitors/webhooks';
 import { RetrainService } from './retrain/service';
@@ -105,7 +106,10 @@ export class Runtime {
       });
       // The engine closes the serving repository (its log writer) with its models.
       this.closers.push(['serving engine', () => this.engine.close()]);
-      this.monitors = new MonitorService({ core, clock: this.clock, log: this.log, drift: this.drift, engine: this.engine, flushLog: () => repo.flush(), alerts: this.alerts });
+      // The monitors' statistics run in a worker thread, off the serving event loop; closed before the store.
+      const checks = new CheckWorker(this.log);
+      this.closers.push(['checks worker', () => checks.close()]);
+      this.monitors = new MonitorService({ core, clock: this.clock, log: this.log, drift: this.drift, engine: this.engine, flushLog: () => repo.flush(), alerts: this.alerts, compute: checks });
       this.monitors.schedule(this.scheduler);
       this.jobs = new JobService(core, { clock: this.clock, ...o.jobs, endpoint: o.endpoint ?? (() => null), secrets: () => this.secrets.values() });
       this.stoppers.push(['jobs', () => this.jobs.close()]);

@@ -45,5 +45,5 @@ void test('.vscodeignore allowlists the runtime closure of the backend externals
   assert.ok(!allowed.some((a) => a.includes('better-sqlite3/build')));
   assert.ok(allowed.includes('node_modules/onnxruntime-node/bin/napi-v6/linux/x64/**'));
   assert.ok(!allowed.some((a) => /darwin|win32|arm64/.test(a)), 'no other platform binaries');
-  for (const f of ['!dist/extension.js', '!dist/backend/cli.mjs', '!dist/webviews/*.js', '!media/**', '!package.json']) assert.ok(ignore.includes(f), f);
+  for (const f of ['!dist/extension.js', '!dist/backend/cli.mjs', '!dist/backend/monitor-worker.mjs', '!dist/webviews/*.js', '!media/**', '!package.json']) assert.ok(ignore.includes(f), f);
 });

@@ -5,19 +5,17 @@
  * rows, profiled once and stored), and the report says which reference it used. Computed on demand and cached
  * for a few seconds: nothing here runs per request.
  */
-import type { DriftHistory, DriftReference, EndpointDrift, FeatureDriftView, VariantDrift } from '../../api/v1/contract';
+import type { DriftHistory, DriftReference, EndpointDrift, VariantDrift } from '../../api/v1/contract';
 import type { DriftBins, VariantBins } from '../../api/v1/contract-drift';
 import { notFound } from '../../util/errors';
-import { buildReferenceProfile, currentColumns, driftReport, type FeatureDrift, type RawColumn, type ReferenceProfile } from '../stats';
+import { buildReferenceProfile, currentColumns, driftReport } from '../stats';
 import { DEFAULT_BINS, featureBins } from './bins';
 import type { Profiler } from './profiler';
 import type { DriftRepository, LoggedFeatures, StoredProfile } from './repository';
+import { asReferenceKinds, computeHere, FIRST_WINDOW, MIN_ROWS, restrict, toColumns, type VariantCompute } from './variant';
 
 export const DEFAULT_WINDOW = 1000;
-/** Fewer current rows than this give no verdict. */
-export const MIN_ROWS = 30;
-/** Rows of a version's first served window, when it has no training profile. */
-export const FIRST_WINDOW = 1000;
+export { FIRST_WINDOW, MIN_ROWS } from './variant';
 
 export class EndpointDriftService {
   private readonly cache = new Map<string, { at: number; report: EndpointDrift }>();
@@ -28,7 +26,8 @@ export class EndpointDriftService {
     private readonly flushLog: () => void = () => undefined,
   ) {}
 
-  async report(endpoint: string, window = DEFAULT_WINDOW, maxAgeMs = 0): Promise<EndpointDrift> {
+  /** `compute` runs each variant's statistics: here by default, in the checks worker for a monitor's check. */
+  async report(endpoint: string, window = DEFAULT_WINDOW, maxAgeMs = 0, compute: VariantCompute = computeHere): Promise<EndpointDrift> {
     const key = `${endpoint}\u0000${window}`;
     const hit = this.cache.get(key);
     if (hit && Date.now() - hit.at <= maxAgeMs) return hit.report;
@@ -36,7 +35,7 @@ export class EndpointDriftService {
     if (!cfg) throw notFound(`Endpoint '${endpoint}' does not exist`);
     this.flushLog();
     const variants: VariantDrift[] = [];
-    for (const v of liveVariants(cfg.variants)) variants.push(await this.variant(endpoint, v.id, v.role, window));
+    for (const v of liveVariants(cfg.variants)) variants.push(await this.variant(endpoint, v.id, v.role, window, compute));
     const report: EndpointDrift = { endpoint, checked_at: Date.now(), window, min_rows: MIN_ROWS, variants };
     this.cache.set(key, { at: report.checked_at, report });
     return report;
@@ -115,36 +114,12 @@ export class EndpointDriftService {
     return { reference, ...toColumns(current, window) };
   }
 
-  private async variant(endpoint: string, id: string, role: string, window: number): Promise<VariantDrift> {
+  private async variant(endpoint: string, id: string, role: string, window: number, compute: VariantCompute): Promise<VariantDrift> {
     const { model, version } = splitId(id);
-    const base = { variant: id, model_name: model, model_version: version, role };
-    const empty = { drift: null, drifted_features: 0, drifted_share: 0, features: [], skipped: [] };
-    const { reference, columns, rows, from, to } = await this.current(endpoint, id, window);
-    const win = { rows, from_ts: from, to_ts: to };
-    if (!reference?.profile) {
-      return { ...base, ...empty, status: 'no_reference', window: win, reference: null, message: `${id} has no reference profile (set one with: mlops models profile ${id} --reference train.csv) and has served fewer than ${FIRST_WINDOW} logged rows for a first-window fallback` };
-    }
-    const ref: DriftReference = { kind: reference.kind, source: reference.source, rows: reference.rows, created_at: reference.createdAt };
-    if (rows < MIN_ROWS) {
-      return { ...base, ...empty, status: 'insufficient_data', window: win, reference: ref, message: `${rows} logged rows since the reference; a check needs at least ${MIN_ROWS}` };
-    }
-    const served = restrict(reference.profile, [...columns.keys()]);
-    if (Object.keys(served.features).length === 0) {
-      const names = Object.keys(reference.profile.features).slice(0, 5).join(', ');
-      return { ...base, ...empty, status: 'no_reference', window: win, reference: ref, message: `the reference profile describes ${names || 'no feature'} but ${id} is served with ${[...columns.keys()].join(', ')}: give the model a column signature naming its features, or a profile of those columns` };
-    }
-    const r = driftReport(served, currentColumns(asReferenceKinds(served, columns)));
-    return {
-      ...base,
-      status: 'ok',
-      window: win,
-      reference: ref,
-      drift: r.drift,
-      drifted_features: r.driftedFeatures,
-      drifted_share: r.driftedShare,
-      features: r.features.map(featureView),
-      skipped: r.skipped,
-    };
+    const reference = await this.reference(model, version);
+    const logged = this.repo.recentRaw(endpoint, model, version, window, reference?.logThroughId ?? 0);
+    const ref = reference?.profile ? { profile: reference.profile, kind: reference.kind, source: reference.source, rows: reference.rows, createdAt: reference.createdAt } : null;
+    return compute({ variant: id, model, version, role, window, reference: ref, logged });
   }
 
   /** The training profile, else the stored first window, else a first window made now if enough rows exist. */
@@ -176,81 +151,8 @@ function liveVariants<V extends { id: string; role: string }>(vs: readonly V[]):
   return vs.filter((v) => v.role === 'stable' || v.role === 'candidate').sort((a, b) => ROLE_ORDER[a.role]! - ROLE_ORDER[b.role]!);
 }
 
-/**
- * Served values are numbers; a feature the reference profiles as categorical (a profile's category counts, e.g.
- * codes "0", "1", "2") is compared by category, each served value read as its text.
- */
-export function asReferenceKinds(p: ReferenceProfile, columns: ReadonlyMap<string, RawColumn>): Map<string, RawColumn> {
-  const out = new Map(columns);
-  for (const [name, col] of columns) {
-    if (p.features[name]?.kind !== 'categorical' || col.kind !== 'numeric') continue;
-    const counts = new Map<string, number>();
-    for (let i = 0; i < col.values.length; i++) {
-      const k = String(col.values[i]);
-      counts.set(k, (counts.get(k) ?? 0) + 1);
-    }
-    out.set(name, { kind: 'categorical', counts, missing: col.missing });
-  }
-  return out;
-}
-
 function splitId(id: string): { model: string; version: number } {
   const cut = id.lastIndexOf('/');
   return { model: id.slice(0, cut), version: Number(id.slice(cut + 1)) };
 }
 
-/** The profile's features that the model is served with (a training file may hold more columns). */
-function restrict(p: ReferenceProfile, served: readonly string[]): ReferenceProfile {
-  const keep = new Set(served);
-  return { ...p, features: Object.fromEntries(Object.entries(p.features).filter(([k]) => keep.has(k))), empty: (p.empty ?? []).filter((k) => keep.has(k)) };
-}
-
-export function severityOf(f: FeatureDrift): FeatureDriftView['severity'] {
-  if (f.drift) return f.votes === f.methods.length ? 'high' : 'medium';
-  return f.votes > 0 ? 'low' : 'none';
-}
-
-function featureView(f: FeatureDrift): FeatureDriftView {
-  return {
-    feature: f.feature,
-    kind: f.kind,
-    drift: f.drift,
-    severity: severityOf(f),
-    votes: f.votes,
-    methods: f.methods.map((m) => ({ method: m.method, score: m.score, ...(m.pValue !== undefined ? { p_value: m.pValue } : {}), threshold: m.threshold, drift: m.drift })),
-    psi_band: f.psiBand,
-    reference_count: f.referenceCount,
-    current_count: f.currentCount,
-  };
-}
-
-/** Logged `{columns, rows}` into numeric columns, at most `limit` rows (newest or oldest first, as given). */
-export function toColumns(logged: readonly LoggedFeatures[], limit: number): { columns: Map<string, RawColumn>; rows: number; from: number | null; to: number | null; lastId: number | null } {
-  const values = new Map<string, number[]>();
-  let rows = 0;
-  let from: number | null = null;
-  let to: number | null = null;
-  let lastId: number | null = null;
-  for (const l of logged) {
-    const f = l.features as { columns?: unknown; rows?: unknown } | null;
-    if (!f || !Array.isArray(f.columns) || !Array.isArray(f.rows)) continue;
-    const names = f.columns as string[];
-    for (const row of f.rows as unknown[]) {
-      if (rows >= limit || !Array.isArray(row)) break;
-      names.forEach((n, i) => {
-        const v = row[i];
-        if (typeof v !== 'number' || !Number.isFinite(v)) return;
-        let col = values.get(n);
-        if (!col) values.set(n, (col = []));
-        col.push(v);
-      });
-      rows++;
-      from = from === null ? l.ts : Math.min(from, l.ts);
-      to = to === null ? l.ts : Math.max(to, l.ts);
-      lastId = l.id;
-    }
-    if (rows >= limit) break;
-  }
-  const columns = new Map<string, RawColumn>([...values].map(([n, v]) => [n, { kind: 'numeric', values: Float64Array.from(v), missing: rows - v.length }]));
-  return { columns, rows, from, to, lastId };
-}

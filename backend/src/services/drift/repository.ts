@@ -93,11 +93,14 @@ export class DriftRepository {
 
   /** Newest logged requests of one version on one endpoint, after `afterId`, newest first. */
   recent(endpoint: string, model: string, version: number, limit: number, afterId = 0): LoggedFeatures[] {
-    return this.decode(
-      this.db
-        .prepare('SELECT id, ts, features FROM prediction_log WHERE endpoint = ? AND id > ? AND model_name = ? AND model_version = ? ORDER BY id DESC LIMIT ?')
-        .all(endpoint, afterId, model, version, limit) as { id: number; ts: number; features: string }[],
-    );
+    return this.decode(this.recentRaw(endpoint, model, version, limit, afterId));
+  }
+
+  /** Newest logged requests of one version on one endpoint, after `afterId`, newest first, features as stored (JSON text). */
+  recentRaw(endpoint: string, model: string, version: number, limit: number, afterId = 0): { id: number; ts: number; features: string }[] {
+    return this.db
+      .prepare('SELECT id, ts, features FROM prediction_log WHERE endpoint = ? AND id > ? AND model_name = ? AND model_version = ? ORDER BY id DESC LIMIT ?')
+      .all(endpoint, afterId, model, version, limit) as { id: number; ts: number; features: string }[];
   }
 
   /** Logged requests of one version on one endpoint since `since` (ms), after `afterId`, oldest first, at most `limit`. */

@@ -1,14 +1,15 @@
 /**
  * What each kind of monitor checks, over the stored prediction log of an endpoint's live variants. A check never
- * throws for missing data: too few rows is an explicit insufficient_data verdict, not "no drift".
+ * throws for missing data: too few rows is an explicit insufficient_data verdict, not "no drift". The check reads
+ * the store here (indexed reads of at most a window of rows) and hands the statistics to `compute` (compute.ts): the
+ * checks worker thread in the backend, so the serving event loop is not blocked by them.
  */
 import type { CheckStatus, MonitorConfig, MonitorKind } from '../../api/v1/contract-monitors';
 import type { Db } from '../../store/db';
 import type { RegistryStore } from '../../store/registry';
 import type { DriftService } from '../drift/service';
 import type { EndpointView } from '../serving/endpoint';
-import { labelMatch } from '../serving/labels';
-import { Adwin, buildReferenceProfile, driftReport, currentColumns, PageHinkley, type RawColumn } from '../stats';
+import { computeLocally, type CheckPart, type ComputeRunner, type LogRow } from './compute';
 
 export interface CheckOutcome {
   status: CheckStatus;
@@ -31,6 +32,8 @@ export interface CheckDeps {
   /** The endpoint as served now; null when it is not deployed. */
   endpoint: (name: string) => EndpointView | null;
   flushLog: () => void;
+  /** Where the statistics run (default: on this thread). */
+  compute?: ComputeRunner;
 }
 
 export interface CheckInput {
@@ -50,7 +53,7 @@ interface Variant {
 }
 
 /** Per variant verdicts combined: any fail fails; else any pass passes; else insufficient data. */
-function combine(parts: { variant: string; status: CheckStatus; summary: string; score: number | null; features: string[]; rows: number; from: number | null; to: number | null; details: unknown }[], what: string): CheckOutcome {
+function combine(parts: CheckPart[], what: string): CheckOutcome {
   const failed = parts.filter((p) => p.status === 'fail');
   const passed = parts.filter((p) => p.status === 'pass');
   const status: CheckStatus = failed.length ? 'fail' : passed.length ? 'pass' : parts.some((p) => p.status === 'error') ? 'error' : 'insufficient_data';
@@ -84,21 +87,51 @@ export async function runCheck(deps: CheckDeps, input: CheckInput): Promise<Chec
   const view = deps.endpoint(input.endpoint);
   if (!view) return { status: 'insufficient_data', score: null, summary: `endpoint '${input.endpoint}' is not deployed`, rows: 0, windowFrom: null, windowTo: null, details: {}, features: [] };
   deps.flushLog();
+  const compute = deps.compute ?? computeLocally;
+  const { config, endpoint } = input;
+  const variants = liveVariants(view);
   switch (input.kind) {
     case 'data_drift':
-      return dataDrift(deps, input);
-    case 'prediction_drift':
-      return combine(liveVariants(view).map((v) => predictionDrift(deps.db, input, v)), 'prediction drift');
-    case 'concept_drift':
-      return combine(liveVariants(view).map((v) => conceptDrift(deps.db, input, v)), 'concept drift');
+      return dataDrift(deps, input, compute);
+    case 'prediction_drift': {
+      const jobs = variants.map((v) => {
+        const ref = oldest(deps.db, endpoint, v, config.window_rows);
+        const cur = newest(deps.db, endpoint, v, config.window_rows, { afterId: ref.length ? ref[ref.length - 1]!.id : 0 });
+        return { variant: v.id, config, ref, cur };
+      });
+      return combine(await Promise.all(jobs.map((j) => compute.run('predictionDrift', j))), 'prediction drift');
+    }
+    case 'concept_drift': {
+      const jobs = variants.map((v) => ({ variant: v.id, config, rows: newest(deps.db, endpoint, v, config.window_rows, { labelled: true }) }));
+      return combine(await Promise.all(jobs.map((j) => compute.run('conceptDrift', j))), 'concept drift');
+    }
     case 'performance':
-      return performance(deps, input, liveVariants(view));
+      return performance(deps, input, variants, compute);
   }
 }
 
-async function dataDrift(deps: CheckDeps, input: CheckInput): Promise<CheckOutcome> {
+/** Error rate, p99 latency and accuracy against the version's own validation metric, per live variant. */
+async function performance(deps: CheckDeps, input: CheckInput, variants: Variant[], compute: ComputeRunner): Promise<CheckOutcome> {
+  const { config, endpoint } = input;
+  const counters: Record<string, { requests: number; errors: number }> = {};
+  const prev = (input.state.counters ?? {}) as Record<string, { requests: number; errors: number }>;
+  const jobs = variants.map((v) => {
+    counters[v.id] = { requests: v.requests, errors: v.errors };
+    // Error rate of the requests since the last check (counters restart with the backend: then since the restart).
+    const p = prev[v.id];
+    const requests = p && v.requests >= p.requests ? v.requests - p.requests : v.requests;
+    const errors = p && v.errors >= p.errors ? v.errors - p.errors : v.errors;
+    const rows = newest(deps.db, endpoint, v, config.window_rows);
+    const labelled = newest(deps.db, endpoint, v, config.window_rows, { labelled: true });
+    return { variant: v.id, config, rows, labelled, baseline: baseline(deps, v, config.baseline_metric), requests, errors };
+  });
+  const parts = await Promise.all(jobs.map((j) => compute.run('performance', j)));
+  return { ...combine(parts, 'performance'), state: { counters } };
+}
+
+async function dataDrift(deps: CheckDeps, input: CheckInput, compute: ComputeRunner): Promise<CheckOutcome> {
   const { config } = input;
-  const report = await deps.drift.endpoints.report(input.endpoint, config.window_rows);
+  const report = await deps.drift.endpoints.report(input.endpoint, config.window_rows, 0, (job) => compute.run('dataDrift', job));
   return combine(
     report.variants.map((v) => {
       const base = { variant: v.variant, rows: v.window.rows, from: v.window.from_ts, to: v.window.to_ts };
@@ -116,14 +149,6 @@ async function dataDrift(deps: CheckDeps, input: CheckInput): Promise<CheckOutco
   );
 }
 
-interface LogRow {
-  id: number;
-  ts: number;
-  prediction: string;
-  label: string | null;
-  latency_ms: number;
-}
-
 /** A version's newest logged requests (labelled ones only: served by the prediction_log_labelled index). */
 export const newestSql = (labelled: boolean) =>
   `SELECT id, ts, prediction, label, latency_ms FROM prediction_log WHERE endpoint = ? AND model_name = ? AND model_version = ? AND id > ?${labelled ? ' AND label IS NOT NULL' : ''} ORDER BY id DESC LIMIT ?`;
@@ -137,98 +162,6 @@ function oldest(db: Db, endpoint: string, v: Variant, limit: number): LogRow[] {
   return db
     .prepare('SELECT id, ts, prediction, label, latency_ms FROM prediction_log WHERE endpoint = ? AND model_name = ? AND model_version = ? ORDER BY id LIMIT ?')
     .all(endpoint, v.model, v.version, limit) as LogRow[];
-}
-
-/** The row predictions of logged requests, one value per scored row. */
-function predictionValues(rows: readonly LogRow[]): unknown[] {
-  const out: unknown[] = [];
-  for (const r of rows) {
-    const p = JSON.parse(r.prediction) as unknown;
-    for (const x of Array.isArray(p) ? p : [p]) out.push(Array.isArray(x) && x.length === 1 ? x[0] : x);
-  }
-  return out;
-}
-
-function asColumn(values: readonly unknown[], categorical: boolean): RawColumn {
-  if (!categorical) {
-    const nums = values.filter((x): x is number => typeof x === 'number' && Number.isFinite(x));
-    return { kind: 'numeric', values: Float64Array.from(nums), missing: values.length - nums.length };
-  }
-  const counts = new Map<string, number>();
-  for (const x of values) counts.set(typeof x === 'object' ? JSON.stringify(x) : String(x), (counts.get(typeof x === 'object' ? JSON.stringify(x) : String(x)) ?? 0) + 1);
-  return { kind: 'categorical', counts, missing: 0 };
-}
-
-const span = (rows: readonly LogRow[]) => ({ from: rows.length ? rows[0]!.ts : null, to: rows.length ? rows[rows.length - 1]!.ts : null });
-
-/** The output distribution of the newest window against the version's first served window (for when labels come late). */
-function predictionDrift(db: Db, input: CheckInput, v: Variant) {
-  const { config } = input;
-  const ref = oldest(db, input.endpoint, v, config.window_rows);
-  const refLast = ref.length ? ref[ref.length - 1]!.id : 0;
-  const cur = newest(db, input.endpoint, v, config.window_rows, { afterId: refLast });
-  const base = { variant: v.id, rows: cur.length, ...span(cur) };
-  if (ref.length < config.window_rows || cur.length < config.min_rows) {
-    const summary = `insufficient data: the reference is the first ${config.window_rows} served requests (${ref.length} so far) and a check needs ${config.min_rows} requests after them (${cur.length})`;
-    return { ...base, status: 'insufficient_data' as const, summary, score: null, features: [], details: { reference_rows: ref.length } };
-  }
-  const refValues = predictionValues(ref);
-  const distinct = new Set(refValues.map((x) => JSON.stringify(x)));
-  const categorical = refValues.some((x) => typeof x !== 'number') || distinct.size <= 20;
-  const profile = buildReferenceProfile(new Map([['prediction', asColumn(refValues, categorical)]]));
-  const report = driftReport(profile, currentColumns(new Map([['prediction', asColumn(predictionValues(cur), categorical)]])));
-  const f = report.features[0];
-  if (!f) return { ...base, status: 'error' as const, summary: `no comparable predictions (${report.skipped.map((s) => s.reason).join(', ')})`, score: null, features: [], details: {} };
-  const summary = `${f.drift ? 'prediction drift' : 'no prediction drift'}: ${f.votes}/${f.methods.length} methods vote drift (${f.methods.map((m) => `${m.method} ${round(m.score)}`).join(', ')}) over ${cur.length} requests against the first ${ref.length}`;
-  return { ...base, status: f.drift ? ('fail' as const) : ('pass' as const), summary, score: f.votes / f.methods.length, features: f.drift ? ['prediction'] : [], details: { kind: f.kind, methods: f.methods, reference_rows: ref.length } };
-}
-
-/**
- * The error stream of the newest labelled requests, one 0/1 per labelled row (a request of 20 rows adds 20; its
- * wrong rows are spread evenly among them), through ADWIN or Page–Hinkley. Per row, not per request: a request's
- * error share would hide most of the sample from the detector's bound.
- */
-function conceptDrift(db: Db, input: CheckInput, v: Variant) {
-  const { config } = input;
-  const rows = newest(db, input.endpoint, v, config.window_rows, { labelled: true });
-  const errors: number[] = [];
-  let requests = 0;
-  for (const r of rows) {
-    const m = labelMatch(JSON.parse(r.prediction) as unknown, JSON.parse(r.label!) as unknown);
-    if (!m) continue;
-    requests++;
-    const wrong = m.total - m.right;
-    for (let i = 0; i < m.total; i++) errors.push(Math.floor(((i + 1) * wrong) / m.total) - Math.floor((i * wrong) / m.total));
-  }
-  const base = { variant: v.id, rows: errors.length, ...span(rows) };
-  if (requests < config.min_rows) {
-    return { ...base, status: 'insufficient_data' as const, summary: `insufficient data: ${requests} labelled requests, a check needs at least ${config.min_rows}`, score: null, features: [], details: {} };
-  }
-  const mean = (xs: number[]) => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : 0);
-  let at: number | null = null;
-  let detections: number[];
-  if (config.detector === 'page_hinkley') {
-    const ph = new PageHinkley({ direction: 'up', threshold: 20 });
-    for (const e of errors) ph.update(e);
-    detections = ph.detections;
-    at = detections.length ? detections[detections.length - 1]! + 1 : null;
-  } else {
-    // ADWIN keeps the part of the window since the last change it cut at: that part is "after", the rest "before".
-    const adwin = new Adwin({ delta: config.delta });
-    for (const e of errors) adwin.update(e);
-    detections = adwin.detections;
-    at = detections.length ? errors.length - adwin.width : null;
-  }
-  const before = at === null ? mean(errors) : mean(errors.slice(0, at));
-  const after = at === null ? mean(errors) : mean(errors.slice(at));
-  // A change for the better is not an incident.
-  const worse = at !== null && after > before;
-  const summary = worse
-    ? `concept drift (${config.detector}): the error rate rose from ${pct(before)} to ${pct(after)} from labelled row ${(at ?? 0) + 1} of ${errors.length}`
-    : at !== null
-      ? `no concept drift: the error rate fell from ${pct(before)} to ${pct(after)}`
-      : `no concept drift over ${errors.length} labelled rows of ${requests} requests (error rate ${pct(before)})`;
-  return { ...base, status: worse ? ('fail' as const) : ('pass' as const), summary, score: worse ? after - before : 0, features: worse ? ['error_rate'] : [], details: { detector: config.detector, detections, change_at: at, error_before: before, error_after: after } };
 }
 
 const BASELINES = ['accuracy', 'val_accuracy', 'validation_accuracy', 'test_accuracy', 'eval_accuracy', 'accuracy_score'];
@@ -250,63 +183,3 @@ function baseline(deps: CheckDeps, v: Variant, metric: string | null): { key: st
   return null;
 }
 
-function performance(deps: CheckDeps, input: CheckInput, variants: Variant[]): CheckOutcome {
-  const { config } = input;
-  const counters: Record<string, { requests: number; errors: number }> = {};
-  const prev = (input.state.counters ?? {}) as Record<string, { requests: number; errors: number }>;
-  const parts = variants.map((v) => {
-    counters[v.id] = { requests: v.requests, errors: v.errors };
-    const failed: string[] = [];
-    const notes: string[] = [];
-    let measured = 0;
-    const rows = newest(deps.db, input.endpoint, v, config.window_rows);
-    // Error rate of the requests since the last check (counters restart with the backend: then since the restart).
-    const p = prev[v.id];
-    const dReq = p && v.requests >= p.requests ? v.requests - p.requests : v.requests;
-    const dErr = p && v.errors >= p.errors ? v.errors - p.errors : v.errors;
-    let errorRate: number | null = null;
-    if (dReq >= config.min_rows) {
-      measured++;
-      errorRate = dErr / dReq;
-      if (errorRate > config.max_error_rate) failed.push('error_rate');
-      notes.push(`error rate ${pct(errorRate)} of ${dReq} requests (max ${pct(config.max_error_rate)})`);
-    }
-    let p99: number | null = null;
-    if (rows.length >= config.min_rows) {
-      measured++;
-      const lat = rows.map((r) => r.latency_ms).sort((a, b) => a - b);
-      p99 = lat[Math.min(lat.length - 1, Math.ceil(0.99 * lat.length) - 1)]!;
-      if (p99 > config.max_p99_ms) failed.push('p99_latency');
-      notes.push(`p99 ${round(p99)} ms over ${rows.length} requests (max ${config.max_p99_ms})`);
-    }
-    const labelled = newest(deps.db, input.endpoint, v, config.window_rows, { labelled: true });
-    let right = 0;
-    let total = 0;
-    for (const r of labelled) {
-      const m = labelMatch(JSON.parse(r.prediction) as unknown, JSON.parse(r.label!) as unknown);
-      if (m) {
-        right += m.right;
-        total += m.total;
-      }
-    }
-    const base = baseline(deps, v, config.baseline_metric);
-    let accuracy: number | null = null;
-    if (total >= config.min_rows) {
-      accuracy = right / total;
-      if (base) {
-        measured++;
-        const floor = base.value * (1 - config.accuracy_tolerance);
-        if (accuracy < floor) failed.push('accuracy');
-        notes.push(`accuracy ${pct(accuracy)} over ${total} labelled rows vs ${base.key} ${pct(base.value)} (floor ${pct(floor)})`);
-      } else notes.push(`accuracy ${pct(accuracy)} (no validation metric in the version's run to hold it to)`);
-    }
-    const status: CheckStatus = failed.length ? 'fail' : measured ? 'pass' : 'insufficient_data';
-    const summary = status === 'insufficient_data' ? `insufficient data: fewer than ${config.min_rows} requests since the last check, logged or labelled` : `${failed.length ? `SLO breached (${failed.join(', ')})` : 'within SLO'}: ${notes.join('; ')}`;
-    const drop = accuracy !== null && base ? Math.max(0, (base.value - accuracy) / base.value) : null;
-    return { variant: v.id, status, summary, score: drop, features: failed, rows: rows.length, ...span(rows), details: { error_rate: errorRate, requests: dReq, p99_ms: p99, accuracy, labelled: total, baseline: base } };
-  });
-  return { ...combine(parts, 'performance'), state: { counters } };
-}
-
-const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
-const round = (x: number) => Math.round(x * 1000) / 1000;

@@ -9,6 +9,7 @@ import type { ServingEngine } from '../serving/engine';
 import type { AccuracyRow } from '../serving/metrics';
 import type { AlertHub, IncidentAlert } from './alerts';
 import { runCheck, type CheckOutcome } from './checks';
+import type { ComputeRunner } from './compute';
 import { MonitorRepository, type MonitorRow } from './repository';
 import { kindSettings, MonitorSpecs } from './specs';
 
@@ -55,6 +56,8 @@ export interface MonitorServiceOptions {
   flushLog: () => void;
   alerts: AlertHub;
   random?: () => number;
+  /** Where checks' statistics run: the checks worker thread in the backend (default: the calling thread). */
+  compute?: ComputeRunner;
 }
 
 export interface CheckResult {
@@ -70,6 +73,8 @@ export interface CheckResult {
  */
 export class MonitorService {
   readonly repo: MonitorRepository;
+  /** Where checks' statistics run (the checks worker in the backend). */
+  readonly compute: ComputeRunner | undefined;
   private readonly specs: MonitorSpecs;
   private readonly running = new Map<number, Promise<CheckResult>>();
   /** Endpoints whose four monitors are known to exist (monitors are never deleted). */
@@ -81,6 +86,7 @@ export class MonitorService {
     this.repo = new MonitorRepository(o.core.db);
     this.specs = new MonitorSpecs(o.core.db);
     this.random = o.random ?? Math.random;
+    this.compute = o.compute;
   }
 
   /** Adds the monitors' tick to the runtime's scheduler; returns its removal. */
@@ -96,6 +102,7 @@ export class MonitorService {
     // Checked once per endpoint and process: the tick calls this every 5 s for every endpoint.
     if (this.ensured.has(endpoint)) return;
     this.ensured.add(endpoint);
+    this.compute?.warm?.();
     const now = this.o.clock.now();
     for (const kind of MONITOR_KINDS) {
       const { paused, ...settings } = this.specs.get(endpoint, kind) ?? {};
@@ -277,7 +284,7 @@ export class MonitorService {
     let out: CheckOutcome;
     try {
       out = await runCheck(
-        { db: core.db, registry: core.registry, drift, flushLog: this.o.flushLog, endpoint: (n) => engine.list().find((e) => e.name === n) ?? null },
+        { db: core.db, registry: core.registry, drift, flushLog: this.o.flushLog, endpoint: (n) => engine.list().find((e) => e.name === n) ?? null, ...(this.compute ? { compute: this.compute } : {}) },
         { endpoint: m.endpoint, kind: m.kind, config: m.config, state: m.state },
       );
     } catch (err) {

@@ -1,0 +1,213 @@
+/**
+ * The statistics of a check, from rows the check has read: pure (no store, no clock, no engine), so they run in the
+ * checks worker thread (worker.ts) off the serving event loop, or on the calling thread, with the same result.
+ */
+import type { CheckStatus, MonitorConfig } from '../../api/v1/contract-monitors';
+import { variantDrift, type VariantDriftJob } from '../drift/variant';
+import { labelMatch } from '../serving/labels';
+import { Adwin, buildReferenceProfile, currentColumns, driftReport, PageHinkley, type RawColumn } from '../stats';
+
+export interface LogRow {
+  id: number;
+  ts: number;
+  prediction: string;
+  label: string | null;
+  latency_ms: number;
+}
+
+/** One variant's verdict; a check combines its variants' parts. */
+export interface CheckPart {
+  variant: string;
+  status: CheckStatus;
+  summary: string;
+  score: number | null;
+  features: string[];
+  rows: number;
+  from: number | null;
+  to: number | null;
+  details: unknown;
+}
+
+export interface PredictionDriftJob {
+  variant: string;
+  config: MonitorConfig;
+  ref: LogRow[];
+  cur: LogRow[];
+}
+
+export interface ConceptDriftJob {
+  variant: string;
+  config: MonitorConfig;
+  /** The newest labelled requests, oldest first. */
+  rows: LogRow[];
+}
+
+export interface PerformanceJob {
+  variant: string;
+  config: MonitorConfig;
+  /** The newest logged requests, oldest first (latency). */
+  rows: LogRow[];
+  /** The newest labelled requests (accuracy). */
+  labelled: LogRow[];
+  baseline: { key: string; value: number } | null;
+  /** Requests and errors since the last check. */
+  requests: number;
+  errors: number;
+}
+
+/** What the checks worker runs, by name. */
+export const COMPUTE = {
+  dataDrift: (job: VariantDriftJob) => variantDrift(job),
+  predictionDrift,
+  conceptDrift,
+  performance,
+};
+export type ComputeOps = typeof COMPUTE;
+export type ComputeOp = keyof ComputeOps;
+
+/** Runs a named computation: on this thread (computeLocally) or in the checks worker (CheckWorker). */
+export interface ComputeRunner {
+  run<K extends ComputeOp>(op: K, job: Parameters<ComputeOps[K]>[0]): Promise<ReturnType<ComputeOps[K]>>;
+  /** Gets ready for the first run (starts the worker thread), so that run does not wait for it. */
+  warm?(): void;
+}
+
+export const computeLocally: ComputeRunner = {
+  run: async (op, job) => (COMPUTE[op] as (j: typeof job) => ReturnType<ComputeOps[typeof op]>)(job),
+};
+
+/** The row predictions of logged requests, one value per scored row. */
+function predictionValues(rows: readonly LogRow[]): unknown[] {
+  const out: unknown[] = [];
+  for (const r of rows) {
+    const p = JSON.parse(r.prediction) as unknown;
+    for (const x of Array.isArray(p) ? p : [p]) out.push(Array.isArray(x) && x.length === 1 ? x[0] : x);
+  }
+  return out;
+}
+
+function asColumn(values: readonly unknown[], categorical: boolean): RawColumn {
+  if (!categorical) {
+    const nums = values.filter((x): x is number => typeof x === 'number' && Number.isFinite(x));
+    return { kind: 'numeric', values: Float64Array.from(nums), missing: values.length - nums.length };
+  }
+  const counts = new Map<string, number>();
+  for (const x of values) counts.set(typeof x === 'object' ? JSON.stringify(x) : String(x), (counts.get(typeof x === 'object' ? JSON.stringify(x) : String(x)) ?? 0) + 1);
+  return { kind: 'categorical', counts, missing: 0 };
+}
+
+export const span = (rows: readonly LogRow[]) => ({ from: rows.length ? rows[0]!.ts : null, to: rows.length ? rows[rows.length - 1]!.ts : null });
+
+/** The output distribution of the newest window against the version's first served window (for when labels come late). */
+function predictionDrift({ variant, config, ref, cur }: PredictionDriftJob): CheckPart {
+  const base = { variant, rows: cur.length, ...span(cur) };
+  if (ref.length < config.window_rows || cur.length < config.min_rows) {
+    const summary = `insufficient data: the reference is the first ${config.window_rows} served requests (${ref.length} so far) and a check needs ${config.min_rows} requests after them (${cur.length})`;
+    return { ...base, status: 'insufficient_data' as const, summary, score: null, features: [], details: { reference_rows: ref.length } };
+  }
+  const refValues = predictionValues(ref);
+  const distinct = new Set(refValues.map((x) => JSON.stringify(x)));
+  const categorical = refValues.some((x) => typeof x !== 'number') || distinct.size <= 20;
+  const profile = buildReferenceProfile(new Map([['prediction', asColumn(refValues, categorical)]]));
+  const report = driftReport(profile, currentColumns(new Map([['prediction', asColumn(predictionValues(cur), categorical)]])));
+  const f = report.features[0];
+  if (!f) return { ...base, status: 'error' as const, summary: `no comparable predictions (${report.skipped.map((s) => s.reason).join(', ')})`, score: null, features: [], details: {} };
+  const summary = `${f.drift ? 'prediction drift' : 'no prediction drift'}: ${f.votes}/${f.methods.length} methods vote drift (${f.methods.map((m) => `${m.method} ${round(m.score)}`).join(', ')}) over ${cur.length} requests against the first ${ref.length}`;
+  return { ...base, status: f.drift ? ('fail' as const) : ('pass' as const), summary, score: f.votes / f.methods.length, features: f.drift ? ['prediction'] : [], details: { kind: f.kind, methods: f.methods, reference_rows: ref.length } };
+}
+
+
+/**
+ * The error stream of the newest labelled requests, one 0/1 per labelled row (a request of 20 rows adds 20; its
+ * wrong rows are spread evenly among them), through ADWIN or Page–Hinkley. Per row, not per request: a request's
+ * error share would hide most of the sample from the detector's bound.
+ */
+function conceptDrift({ variant, config, rows }: ConceptDriftJob): CheckPart {
+  const errors: number[] = [];
+  let requests = 0;
+  for (const r of rows) {
+    const m = labelMatch(JSON.parse(r.prediction) as unknown, JSON.parse(r.label!) as unknown);
+    if (!m) continue;
+    requests++;
+    const wrong = m.total - m.right;
+    for (let i = 0; i < m.total; i++) errors.push(Math.floor(((i + 1) * wrong) / m.total) - Math.floor((i * wrong) / m.total));
+  }
+  const base = { variant, rows: errors.length, ...span(rows) };
+  if (requests < config.min_rows) {
+    return { ...base, status: 'insufficient_data' as const, summary: `insufficient data: ${requests} labelled requests, a check needs at least ${config.min_rows}`, score: null, features: [], details: {} };
+  }
+  const mean = (xs: number[]) => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : 0);
+  let at: number | null = null;
+  let detections: number[];
+  if (config.detector === 'page_hinkley') {
+    const ph = new PageHinkley({ direction: 'up', threshold: 20 });
+    for (const e of errors) ph.update(e);
+    detections = ph.detections;
+    at = detections.length ? detections[detections.length - 1]! + 1 : null;
+  } else {
+    // ADWIN keeps the part of the window since the last change it cut at: that part is "after", the rest "before".
+    const adwin = new Adwin({ delta: config.delta });
+    for (const e of errors) adwin.update(e);
+    detections = adwin.detections;
+    at = detections.length ? errors.length - adwin.width : null;
+  }
+  const before = at === null ? mean(errors) : mean(errors.slice(0, at));
+  const after = at === null ? mean(errors) : mean(errors.slice(at));
+  // A change for the better is not an incident.
+  const worse = at !== null && after > before;
+  const summary = worse
+    ? `concept drift (${config.detector}): the error rate rose from ${pct(before)} to ${pct(after)} from labelled row ${(at ?? 0) + 1} of ${errors.length}`
+    : at !== null
+      ? `no concept drift: the error rate fell from ${pct(before)} to ${pct(after)}`
+      : `no concept drift over ${errors.length} labelled rows of ${requests} requests (error rate ${pct(before)})`;
+  return { ...base, status: worse ? ('fail' as const) : ('pass' as const), summary, score: worse ? after - before : 0, features: worse ? ['error_rate'] : [], details: { detector: config.detector, detections, change_at: at, error_before: before, error_after: after } };
+}
+
+
+function performance({ variant, config, rows, labelled, baseline: base, requests: dReq, errors: dErr }: PerformanceJob): CheckPart {
+  const failed: string[] = [];
+  const notes: string[] = [];
+  let measured = 0;
+  let errorRate: number | null = null;
+  if (dReq >= config.min_rows) {
+    measured++;
+    errorRate = dErr / dReq;
+    if (errorRate > config.max_error_rate) failed.push('error_rate');
+    notes.push(`error rate ${pct(errorRate)} of ${dReq} requests (max ${pct(config.max_error_rate)})`);
+  }
+  let p99: number | null = null;
+  if (rows.length >= config.min_rows) {
+    measured++;
+    const lat = rows.map((r) => r.latency_ms).sort((a, b) => a - b);
+    p99 = lat[Math.min(lat.length - 1, Math.ceil(0.99 * lat.length) - 1)]!;
+    if (p99 > config.max_p99_ms) failed.push('p99_latency');
+    notes.push(`p99 ${round(p99)} ms over ${rows.length} requests (max ${config.max_p99_ms})`);
+  }
+  let right = 0;
+  let total = 0;
+  for (const r of labelled) {
+    const m = labelMatch(JSON.parse(r.prediction) as unknown, JSON.parse(r.label!) as unknown);
+    if (m) {
+      right += m.right;
+      total += m.total;
+    }
+  }
+  let accuracy: number | null = null;
+  if (total >= config.min_rows) {
+    accuracy = right / total;
+    if (base) {
+      measured++;
+      const floor = base.value * (1 - config.accuracy_tolerance);
+      if (accuracy < floor) failed.push('accuracy');
+      notes.push(`accuracy ${pct(accuracy)} over ${total} labelled rows vs ${base.key} ${pct(base.value)} (floor ${pct(floor)})`);
+    } else notes.push(`accuracy ${pct(accuracy)} (no validation metric in the version's run to hold it to)`);
+  }
+  const status: CheckStatus = failed.length ? 'fail' : measured ? 'pass' : 'insufficient_data';
+  const summary = status === 'insufficient_data' ? `insufficient data: fewer than ${config.min_rows} requests since the last check, logged or labelled` : `${failed.length ? `SLO breached (${failed.join(', ')})` : 'within SLO'}: ${notes.join('; ')}`;
+  const drop = accuracy !== null && base ? Math.max(0, (base.value - accuracy) / base.value) : null;
+  return { variant, status, summary, score: drop, features: failed, rows: rows.length, ...span(rows), details: { error_rate: errorRate, requests: dReq, p99_ms: p99, accuracy, labelled: total, baseline: base } };
+}
+
+
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+const round = (x: number) => Math.round(x * 1000) / 1000;
