@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import type { Locator } from 'playwright-core';
 import type { IncidentView } from '../../backend/src/api/v1/contract-monitors';
 import type { RetrainView } from '../../backend/src/api/v1/contract-retrain';
 import { openCore } from '../../backend/src/core';
@@ -10,7 +11,7 @@ import { CHAMPION, FEATURES, linearClassifier } from '../fixtures/onnx/models';
 import { seedReport } from '../fixtures/report';
 import { openWorkbench, OUT, runningBackend, webview, type Workbench } from './harness';
 import { call, type Api } from './seed';
-import { resetUi, runCommand, showPanes, waitFor, waitServing } from './ui';
+import { answerInput, resetUi, runCommand, showPanes, waitFor, waitServing } from './ui';
 
 const TRAIN = resolve(import.meta.dirname, '../fixtures/retrain/train.mjs');
 
@@ -19,6 +20,14 @@ const home = join(workspace, '.mlops');
 let wb: Workbench;
 
 const T = { timeout: 240_000 };
+
+/** Runs a tree item's context-menu action. */
+async function menu(row: Locator, action: string): Promise<void> {
+  await row.click({ button: 'right' });
+  const item = wb.page.locator('.monaco-menu .action-item', { has: wb.page.locator('.action-label', { hasText: new RegExp(`^${action}$`) }) }).first();
+  await item.hover({ timeout: 15_000 });
+  await wb.page.keyboard.press('Enter');
+}
 
 void describe('Report and retrains in code-server', { timeout: 900_000 }, () => {
   before(async () => {
@@ -63,7 +72,7 @@ void describe('Report and retrains in code-server', { timeout: 900_000 }, () => 
     assert.match(await row('rollbacks').innerText(), /^Rollbacks\s+1 rollback\(s\) \(1 by a guardrail\); the version rolled back served a median 30 min/);
   });
 
-  void it('Retrain Now on an incident (Monitors view menu) starts a manual retrain with the incident as evidence; the Retrains view follows it', T, async () => {
+  void it('Retrain Now on an incident (Monitors view menu) starts a manual retrain with the incident as evidence; the Retrains view follows it; Cancel Retrain; Retrain Now on a model', T, async () => {
     const { page } = wb;
     const api: Api = await runningBackend(home);
     await call(api, 'POST', '/endpoints/watch/deploy', { model: 'watch/1', strategy: 'replace' });
@@ -89,10 +98,7 @@ void describe('Report and retrains in code-server', { timeout: 900_000 }, () => 
     await showPanes(page, 'Monitors', 'Retrains');
     const item = page.getByRole('treeitem', { name: new RegExp(`^#${id} Performance · watch`) });
     await item.waitFor({ timeout: 60_000 });
-    await item.click({ button: 'right' });
-    const action = page.locator('.monaco-menu .action-item', { has: page.locator('.action-label', { hasText: /^Retrain Now$/ }) }).first();
-    await action.hover({ timeout: 15_000 });
-    await page.keyboard.press('Enter');
+    await menu(item, 'Retrain Now');
 
     // The ledger has it at once; the view shows it, then follows it through training to the challenger's rollout.
     const retrain = await waitFor('the retrain in the ledger', async () => (await call<{ retrains: RetrainView[] }>(api, 'GET', '/api/v1/retrains?model=watch')).retrains[0], 60_000);
@@ -106,5 +112,21 @@ void describe('Report and retrains in code-server', { timeout: 900_000 }, () => 
       throw new Error(`${(e as Error).message}: ${await row.innerText().catch((x: unknown) => String(x))}`);
     });
     await wb.screenshot('retrains-view');
+
+    // Cancel Retrain (the row's menu) asks why and takes the challenger off: the row says cancelled.
+    await menu(row, 'Cancel Retrain');
+    await answerInput(page, new RegExp(`Why cancel retrain #${retrain.id}`), 'checked by hand instead');
+    await waitFor('the row to say cancelled', async () => /watch\s*cancelled · manual/.test(await row.innerText().catch(() => '')), 60_000);
+    const cancelled = await call<RetrainView>(api, 'GET', `/api/v1/retrains/${retrain.id}`);
+    assert.equal(cancelled.status, 'cancelled');
+    assert.match(cancelled.reason, /checked by hand instead/);
+
+    // Retrain Now on the model (Models view): its policy, no incident; the new retrain shows up in the view.
+    await showPanes(page, 'Models', 'Retrains');
+    await menu(page.getByRole('treeitem', { name: /^watch/ }).first(), 'Retrain Now');
+    const next = await waitFor('a second retrain in the ledger', async () => (await call<{ retrains: RetrainView[] }>(api, 'GET', '/api/v1/retrains?model=watch')).retrains.find((x) => x.id !== retrain.id), 60_000);
+    assert.equal(next.trigger, 'manual');
+    assert.equal(next.incident_id, null);
+    await page.getByRole('treeitem', { name: new RegExp(`^#${next.id} watch`) }).waitFor({ timeout: 60_000 });
   });
 });
