@@ -21,7 +21,7 @@ for (const kind of DB_KINDS) {
         await h.call('POST', M('runs/log-batch'), {
           run_id: id,
           params: [{ key: 'lr', value: String(i % 2 ? 0.1 : 0.01) }],
-          metrics: [0, 1, 2].flatMap((s) => [{ key: 'rmse', value: 10 - i - s, timestamp: 1, step: s }]).concat([{ key: 'rmse', value: 99, timestamp: 0, step: 2 }]),
+          metrics: [0, 1, 2].flatMap((s) => [{ key: 'rmse', value: 10 - i - s, timestamp: 1 + s * 1000, step: s }]).concat([{ key: 'rmse', value: 99, timestamp: 0, step: 2 }]),
         });
       }
       await h.call('POST', M('runs/delete'), { run_id: ids[4] });
@@ -78,7 +78,8 @@ for (const kind of DB_KINDS) {
       assert.equal(r.status, 200);
       assert.deepEqual(r.body.missing, [ids[4], 'nope']);
       assert.deepEqual(r.body.runs.map((x) => [x.name, x.params, x.latest]), [['r1', { lr: '0.1' }, { rmse: 7 }]]);
-      assert.deepEqual(r.body.metrics[0], { key: 'rmse', series: [{ run_id: ids[1], steps: [0, 1, 2], values: [9, 8, 7] }] });
+      // The time of each kept value (the 99 at step 2 was logged earlier, at 0, and lost to 7 at 2001).
+      assert.deepEqual(r.body.metrics[0], { key: 'rmse', series: [{ run_id: ids[1], steps: [0, 1, 2], values: [9, 8, 7], times: [1, 1001, 2001] }] });
       assert.equal((await h.call('POST', '/api/v1/ui/compare', { run_ids: [] })).status, 400);
     });
 

@@ -13,7 +13,13 @@ export function compareData(n: number, steps: number): CompareData {
     latest: { loss: 1 / (i + 2), accuracy: 1 - 1 / (i + 2) },
   }));
   const series = (f: (i: number, s: number) => number) =>
-    runs.map((r, i) => ({ run_id: r.run_id, steps: Array.from({ length: steps }, (_, s) => s), values: Array.from({ length: steps }, (_, s) => f(i, s)) }));
+    runs.map((r, i) => ({
+      run_id: r.run_id,
+      steps: Array.from({ length: steps }, (_, s) => s),
+      values: Array.from({ length: steps }, (_, s) => f(i, s)),
+      // One step every 30 s from the run's start.
+      times: Array.from({ length: steps }, (_, s) => r.start_time + s * 30_000),
+    }));
   return {
     runs,
     metrics: [

@@ -25,5 +25,10 @@ export type CompareToHost =
 export interface CompareState {
   showUnchanged: boolean;
   filter: string;
+  /** Runs left out of the charts (the legend). */
   hidden: string[];
+  /** Chart smoothing (exponential moving average weight, 0 to 0.99). */
+  smoothing: number;
+  logScale: boolean;
+  xAxis: 'step' | 'relative' | 'wall';
 }

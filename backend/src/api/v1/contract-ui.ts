@@ -84,7 +84,8 @@ export const UiCompareRun = Type.Object({
   params: Type.Record(Type.String(), Type.String()),
   latest: Type.Record(Type.String(), Type.Number()),
 });
-export const UiSeries = Type.Object({ run_id: Type.String(), steps: Type.Array(Type.Number()), values: Type.Array(Type.Number()) });
+/** One run's metric: the last value per step, and when it was logged (ms; for a time axis). */
+export const UiSeries = Type.Object({ run_id: Type.String(), steps: Type.Array(Type.Number()), values: Type.Array(Type.Number()), times: Type.Array(Type.Number()) });
 export const UiCompareResult = Type.Object({
   runs: Type.Array(UiCompareRun),
   metrics: Type.Array(Type.Object({ key: Type.String(), series: Type.Array(UiSeries) })),

@@ -17,17 +17,24 @@ const MAX_DIRS = 2000;
 export type RunDetailCtx = Pick<CoreContext, 'db' | 'tracking' | 'artifacts'>;
 
 /** One metric's history as parallel arrays, the last value per step kept (as MLflow's charts do); rows ordered by step. */
-export function lastPerStep(rows: readonly [number, number][]): { steps: number[]; values: number[] } {
+export function lastPerStep(rows: readonly (readonly [number, number] | readonly [number, number, number])[]): { steps: number[]; values: number[]; times: number[] } {
   const steps: number[] = [];
   const values: number[] = [];
-  for (const [step, value] of rows) {
-    if (steps.length > 0 && steps[steps.length - 1] === step) values[values.length - 1] = value;
+  // The timestamp of the value kept (rows of [step, value, timestamp]); empty for [step, value] rows.
+  const times: number[] = [];
+  for (const [step, value, ts] of rows) {
+    const same = steps.length > 0 && steps[steps.length - 1] === step;
+    if (same) values[values.length - 1] = value;
     else {
       steps.push(step);
       values.push(value);
     }
+    if (ts !== undefined) {
+      if (same) times[times.length - 1] = ts;
+      else times.push(ts);
+    }
   }
-  return { steps, values };
+  return { steps, values, times };
 }
 
 /** Keeps the last value per step, then thins evenly to at most MAX_POINTS (the last point always kept). */

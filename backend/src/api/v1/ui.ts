@@ -191,10 +191,10 @@ export class UiQueries {
     const keys = metricKeys ?? [...new Set(runs.flatMap((r) => Object.keys(r.latest)))].sort();
     // One ordered scan per run and key over the (run, key, step) primary key, rows as arrays (no per-row objects);
     // the last value per step wins, as in MLflow's charts.
-    const history = this.db.prepare('SELECT step, value FROM metrics WHERE run_uuid = ? AND key = ? AND is_nan = 0 ORDER BY step, timestamp').raw();
+    const history = this.db.prepare('SELECT step, value, timestamp FROM metrics WHERE run_uuid = ? AND key = ? AND is_nan = 0 ORDER BY step, timestamp').raw();
     const metrics = keys.map((key) => ({
       key,
-      series: runs.map((r) => ({ run_id: r.run_id, ...lastPerStep(history.all(r.run_id, key) as [number, number][]) })),
+      series: runs.map((r) => ({ run_id: r.run_id, ...lastPerStep(history.all(r.run_id, key) as [number, number, number][]) })),
     }));
     return { runs, metrics, missing };
   }
