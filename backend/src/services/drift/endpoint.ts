@@ -30,7 +30,7 @@ export class EndpointDriftService {
   async report(endpoint: string, window = DEFAULT_WINDOW, maxAgeMs = 0, compute: VariantCompute = computeHere): Promise<EndpointDrift> {
     const key = `${endpoint}\u0000${window}`;
     const hit = this.cache.get(key);
-    if (hit && Date.now() - hit.at <= maxAgeMs) return hit.report;
+    if (hit && maxAgeMs > 0 && Date.now() - hit.at <= maxAgeMs) return hit.report;
     const cfg = this.repo.endpoint(endpoint);
     if (!cfg) throw notFound(`Endpoint '${endpoint}' does not exist`);
     this.flushLog();
