@@ -1,17 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildApp, type App } from '../../backend/src/app';
 import type { IncidentView, MonitorKind, MonitorResultView } from '../../backend/src/api/v1/contract-monitors';
-import { openCore } from '../../backend/src/core';
 import { runCheck, type CheckInput } from '../../backend/src/services/monitors/checks';
 import { CheckWorker } from '../../backend/src/services/monitors/checkworker';
 import { computeLocally } from '../../backend/src/services/monitors/compute';
-import { AUTH, registerOnnxModel, sampleRows, TOKEN } from '../fixtures/onnx/harness';
-import { CHAMPION, FEATURES, linearClassifier } from '../fixtures/onnx/models';
+import { AUTH, sampleRows, TOKEN } from '../fixtures/onnx/harness';
+import { FEATURES } from '../fixtures/onnx/models';
 import { VirtualClock } from '../helpers/clock';
+import { profiledStore } from '../helpers/monitors';
 import { ensureBuilt, startBackend } from '../integration/serving/proc';
 
 type Check = { result: MonitorResultView; incident: IncidentView | null };
@@ -32,21 +32,6 @@ async function serve(app: App, rows: number[][], wrong: number): Promise<void> {
     feedback.push({ request_id: r.headers['x-request-id'] as string, label: p.map((x, j) => ((i + j) % 10 < wrong ? 1 - x : x)) });
   }
   assert.equal((await call(app, 'POST', '/endpoints/iris/feedback', { feedback })).status, 200);
-}
-
-/**
- * A store holding iris/1 with a training profile (reference_data.csv of 2,000 rows beside the model, profiled when the
- * backend starts) and, with `validated`, a run whose val_accuracy is 95 % (the performance monitor's baseline).
- */
-function profiledStore(home: string, validated: boolean): number {
-  const core = openCore(home);
-  const run = validated ? core.tracking.runs.create({ experimentId: '0', runName: 'train' }) : null;
-  if (run) core.tracking.runs.logBatch(run.info.run_id, [{ key: 'val_accuracy', value: 0.95, timestamp: Date.now(), step: 0 }], [], []);
-  const v = registerOnnxModel(core, 'iris', linearClassifier(CHAMPION), run ? { runId: run.info.run_id } : {});
-  const dir = core.registry.getVersion('iris', v).storage_location!.replace('mlflow-artifacts:/', '');
-  writeFileSync(join(core.artifacts.resolve(dir), 'reference_data.csv'), `${FEATURES.join(',')}\n${sampleRows(2000, 11).map((r) => r.join(',')).join('\n')}\n`);
-  core.db.close();
-  return v;
 }
 
 async function deployed(t: { after: (f: () => unknown) => void }): Promise<{ app: App; home: string }> {

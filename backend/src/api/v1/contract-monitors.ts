@@ -27,6 +27,11 @@ export const MonitorConfig = Type.Object(
     max_error_rate: Type.Number({ minimum: 0, maximum: 1 }),
     /** performance: the largest p99 latency of the window's logged requests, in ms. */
     max_p99_ms: Type.Number({ minimum: 0, maximum: 3_600_000 }),
+    /**
+     * data_drift: when a check fails. dataset (default): the engine's dataset rule, at least half the features drift;
+     * any_feature: any one feature drifting fails it (a shift in one feature of four opens an incident).
+     */
+    drift_rule: Type.Union([Type.Literal('dataset'), Type.Literal('any_feature')]),
     /** concept_drift: the detector over the error stream. */
     detector: Type.Union([Type.Literal('adwin'), Type.Literal('page_hinkley')]),
     /** concept_drift: ADWIN's δ (smaller: fewer false alarms, later detection). */

@@ -140,10 +140,13 @@ async function dataDrift(deps: CheckDeps, input: CheckInput, compute: ComputeRun
         return { ...base, status: 'insufficient_data' as const, summary: `insufficient data: ${v.window.rows} logged rows, a check needs at least ${config.min_rows}`, score: null, features: [], details: { reference: v.reference } };
       }
       const drifted = v.features.filter((f) => f.drift);
-      const summary = v.drift
-        ? `data drift on ${drifted.length} of ${v.features.length} features (${drifted.map((f) => `${f.feature} ${f.votes}/${f.methods.length} votes`).join(', ')}) over ${v.window.rows} rows`
+      // Monitors stored before drift_rule existed have none: the dataset rule.
+      const anyFeature = config.drift_rule === 'any_feature';
+      const fails = anyFeature ? drifted.length > 0 : v.drift === true;
+      const summary = fails
+        ? `data drift on ${drifted.length} of ${v.features.length} features (${drifted.map((f) => `${f.feature} ${f.votes}/${f.methods.length} votes`).join(', ')}) over ${v.window.rows} rows${anyFeature ? ' (rule: any feature)' : ''}`
         : `no data drift over ${v.window.rows} rows (${v.drifted_features} of ${v.features.length} features drifted)`;
-      return { ...base, status: v.drift ? ('fail' as const) : ('pass' as const), summary, score: v.drifted_share, features: drifted.map((f) => f.feature), details: { reference: v.reference, features: v.features, skipped: v.skipped } };
+      return { ...base, status: fails ? ('fail' as const) : ('pass' as const), summary, score: v.drifted_share, features: drifted.map((f) => f.feature), details: { reference: v.reference, features: v.features, skipped: v.skipped } };
     }),
     'data drift',
   );

@@ -26,6 +26,7 @@ const COMMON: MonitorConfig = {
   baseline_metric: null,
   max_error_rate: 0.01,
   max_p99_ms: 100,
+  drift_rule: 'dataset',
   detector: 'adwin',
   delta: 0.002,
   retention_days: 30,

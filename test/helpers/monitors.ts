@@ -1,0 +1,22 @@
+/** A store prepared for monitor tests (test/backend/monitors-*.test.ts). */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { openCore } from '../../backend/src/core';
+import { registerOnnxModel, sampleRows } from '../fixtures/onnx/harness';
+import { CHAMPION, FEATURES, linearClassifier } from '../fixtures/onnx/models';
+
+/**
+ * A store holding iris/1 with a training profile (reference_data.csv of 2,000 rows beside the model, profiled when the
+ * backend starts) and, with `validated`, a run whose val_accuracy is 95 % (the performance monitor's baseline).
+ */
+export function profiledStore(home: string, validated: boolean): number {
+  const core = openCore(home);
+  const run = validated ? core.tracking.runs.create({ experimentId: '0', runName: 'train' }) : null;
+  if (run) core.tracking.runs.logBatch(run.info.run_id, [{ key: 'val_accuracy', value: 0.95, timestamp: Date.now(), step: 0 }], [], []);
+  const v = registerOnnxModel(core, 'iris', linearClassifier(CHAMPION), run ? { runId: run.info.run_id } : {});
+  const dir = core.registry.getVersion('iris', v).storage_location!.replace('mlflow-artifacts:/', '');
+  writeFileSync(join(core.artifacts.resolve(dir), 'reference_data.csv'), `${FEATURES.join(',')}\n${sampleRows(2000, 11).map((r) => r.join(',')).join('\n')}\n`);
+  core.db.close();
+  return v;
+}
+
