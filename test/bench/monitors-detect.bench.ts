@@ -10,11 +10,16 @@
  * (1,000 predictions) against the first 50 served, concept drift (ADWIN, δ 0.002) every 5 min over the newest 300
  * labelled requests (6,000 rows). Scenarios: stationary traffic (false incidents per monitor-day); after a 3 h warm-up, abrupt mean
  * shifts of 0.25σ, 0.5σ and 1σ on two of four features, a ×1.25 scale change, a gradual shift growing to 1σ over 6 h,
- * and a concept change (the flipped share of labels 5 % → 10 %: accuracy 95 % → 90 %, 5 points). Each shift scenario
+ * a concept change (the flipped share of labels 5 % → 10 %: accuracy 95 % → 90 %, 5 points), and category-mix changes:
+ * features 2 and 3 served as category codes 0/1/2 drawn .5/.3/.2 (as the version's profile says, where they are
+ * categorical), the mix moving to .4/.3/.3 or .3/.3/.4 at the onset (with a stationary run of this setup for its false
+ * incidents). Each shift scenario
  * runs SEEDS times with different traffic; a run stops at its first incident of the monitor under test or 12 h after
  * the onset.
  *
- * usage: npm run bench -- monitors-detect   (env DETECT_SEEDS, default 5; DETECT_STATIONARY_DAYS, default 10)
+ * usage: npm run bench -- monitors-detect   (env DETECT_SEEDS, default 5; DETECT_STATIONARY_DAYS, default 10;
+ *                                           DETECT_ONLY: runs only the scenarios whose name contains it, the stationary
+ *                                           runs being 'stationary' and 'stationary, category-coded')
  * Besides the table it writes a summary to test/bench/results/monitors-detect.json (env DETECT_RESULTS: another file),
  * which `mlops report` shows as the drift detection rate.
  */
@@ -23,6 +28,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { buildApp, type App } from '../../backend/src/app';
+import { buildReferenceProfile, serializeProfile, type RawColumn } from '../../backend/src/services/stats';
 import type { MonitorKind } from '../../backend/src/api/v1/contract-monitors';
 import { AUTH, registerOnnxModel, sampleRows, TOKEN } from '../fixtures/onnx/harness';
 import { CHAMPION, FEATURES, linearClassifier } from '../fixtures/onnx/models';
@@ -35,6 +41,10 @@ const ROWS = 20;
 const SIGMA = 2.9 / Math.sqrt(12);
 const WARMUP_MIN = 180;
 const CAP_MIN = 12 * 60;
+const ONLY = process.env.DETECT_ONLY;
+/** Features served as category codes in the category-mix setup, and their training mix. */
+const CODED = [2, 3];
+const MIX = [0.5, 0.3, 0.2];
 
 interface Traffic {
   /** The features that move (default 0 and 3). */
@@ -43,6 +53,8 @@ interface Traffic {
   inputs: (m: number) => { shift: number; scale: number };
   /** Share of labels flipped at minute m after the onset. */
   flipped: (m: number) => number;
+  /** Category-mix setup: the mix of codes 0/1/2 for features 2 and 3 at minute m after the onset. */
+  mix?: (m: number) => readonly number[];
 }
 
 const calm: Traffic = { inputs: () => ({ shift: 0, scale: 1 }), flipped: () => 0.05 };
@@ -55,7 +67,13 @@ const SCENARIOS: { name: string; kind: MonitorKind; traffic: Traffic }[] = [
   // The model compares x0 + x1 with x2 + x3: features 0 and 1 moving up move its outputs (0 and 3 together would not).
   { name: 'mean shift 1σ of features 0 and 1, seen by prediction drift', kind: 'prediction_drift', traffic: { ...calm, moving: [0, 1], inputs: (m) => ({ shift: m >= 0 ? SIGMA : 0, scale: 1 }) } },
   { name: 'concept: 5 → 10 % labels flipped (−5 points)', kind: 'concept_drift', traffic: { ...calm, flipped: (m) => (m >= 0 ? 0.1 : 0.05) } },
+  { name: 'category mix .5/.3/.2 → .3/.3/.4 (2 of 4 features)', kind: 'data_drift', traffic: { ...calm, mix: (m) => (m >= 0 ? [0.3, 0.3, 0.4] : MIX) } },
+  { name: 'category mix .5/.3/.2 → .4/.3/.3 (2 of 4 features)', kind: 'data_drift', traffic: { ...calm, mix: (m) => (m >= 0 ? [0.4, 0.3, 0.3] : MIX) } },
 ];
+const calmCoded: Traffic = { ...calm, mix: () => MIX };
+
+/** A code 0/1/2 drawn from `mix`. */
+const code = (mix: readonly number[], u: number) => (u < mix[0]! ? 0 : u < mix[0]! + mix[1]! ? 1 : 2);
 
 function rng(seed: number): () => number {
   let s = seed >>> 0 || 1;
@@ -65,7 +83,15 @@ function rng(seed: number): () => number {
   };
 }
 
-async function setUp(): Promise<{ app: App; clock: VirtualClock; home: string }> {
+/** 5,000 training rows; with `coded`, features 2 and 3 as categories (codes drawn from MIX, exact shares). */
+function trainingProfile(coded: boolean): unknown {
+  const rows = sampleRows(5000, 11);
+  const columns = new Map<string, RawColumn>(FEATURES.map((f, j) => [f, { kind: 'numeric' as const, values: rows.map((r) => r[j]!), missing: 0 }]));
+  if (coded) for (const j of CODED) columns.set(FEATURES[j]!, { kind: 'categorical', counts: new Map(MIX.map((p, c) => [String(c), p * rows.length])), missing: 0 });
+  return JSON.parse(serializeProfile(buildReferenceProfile(columns))) as unknown;
+}
+
+async function setUp(coded = false): Promise<{ app: App; clock: VirtualClock; home: string }> {
   const home = mkdtempSync(join(tmpdir(), 'mlops-bench-detect-'));
   const clock = new VirtualClock();
   const app = await buildApp({ home, token: TOKEN, clock });
@@ -74,8 +100,9 @@ async function setUp(): Promise<{ app: App; clock: VirtualClock; home: string }>
   await app.runtime.scheduler.stop();
   const v = registerOnnxModel(app.ctx, 'iris', linearClassifier(CHAMPION));
   const dir = app.ctx.registry.getVersion('iris', v).storage_location!.replace('mlflow-artifacts:/', '');
-  writeFileSync(join(app.ctx.artifacts.resolve(dir), 'reference_data.csv'), `${FEATURES.join(',')}\n${sampleRows(5000, 11).map((r) => r.join(',')).join('\n')}\n`);
-  const inject = (method: 'POST' | 'PATCH', url: string, payload: object) => app.server.inject({ method, url, headers: AUTH, payload });
+  if (!coded) writeFileSync(join(app.ctx.artifacts.resolve(dir), 'reference_data.csv'), `${FEATURES.join(',')}\n${sampleRows(5000, 11).map((r) => r.join(',')).join('\n')}\n`);
+  const inject = (method: 'POST' | 'PATCH' | 'PUT', url: string, payload: object) => app.server.inject({ method, url, headers: AUTH, payload });
+  if (coded && (await inject('PUT', `/api/v1/models/iris/versions/${v}/profile`, { profile: trainingProfile(true) })).statusCode !== 200) throw new Error('profile failed');
   if ((await inject('POST', '/endpoints/iris/deploy', { model: `iris/${v}` })).statusCode !== 200) throw new Error('deploy failed');
   const cfg: Record<string, object> = {
     data_drift: { interval_minutes: 5, window_rows: 1000, min_rows: 200 },
@@ -95,6 +122,8 @@ async function minute(app: App, clock: VirtualClock, traffic: Traffic, m: number
   const { shift, scale } = traffic.inputs(m);
   const rows = Array.from({ length: ROWS }, () =>
     FEATURES.map((_, j) => {
+      const mix = traffic.mix?.(m);
+      if (mix && CODED.includes(j)) return code(mix, rnd());
       const u = rnd() * 2.9;
       // Features 0 and 3 move; the scale change is about the range's centre.
       return Math.round(((traffic.moving ?? [0, 3]).includes(j) ? (u - 1.45) * scale + 1.45 + shift : u) * 100) / 100;
@@ -112,7 +141,7 @@ async function minute(app: App, clock: VirtualClock, traffic: Traffic, m: number
 const incidents = (app: App) => app.runtime.monitors.incidents({ status: 'all', limit: 10_000 });
 
 async function scenarioRun(s: (typeof SCENARIOS)[number], seed: number): Promise<number | null> {
-  const { app, clock, home } = await setUp();
+  const { app, clock, home } = await setUp(s.traffic.mix !== undefined);
   try {
     const rnd = rng(1000 + seed * 7919);
     for (let m = -WARMUP_MIN; m < CAP_MIN; m++) {
@@ -138,27 +167,28 @@ async function main(): Promise<void> {
   const allTimes: number[] = [];
   console.log(`monitors-detect: ${SEEDS} seeds per scenario, ${STATIONARY_DAYS} stationary days; load ${la}`);
 
-  // Stationary: every incident is a false one.
-  {
-    const { app, clock, home } = await setUp();
+  // Stationary: every incident is a false one. Numeric features, then the category-mix setup (data drift only).
+  for (const coded of [false, true].filter((c) => !ONLY || (c ? 'stationary, category-coded' : 'stationary').includes(ONLY))) {
+    const { app, clock, home } = await setUp(coded);
     try {
       const rnd = rng(424242);
-      const days = STATIONARY_DAYS;
-      for (let m = 0; m < days * 1440; m++) await minute(app, clock, calm, m, rnd);
+      const days = coded ? Math.max(1, Math.round(STATIONARY_DAYS / 5)) : STATIONARY_DAYS;
+      for (let m = 0; m < days * 1440; m++) await minute(app, clock, coded ? calmCoded : calm, m, rnd);
       const all = incidents(app);
-      const checks = (['data_drift', 'prediction_drift', 'concept_drift'] as const).map((k) => [k, app.runtime.monitors.results('iris', k, 100_000).length] as const);
+      const kinds = coded ? (['data_drift'] as const) : (['data_drift', 'prediction_drift', 'concept_drift'] as const);
+      const checks = kinds.map((k) => [k, app.runtime.monitors.results('iris', k, 100_000).length] as const);
       for (const [k, n] of checks) {
         const f = all.filter((i) => i.kind === k).length;
         summary.false_incidents += f;
         summary.monitor_days += days;
-        lines.push(`| stationary, ${days} days | ${k} | ${n} checks | ${f} false incident${f === 1 ? '' : 's'} | ${(f / days).toFixed(2)} per monitor-day |`);
+        lines.push(`| stationary${coded ? ', category-coded (features 2 and 3)' : ''}, ${days} days | ${k} | ${n} checks | ${f} false incident${f === 1 ? '' : 's'} | ${(f / days).toFixed(2)} per monitor-day |`);
       }
     } finally {
       await app.server.close();
       rmSync(home, { recursive: true, force: true });
     }
   }
-  for (const s of SCENARIOS) {
+  for (const s of SCENARIOS.filter((x) => !ONLY || x.name.includes(ONLY))) {
     const times: number[] = [];
     let early = 0;
     for (let seed = 0; seed < SEEDS; seed++) {
