@@ -27,6 +27,9 @@ void test('mlops demo walks the loop and leaves a store the other commands read'
   assert.match(demo.out, /retrain #1 \((drift|performance)\) deployed +churn-classifier\/\d+ is the stable of churn and @champion \(canary: canary ramp complete/);
   assert.match(demo.out, /retrain #2 \(schedule\) rejected +offline comparison: worse/);
   assert.match(demo.out, /report: 2 retrains \(.*\): 100 % started by automated triggers; 1 deployed, 1 rejected/);
+  // 6. The report of the store, as mlops report prints it.
+  assert.match(demo.out, /Retrains started by automated triggers\s+100\.0 % \(2 of 2: 1 schedule, \d drift, \d performance, 0 manual\)/);
+  assert.match(demo.out, /Drift onset → incident → fix deployed\s+median [\d.]+ min from onset to incident, [\d.]+ min from incident to fix \(1 fix\(es\)\)/);
   const promoted = /promoted: @champion is v(\d+)/.exec(demo.out)?.[1];
   assert.ok(promoted, demo.out);
 

@@ -1,7 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { IncidentView } from '../../api/v1/contract-monitors';
+import type { ReportView } from '../../api/v1/contract-report';
 import type { RetrainView } from '../../api/v1/contract-retrain';
+import { reportText } from '../../cli/commands/report';
 import type { AcceleratedClock } from '../../util/clock';
 import type { BackendClient } from './client';
 import { CONCEPT, makeDataset } from './train';
@@ -111,6 +113,11 @@ export async function runRetrainLoop(o: LoopOptions): Promise<void> {
     `   report: ${all.length} retrains (${[...by].map(([k, v]) => `${k} ${v}`).join(', ')}): ${Math.round((automated / all.length) * 100)} % started by automated triggers; ` +
       `${all.filter((r) => r.status === 'deployed').length} deployed, ${all.filter((r) => r.status === 'rejected').length} rejected`,
   );
+  // The report mlops report prints: the same figures over the last day of this store (the loop's clock ran ahead).
+  const report = await api.call<ReportView>('GET', '/api/v1/report?since=1d');
+  log('');
+  log(`6. Report (mlops report --since 1d):`);
+  for (const line of reportText(report).split('\n')) log(`   ${line}`);
 }
 
 /** Waits for the next retrain that `pick` selects, prints each transition as it happens, and returns it ended. */
