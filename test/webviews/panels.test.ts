@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type { AbResult } from '../../webviews/src/protocol/ab';
 import type { MonitoringData } from '../../webviews/src/protocol/monitoring';
 import { AB_DRIFT, IRIS_DRIFT } from '../fixtures/drift';
-import { loadWebview } from './dom';
+import { loadWebview, settle } from './dom';
 
 const ab: AbResult = {
   endpoint: 'iris',
@@ -104,6 +104,45 @@ void test('monitoring: three time-series charts and a drift heatmap; empty serie
     // It refreshes itself: the panel asks the host for fresh data after refresh_ms.
     await new Promise((r) => setTimeout(r, 200));
     assert.deepEqual(w.posted.at(-1), { type: 'monitoring/refresh' });
+    assert.deepEqual(w.errors, []);
+  } finally {
+    w.close();
+  }
+});
+
+void test('monitoring: minutes without data break the latency line, volume counts them as 0; two variants get a legend; the time range is kept', async () => {
+  const now = Date.now();
+  const m = (k: number) => Math.floor(now / 60_000) * 60_000 - k * 60_000;
+  const data: MonitoringData = {
+    endpoint: 'iris',
+    // 90, 89 and 88 minutes ago, then a 60-minute silence, then the last 28 minutes.
+    volume: [
+      { name: 'iris/1', points: [m(90), m(89), m(88), m(28), m(27)].map((t) => ({ t, v: 5 })) },
+      { name: 'iris/2', points: [m(28), m(27)].map((t) => ({ t, v: 2 })) },
+    ],
+    latencyP99: [{ name: 'iris/1', points: [m(90), m(89), m(88), m(28), m(27)].map((t) => ({ t, v: 3 })) }],
+    accuracy: [{ name: 'iris/1', points: [{ t: m(90), v: 0.9 }] }],
+    heatmap: null,
+    incidents: [],
+    refresh_ms: 60_000,
+  };
+  const w = await loadWebview('monitoring');
+  try {
+    await w.receive({ type: 'monitoring/data', data });
+    const card = (id: string) => w.document.getElementById(id)!;
+    assert.equal(card('latency').dataset.gaps, '1', 'one break in the latency line, across the silence');
+    assert.equal(card('volume').dataset.gaps, '0', 'the silent minutes count as 0 requests');
+    assert.equal(card('volume').dataset.legend, 'true', 'two variants: a legend names them');
+    assert.equal(card('latency').dataset.legend, 'false');
+    // The last hour: accuracy had its only point 90 minutes ago.
+    const range = w.document.getElementById('range') as HTMLElement & { value: string };
+    range.value = '1h';
+    range.dispatchEvent(new w.window.Event('change'));
+    await settle();
+    assert.equal(card('latency').dataset.range, '1h');
+    assert.equal(card('latency').dataset.gaps, '0', 'inside the last hour there is no silence');
+    assert.match(card('accuracy').textContent ?? '', /No data in this time range/);
+    assert.deepEqual({ ...(w.state.value as object) }, { range: '1h' });
     assert.deepEqual(w.errors, []);
   } finally {
     w.close();

@@ -5,7 +5,20 @@ import { Host } from '../shared/host';
 import { timeChart } from '../shared/lineChart';
 import { onThemeChange, readTheme } from '../shared/theme';
 
-const host = new Host<MonitoringToHost, MonitoringToWebview, Record<string, never>>();
+/** The time range shown (the panel's choice, kept while it lives). */
+const RANGES = [
+  ['15m', 'Last 15 minutes', 15 * 60_000],
+  ['1h', 'Last hour', 3_600_000],
+  ['6h', 'Last 6 hours', 6 * 3_600_000],
+  ['24h', 'Last 24 hours', 24 * 3_600_000],
+  ['all', 'Everything loaded', Infinity],
+] as const;
+type RangeId = (typeof RANGES)[number][0];
+/** The charts' time bucket (the host groups predictions by minute). */
+const BUCKET_MS = 60_000;
+
+const host = new Host<MonitoringToHost, MonitoringToWebview, { range: RangeId }>();
+let state: { range: RangeId } = host.state({ range: 'all' });
 const app = document.getElementById('app')!;
 let theme = readTheme();
 let last: MonitoringData | undefined;
@@ -46,6 +59,39 @@ function incidentList(d: MonitoringData): HTMLElement {
   return table;
 }
 
+/** Minutes with no request inside the series' span are 0 requests, not missing. */
+function zeroFilled(points: readonly { t: number; v: number }[]): { t: number; v: number }[] {
+  const out: { t: number; v: number }[] = [];
+  for (const p of points) {
+    const prev = out[out.length - 1];
+    if (prev) for (let t = prev.t + BUCKET_MS; t < p.t && out.length < 100_000; t += BUCKET_MS) out.push({ t, v: 0 });
+    out.push(p);
+  }
+  return out;
+}
+
+function rangeSelect(): HTMLElement {
+  const select = document.createElement('vscode-single-select');
+  select.id = 'range';
+  select.setAttribute('aria-label', 'Time range');
+  for (const [id, label] of RANGES) {
+    const o = document.createElement('vscode-option');
+    o.setAttribute('value', id);
+    o.textContent = label;
+    if (state.range === id) o.setAttribute('selected', '');
+    select.append(o);
+  }
+  select.addEventListener('change', () => {
+    const v = (select as unknown as { value: string }).value;
+    const r = RANGES.find(([id]) => id === v);
+    if (!r || !last) return;
+    state = { range: r[0] };
+    host.saveState(state);
+    show(last);
+  });
+  return select;
+}
+
 function show(d: MonitoringData): void {
   last = d;
   destroy.forEach((f) => f());
@@ -54,21 +100,30 @@ function show(d: MonitoringData): void {
   const refresh = document.createElement('vscode-button');
   refresh.textContent = 'Refresh';
   refresh.addEventListener('click', () => host.send({ type: 'monitoring/refresh' }));
-  app.append(el('div', { class: 'toolbar' }, el('h2', {}, `Monitoring: ${d.endpoint}`), refresh));
+  app.append(el('div', { class: 'toolbar' }, el('h2', {}, `Monitoring: ${d.endpoint}`), rangeSelect(), refresh));
+  const span = RANGES.find(([id]) => id === state.range)![2];
+  const now = Date.now();
+  const from = Number.isFinite(span) ? now - span : undefined;
+  const inRange = (ss: readonly { name: string; points: { t: number; v: number }[] }[]) => ss.map((x) => ({ ...x, points: from === undefined ? x.points : x.points.filter((p) => p.t >= from) }));
   const grid = el('div', { class: 'charts' });
   app.append(grid);
+  // Volume: a minute without requests is 0. Latency and accuracy: a minute without requests (or labels) has no value,
+  // and the line breaks there instead of joining its neighbours.
   for (const [title, id, series, unit] of [
-    ['Prediction volume', 'volume', d.volume, 'requests'],
-    ['Latency p99', 'latency', d.latencyP99, 'ms'],
-    ['Accuracy', 'accuracy', d.accuracy, 'accuracy'],
+    ['Prediction volume', 'volume', inRange(d.volume.map((x) => ({ ...x, points: zeroFilled(x.points) }))), 'requests'],
+    ['Latency p99', 'latency', inRange(d.latencyP99), 'ms'],
+    ['Accuracy', 'accuracy', inRange(d.accuracy), 'accuracy'],
   ] as const) {
     const c = chartCard(title, id);
     grid.append(c.card);
-    if (series.length === 0 || series.every((s) => s.points.length === 0)) c.card.append(el('p', { class: 'muted' }, 'No data yet.'));
+    c.card.dataset.range = state.range;
+    if (series.length === 0 || series.every((s) => s.points.length === 0)) c.card.append(el('p', { class: 'muted' }, from === undefined ? 'No data yet.' : 'No data in this time range.'));
     else {
       const markers = (d.incidents ?? []).map((i) => ({ t: i.opened_at, label: `#${i.id}`, color: SEVERITY_COLOR[i.severity] ?? theme.muted }));
       c.canvas.dataset.theme = theme.kind;
-      const chart = timeChart(c.canvas, series, theme, unit, markers);
+      const chart = timeChart(c.canvas, series, theme, unit, { markers, gapMs: 1.5 * BUCKET_MS, ...(from !== undefined ? { min: from, max: now } : {}) });
+      c.card.dataset.gaps = String(chart.data.datasets.reduce((n, ds) => n + ds.data.filter((p) => p.y === null).length, 0));
+      c.card.dataset.legend = String(chart.options.plugins?.legend?.display === true);
       destroy.push(() => chart.destroy());
     }
   }

@@ -1,8 +1,8 @@
-import { Chart, LinearScale, LineController, LineElement, PointElement, Tooltip, type ChartConfiguration } from 'chart.js';
+import { Chart, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip, type ChartConfiguration } from 'chart.js';
 import type { Theme } from './theme';
 import { seriesColor } from './theme';
 
-Chart.register(LineController, LineElement, PointElement, LinearScale, Tooltip);
+Chart.register(LineController, LineElement, PointElement, LinearScale, Tooltip, Legend);
 
 export interface TimeSeries {
   name: string;
@@ -16,28 +16,51 @@ export interface TimeMarker {
   color: string;
 }
 
-/** x: epoch ms as local time; y: linear with its title; both in the theme's colours. */
-export function timeScales(theme: Theme, yLabel: string, beginAtZero = false) {
+/** x: epoch ms as local time (within [min, max] when given); y: linear with its title; both in the theme's colours. */
+export function timeScales(theme: Theme, yLabel: string, beginAtZero = false, range: { min?: number; max?: number } = {}) {
   return {
-    x: { type: 'linear' as const, ticks: { color: theme.muted, callback: (v: string | number) => new Date(Number(v)).toLocaleTimeString() }, grid: { color: theme.grid } },
+    x: { type: 'linear' as const, ...range, ticks: { color: theme.muted, callback: (v: string | number) => new Date(Number(v)).toLocaleTimeString() }, grid: { color: theme.grid } },
     y: { type: 'linear' as const, beginAtZero, title: { display: true, text: yLabel, color: theme.muted }, ticks: { color: theme.muted }, grid: { color: theme.grid } },
   };
 }
 
+export interface TimeChartOptions {
+  markers?: readonly TimeMarker[];
+  /** Points further apart than this (ms) are not joined: the line breaks where there was no data. */
+  gapMs?: number;
+  /** The x axis' range (epoch ms). */
+  min?: number;
+  max?: number;
+  /** A legend naming each series (by default when there are two or more). */
+  legend?: boolean;
+}
+
+/** The points as Chart.js draws them, with a null between two points more than `gapMs` apart (a break in the line). */
+export function withGaps(points: readonly { t: number; v: number }[], gapMs: number | undefined): { x: number; y: number | null }[] {
+  const out: { x: number; y: number | null }[] = [];
+  points.forEach((p, i) => {
+    const prev = points[i - 1];
+    if (gapMs !== undefined && prev && p.t - prev.t > gapMs) out.push({ x: (prev.t + p.t) / 2, y: null });
+    out.push({ x: p.t, y: p.v });
+  });
+  return out;
+}
+
 /** A time-series line chart (x = epoch ms shown as local time), themed; `markers` draw as labelled vertical lines. */
-export function timeChart(canvas: HTMLCanvasElement, series: TimeSeries[], theme: Theme, yLabel: string, markers: readonly TimeMarker[] = []): Chart<'line', { x: number; y: number }[]> {
-  const cfg: ChartConfiguration<'line', { x: number; y: number }[]> = {
+export function timeChart(canvas: HTMLCanvasElement, series: TimeSeries[], theme: Theme, yLabel: string, o: TimeChartOptions = {}): Chart<'line', { x: number; y: number | null }[]> {
+  const markers = o.markers ?? [];
+  const cfg: ChartConfiguration<'line', { x: number; y: number | null }[]> = {
     type: 'line',
     data: {
-      datasets: series.map((s, i) => ({ label: s.name, data: s.points.map((p) => ({ x: p.t, y: p.v })), borderColor: seriesColor(i), backgroundColor: seriesColor(i), pointRadius: 0, borderWidth: 1.5 })),
+      datasets: series.map((s, i) => ({ label: s.name, data: withGaps(s.points, o.gapMs), spanGaps: false, borderColor: seriesColor(i), backgroundColor: seriesColor(i), pointRadius: s.points.length === 1 ? 3 : 0, borderWidth: 1.5 })),
     },
     options: {
       animation: false,
       parsing: false,
       responsive: true,
       maintainAspectRatio: false,
-      scales: timeScales(theme, yLabel),
-      plugins: { legend: { display: false }, tooltip: { enabled: true } },
+      scales: timeScales(theme, yLabel, false, { ...(o.min !== undefined ? { min: o.min } : {}), ...(o.max !== undefined ? { max: o.max } : {}) }),
+      plugins: { legend: { display: o.legend ?? series.length > 1, labels: { color: theme.foreground, boxWidth: 12 } }, tooltip: { enabled: true } },
     },
     plugins: [
       {
