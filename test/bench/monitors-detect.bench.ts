@@ -13,13 +13,14 @@
  * a concept change (the flipped share of labels 5 % → 10 %: accuracy 95 % → 90 %, 5 points), and category-mix changes:
  * features 2 and 3 served as category codes 0/1/2 drawn .5/.3/.2 (as the version's profile says, where they are
  * categorical), the mix moving to .4/.3/.3 or .3/.3/.4 at the onset (with a stationary run of this setup for its false
- * incidents). Each shift scenario
+ * incidents), and a latency regression: the endpoint redeployed at the onset with a slower model giving the same
+ * answers, watched by the performance monitor's p99 (limit 10 ms; with a stationary run of this setup). Each shift scenario
  * runs SEEDS times with different traffic; a run stops at its first incident of the monitor under test or 12 h after
  * the onset.
  *
  * usage: npm run bench -- monitors-detect   (env DETECT_SEEDS, default 5; DETECT_STATIONARY_DAYS, default 10;
  *                                           DETECT_ONLY: runs only the scenarios whose name contains it, the stationary
- *                                           runs being 'stationary' and 'stationary, category-coded')
+ *                                           runs being 'stationary', 'stationary, category-coded' and 'stationary, latency')
  * Besides the table it writes a summary to test/bench/results/monitors-detect.json (env DETECT_RESULTS: another file),
  * which `mlops report` shows as the drift detection rate.
  */
@@ -31,7 +32,7 @@ import { buildApp, type App } from '../../backend/src/app';
 import { buildReferenceProfile, serializeProfile, type RawColumn } from '../../backend/src/services/stats';
 import type { MonitorKind } from '../../backend/src/api/v1/contract-monitors';
 import { AUTH, registerOnnxModel, sampleRows, TOKEN } from '../fixtures/onnx/harness';
-import { CHAMPION, FEATURES, linearClassifier } from '../fixtures/onnx/models';
+import { CHAMPION, FEATURES, linearClassifier, slowClassifier } from '../fixtures/onnx/models';
 import { VirtualClock } from '../helpers/clock';
 
 const SEEDS = Number(process.env.DETECT_SEEDS ?? 5);
@@ -55,6 +56,8 @@ interface Traffic {
   flipped: (m: number) => number;
   /** Category-mix setup: the mix of codes 0/1/2 for features 2 and 3 at minute m after the onset. */
   mix?: (m: number) => readonly number[];
+  /** Latency setup: at the onset the endpoint is redeployed with iris/2, the same answers, slower: a 1,000,000-unit hidden layer. */
+  slowRollout?: boolean;
 }
 
 const calm: Traffic = { inputs: () => ({ shift: 0, scale: 1 }), flipped: () => 0.05 };
@@ -69,8 +72,11 @@ const SCENARIOS: { name: string; kind: MonitorKind; traffic: Traffic }[] = [
   { name: 'concept: 5 → 10 % labels flipped (−5 points)', kind: 'concept_drift', traffic: { ...calm, flipped: (m) => (m >= 0 ? 0.1 : 0.05) } },
   { name: 'category mix .5/.3/.2 → .3/.3/.4 (2 of 4 features)', kind: 'data_drift', traffic: { ...calm, mix: (m) => (m >= 0 ? [0.3, 0.3, 0.4] : MIX) } },
   { name: 'category mix .5/.3/.2 → .4/.3/.3 (2 of 4 features)', kind: 'data_drift', traffic: { ...calm, mix: (m) => (m >= 0 ? [0.4, 0.3, 0.3] : MIX) } },
+  { name: 'latency regression: rollout of a slower model (p99 limit 10 ms)', kind: 'performance', traffic: { ...calm, slowRollout: true } },
 ];
 const calmCoded: Traffic = { ...calm, mix: () => MIX };
+/** The performance monitor in the latency setup: p99 of the newest 30 requests over 10 ms fails (twice opens). */
+const LATENCY_SLO = { paused: false, interval_minutes: 5, window_rows: 30, min_rows: 10, max_p99_ms: 10, max_error_rate: 1 };
 
 /** A code 0/1/2 drawn from `mix`. */
 const code = (mix: readonly number[], u: number) => (u < mix[0]! ? 0 : u < mix[0]! + mix[1]! ? 1 : 2);
@@ -91,7 +97,7 @@ function trainingProfile(coded: boolean): unknown {
   return JSON.parse(serializeProfile(buildReferenceProfile(columns))) as unknown;
 }
 
-async function setUp(coded = false): Promise<{ app: App; clock: VirtualClock; home: string }> {
+async function setUp(coded = false, latency = false): Promise<{ app: App; clock: VirtualClock; home: string }> {
   const home = mkdtempSync(join(tmpdir(), 'mlops-bench-detect-'));
   const clock = new VirtualClock();
   const app = await buildApp({ home, token: TOKEN, clock });
@@ -108,8 +114,10 @@ async function setUp(coded = false): Promise<{ app: App; clock: VirtualClock; ho
     data_drift: { interval_minutes: 5, window_rows: 1000, min_rows: 200 },
     prediction_drift: { interval_minutes: 5, window_rows: 50, min_rows: 10 },
     concept_drift: { interval_minutes: 5, window_rows: 300, min_rows: 100, delta: 0.002 },
-    performance: { paused: true },
+    performance: latency ? LATENCY_SLO : { paused: true },
   };
+  // The slower version (same answers) the latency scenario rolls out at its onset.
+  if (latency) registerOnnxModel(app.ctx, 'iris', slowClassifier(CHAMPION, 1_000_000));
   for (const [kind, body] of Object.entries(cfg)) {
     const r = await inject('PATCH', `/api/v1/monitors/iris/${kind}`, body);
     if (r.statusCode !== 200) throw new Error(`${kind}: ${r.body}`);
@@ -119,6 +127,10 @@ async function setUp(coded = false): Promise<{ app: App; clock: VirtualClock; ho
 
 /** One simulated minute: a request of 20 rows, its labels, the clock, the monitors' tick. */
 async function minute(app: App, clock: VirtualClock, traffic: Traffic, m: number, rnd: () => number): Promise<void> {
+  if (traffic.slowRollout && m === 0) {
+    const d = await app.server.inject({ method: 'POST', url: '/endpoints/iris/deploy', headers: AUTH, payload: { model: 'iris/2' } });
+    if (d.statusCode !== 200) throw new Error(d.body);
+  }
   const { shift, scale } = traffic.inputs(m);
   const rows = Array.from({ length: ROWS }, () =>
     FEATURES.map((_, j) => {
@@ -141,7 +153,7 @@ async function minute(app: App, clock: VirtualClock, traffic: Traffic, m: number
 const incidents = (app: App) => app.runtime.monitors.incidents({ status: 'all', limit: 10_000 });
 
 async function scenarioRun(s: (typeof SCENARIOS)[number], seed: number): Promise<number | null> {
-  const { app, clock, home } = await setUp(s.traffic.mix !== undefined);
+  const { app, clock, home } = await setUp(s.traffic.mix !== undefined, s.traffic.slowRollout === true);
   try {
     const rnd = rng(1000 + seed * 7919);
     for (let m = -WARMUP_MIN; m < CAP_MIN; m++) {
@@ -168,20 +180,25 @@ async function main(): Promise<void> {
   console.log(`monitors-detect: ${SEEDS} seeds per scenario, ${STATIONARY_DAYS} stationary days; load ${la}`);
 
   // Stationary: every incident is a false one. Numeric features, then the category-mix setup (data drift only).
-  for (const coded of [false, true].filter((c) => !ONLY || (c ? 'stationary, category-coded' : 'stationary').includes(ONLY))) {
-    const { app, clock, home } = await setUp(coded);
+  const setups = [
+    { label: 'stationary', coded: false, latency: false },
+    { label: 'stationary, category-coded (features 2 and 3)', coded: true, latency: false },
+    { label: 'stationary, latency SLO 10 ms', coded: false, latency: true },
+  ];
+  for (const { label, coded, latency } of setups.filter((x) => !ONLY || x.label.includes(ONLY))) {
+    const { app, clock, home } = await setUp(coded, latency);
     try {
       const rnd = rng(424242);
-      const days = coded ? Math.max(1, Math.round(STATIONARY_DAYS / 5)) : STATIONARY_DAYS;
+      const days = coded || latency ? Math.max(1, Math.round(STATIONARY_DAYS / 5)) : STATIONARY_DAYS;
       for (let m = 0; m < days * 1440; m++) await minute(app, clock, coded ? calmCoded : calm, m, rnd);
       const all = incidents(app);
-      const kinds = coded ? (['data_drift'] as const) : (['data_drift', 'prediction_drift', 'concept_drift'] as const);
+      const kinds = coded ? (['data_drift'] as const) : latency ? (['performance'] as const) : (['data_drift', 'prediction_drift', 'concept_drift'] as const);
       const checks = kinds.map((k) => [k, app.runtime.monitors.results('iris', k, 100_000).length] as const);
       for (const [k, n] of checks) {
         const f = all.filter((i) => i.kind === k).length;
         summary.false_incidents += f;
         summary.monitor_days += days;
-        lines.push(`| stationary${coded ? ', category-coded (features 2 and 3)' : ''}, ${days} days | ${k} | ${n} checks | ${f} false incident${f === 1 ? '' : 's'} | ${(f / days).toFixed(2)} per monitor-day |`);
+        lines.push(`| ${label}, ${days} days | ${k} | ${n} checks | ${f} false incident${f === 1 ? '' : 's'} | ${(f / days).toFixed(2)} per monitor-day |`);
       }
     } finally {
       await app.server.close();
