@@ -2,16 +2,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { buildApp, type App } from '../../backend/src/app';
 import type { ExperimentDetail, ExperimentView } from '../../backend/src/api/v1/contract-experiments';
 import type { RetrainView } from '../../backend/src/api/v1/contract-retrain';
 import { EXPERIMENT_TICK_MS } from '../../backend/src/services/retrain/experiments';
-import { AUTH, registerOnnxModel, sampleRows, TOKEN } from '../fixtures/onnx/harness';
-import { CHALLENGER, CHAMPION, FEATURES, linearClassifier } from '../fixtures/onnx/models';
+import { registerOnnxModel, sampleRows, TOKEN } from '../fixtures/onnx/harness';
+import { CHALLENGER, CHAMPION, linearClassifier } from '../fixtures/onnx/models';
 import { VirtualClock } from '../helpers/clock';
+import { call, serveLabelled, TRAIN } from '../helpers/retrain';
 
-const TRAIN = resolve(import.meta.dirname, '../fixtures/retrain/train.mjs');
 
 /** One real local job trains the challenger (the Node trainer; `faulty` makes a model that fails from x0 ≥ 3). */
 const PIPELINE = `
@@ -24,25 +24,6 @@ steps:
     outputs: [model.onnx, MLmodel]
     cache: false
 `;
-
-async function call<T>(app: App, method: 'GET' | 'POST' | 'PUT', url: string, payload?: object): Promise<{ status: number; body: T }> {
-  const r = await app.server.inject({ method, url, headers: { ...AUTH, 'x-mlops-actor': 'alice' }, ...(payload ? { payload } : {}) });
-  return { status: r.statusCode, body: JSON.parse(r.body) as T };
-}
-
-/** The concept live traffic follows: class 1 when sepal_width > 1.5 (the first champion scores x0 + x1 vs x2 + x3). */
-const truth = (r: number[]) => (r[1]! > 1.5 ? 1 : 0);
-
-/** Serves the rows one request each (hashing no user key: a random arm per request) and sends their labels. */
-async function serveLabelled(app: App, rows: number[][]): Promise<void> {
-  const feedback: { request_id: string; label: number }[] = [];
-  for (const row of rows) {
-    const r = await app.server.inject({ method: 'POST', url: '/endpoints/iris/invocations', headers: AUTH, payload: { dataframe_split: { columns: [...FEATURES], data: [row] } } });
-    assert.equal(r.statusCode, 200, r.body);
-    feedback.push({ request_id: r.headers['x-request-id'] as string, label: truth(row) });
-  }
-  assert.equal((await call(app, 'POST', '/endpoints/iris/feedback', { feedback })).status, 200);
-}
 
 const endpoint = async (app: App) => (await call<{ variants: { id: string; role: string; weight: number }[] }>(app, 'GET', '/endpoints/iris')).body.variants.filter((v) => v.role !== 'previous').map((v) => `${v.id}:${v.role}:${v.weight}`).sort();
 const champion = (app: App) => app.ctx.registry.getModel('iris').aliases?.find((a) => a.alias === 'champion')?.version;

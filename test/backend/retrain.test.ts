@@ -2,16 +2,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { buildApp, type App } from '../../backend/src/app';
 import type { PolicyView, RetrainView } from '../../backend/src/api/v1/contract-retrain';
 import type { IncidentAlert } from '../../backend/src/services/monitors/alerts';
 import { RETRAIN_TICK_MS } from '../../backend/src/services/retrain/service';
-import { AUTH, registerOnnxModel, sampleRows, TOKEN } from '../fixtures/onnx/harness';
+import { registerOnnxModel, sampleRows, TOKEN } from '../fixtures/onnx/harness';
 import { CHAMPION, FEATURES, linearClassifier } from '../fixtures/onnx/models';
 import { VirtualClock } from '../helpers/clock';
+import { call, serveLabelled, TRAIN } from '../helpers/retrain';
 
-const TRAIN = resolve(import.meta.dirname, '../fixtures/retrain/train.mjs');
 const FLOW = ['initiated', 'collecting', 'validating', 'training', 'evaluating', 'rolling_out', 'deployed'];
 
 /** A pipeline whose steps are real local jobs: an optional wait (for the cancel test), then the Node trainer. */
@@ -29,24 +29,6 @@ steps:
     outputs: [model.onnx, MLmodel]
     cache: false
 `;
-
-async function call<T>(app: App, method: 'GET' | 'POST' | 'PUT', url: string, payload?: object): Promise<{ status: number; body: T }> {
-  const r = await app.server.inject({ method, url, headers: { ...AUTH, 'x-mlops-actor': 'alice' }, ...(payload ? { payload } : {}) });
-  return { status: r.statusCode, body: JSON.parse(r.body) as T };
-}
-
-/** The concept the endpoint's traffic now follows: class 1 when sepal_width > 1.5 (the champion scores x0 + x1 vs x2 + x3). */
-const truth = (r: number[]) => (r[1]! > 1.5 ? 1 : 0);
-
-async function serveLabelled(app: App, rows: number[][]): Promise<void> {
-  const feedback: { request_id: string; label: number }[] = [];
-  for (const row of rows) {
-    const r = await app.server.inject({ method: 'POST', url: '/endpoints/iris/invocations', headers: AUTH, payload: { dataframe_split: { columns: [...FEATURES], data: [row] } } });
-    assert.equal(r.statusCode, 200, r.body);
-    feedback.push({ request_id: r.headers['x-request-id'] as string, label: truth(row) });
-  }
-  assert.equal((await call(app, 'POST', '/endpoints/iris/feedback', { feedback })).status, 200);
-}
 
 const incident = (id: string, status: 'firing' | 'resolved' = 'firing'): IncidentAlert => ({
   incidentId: id,
