@@ -22,6 +22,8 @@ void test('mlops demo walks the loop and leaves a store the other commands read'
   assert.match(demo.out, /same distribution\s+dataset drift: no\s+drifted features: none\s+\(reference: training, 1000 served rows\)/);
   assert.match(demo.out, /tenure shifted by \+0\.5 sd\s+dataset drift: no\s+drifted features: tenure\s+\(reference: training, 1000 served rows\)\n/);
   // 5. The loop with nobody typing: an incident starts a retrain that is promoted; a scheduled worse one is rejected.
+  // With MLOPS_PYTHON the retraining step is scikit-learn's (examples/churn/retrain.py) as a real pipeline job.
+  assert.match(demo.out, /trainer: scikit-learn \(\S+examples\/churn\/retrain\.py\)/);
   assert.match(demo.out, /incident #\d+ \((data_drift|prediction_drift|concept_drift|performance), \w+\) [\d.]+ min after the drift began/);
   assert.match(demo.out, /retrain #1 \((drift|performance)\) rolling_out offline comparison: better/);
   assert.match(demo.out, /retrain #1 \((drift|performance)\) deployed +churn-classifier\/\d+ is the stable of churn and @champion \(canary: canary ramp complete/);
@@ -89,7 +91,10 @@ void test('exit codes: 1 with one clear message on failure, 2 on bad usage', () 
   assert.equal(none.code, 1);
   assert.match(none.err, /^mlops: no MLOps Studio store at /);
   assert.equal(none.err.trim().split('\n').length, 1);
-  assert.equal(mlops(['--home', home, 'demo']).code, 0);
+  const plain = mlops(['--home', home, 'demo']);
+  assert.equal(plain.code, 0, plain.err);
+  assert.match(plain.out, /trainer: the built-in logistic regression/);
+  assert.match(plain.out, /retrain #1 \((drift|performance)\) deployed/);
   const unknownRun = mlops(['--home', home, 'runs', 'show', 'nope']);
   assert.equal(unknownRun.code, 1);
   assert.equal(unknownRun.err.trim(), 'mlops: Run with id=nope not found');

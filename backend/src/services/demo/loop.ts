@@ -1,5 +1,6 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { IncidentView } from '../../api/v1/contract-monitors';
 import type { ReportView } from '../../api/v1/contract-report';
 import type { RetrainView } from '../../api/v1/contract-retrain';
@@ -49,7 +50,11 @@ export async function runRetrainLoop(o: LoopOptions): Promise<void> {
   const dir = join(o.home, 'demo-retrain');
   mkdirSync(dir, { recursive: true });
   const pipeline = join(dir, 'mlops.yaml');
-  // The trainer is this CLI's hidden demo-train command, run by the pipeline runner as a local job.
+  // The trainer: with MLOPS_PYTHON, scikit-learn (examples/churn/retrain.py); else this CLI's hidden demo-train
+  // command. Either runs as a local job of the pipeline runner.
+  const python = process.env.MLOPS_PYTHON;
+  const script = exampleScript();
+  const command = python && script ? [python, script] : [process.execPath, process.argv[1] ?? 'mlops', 'demo-train'];
   writeFileSync(
     pipeline,
     [
@@ -57,7 +62,7 @@ export async function runRetrainLoop(o: LoopOptions): Promise<void> {
       'params: { data: "", epochs: 200 }',
       'steps:',
       '  train:',
-      `    command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(process.argv[1] ?? 'mlops')}, demo-train]`,
+      `    command: [${command.map((c) => JSON.stringify(c)).join(', ')}]`,
       '    env: { TRAIN_CSV: "${{ params.data }}", TRAIN_EPOCHS: "${{ params.epochs }}" }',
       '    outputs: [model.onnx, MLmodel]',
       '    cache: false',
@@ -77,6 +82,7 @@ export async function runRetrainLoop(o: LoopOptions): Promise<void> {
   };
   await api.call('PUT', '/api/v1/retrain/policies', policy);
   log(`   retrain policy: ${o.model} on '${o.endpoint}': on drift or performance incidents, pipeline ${pipeline}, canary 20 → 50 → 100 % every 2 min`);
+  log(`   trainer: ${python && script ? `scikit-learn (${script})` : 'the built-in logistic regression (set MLOPS_PYTHON to a Python with scikit-learn, skl2onnx, onnxruntime and pandas for the scikit-learn one)'}`);
 
   const onset = clock.now();
   const data = makeDataset(1500, 31, 0.7, NEW_CONCEPT);
@@ -97,7 +103,7 @@ export async function runRetrainLoop(o: LoopOptions): Promise<void> {
 
     // A scheduled retrain of an untrained model: the offline comparison must stop it.
     await api.call('PUT', '/api/v1/retrain/policies', { ...policy, params: { epochs: 0 }, triggers: { ...policy.triggers, schedule_every_s: 120 } });
-    log('   a schedule every 2 min now retrains with epochs 0 (an untrained model):');
+    log('   a schedule every 2 min now retrains with epochs 0 (a model that learned nothing):');
     const second = await follow(o, wait, (r) => r.trigger === 'schedule', async () => {
       await api.call('PUT', '/api/v1/retrain/policies', policy);
     });
@@ -136,4 +142,15 @@ async function follow(o: LoopOptions, wait: <T>(what: string, get: () => Promise
     print(r);
     return TERMINAL.includes(r.status) ? r : null;
   });
+}
+
+/** examples/churn/retrain.py of this package, found upwards from this module (bundled or not). */
+function exampleScript(): string | null {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const f = join(dir, 'examples', 'churn', 'retrain.py');
+    if (existsSync(f)) return f;
+    dir = dirname(dir);
+  }
+  return null;
 }
