@@ -135,7 +135,7 @@ void test('champion vs challenger online: the sequential test promotes, rejects;
   });
 });
 
-void test('an experiment started by hand: inconclusive at its deadline keeps the champion; a restart keeps it running', { timeout: 120_000 }, async (t) => {
+void test('an experiment started by hand: inconclusive at its deadline keeps the champion (or promotes, when told); a restart keeps it running', { timeout: 120_000 }, async (t) => {
   const { app, clock, home } = await setup(t, 'mlops-experiment-');
   const v2 = registerOnnxModel(app.ctx, 'iris', linearClassifier(CHALLENGER));
   const bad = await call<{ message: string }>(app, 'POST', '/api/v1/experiments', { endpoint: 'iris' });
@@ -173,4 +173,15 @@ void test('an experiment started by hand: inconclusive at its deadline keeps the
   assert.match(e.reason, /inconclusive at the deadline \(waiting for 5000 labelled predictions per arm.*the policy says keep the champion/);
   assert.deepEqual(await endpoint(b), ['iris/1:stable:100']);
   assert.equal(b.ctx.registry.getModel('iris').aliases?.find((a) => a.alias === 'champion')?.version, '1');
+
+  // on_inconclusive: promote: the deadline promotes the challenger, and @champion moves with the endpoint.
+  assert.equal((await call(b, 'POST', '/endpoints/iris/deploy', { model: `iris/${v2}`, strategy: 'ab', weight: 30 })).status, 200);
+  const second = await call<ExperimentView>(b, 'POST', '/api/v1/experiments', { endpoint: 'iris', min_samples: 5000, max_duration_s: 3600, on_inconclusive: 'promote' });
+  assert.equal(second.status, 201, JSON.stringify(second.body));
+  await clock2.advance(3600_000 + EXPERIMENT_TICK_MS);
+  e = (await call<ExperimentDetail>(b, 'GET', `/api/v1/experiments/${second.body.id}`)).body;
+  assert.equal(e.status, 'inconclusive', e.reason);
+  assert.match(e.reason, /the policy says promote/);
+  assert.deepEqual(await endpoint(b), [`iris/${v2}:stable:100`]);
+  assert.equal(b.ctx.registry.getModel('iris').aliases?.find((a) => a.alias === 'champion')?.version, String(v2));
 });
