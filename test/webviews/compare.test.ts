@@ -116,6 +116,8 @@ void test('compare: one legend hides and highlights runs in every chart; smoothi
     const d = w.document;
     const items = [...d.querySelectorAll<HTMLButtonElement>('#legend .legend-item')];
     assert.deepEqual(items.map((i) => i.textContent), ['run-0', 'run-1', 'run-2', 'run-3']);
+    // Each entry's colour is set through the CSSOM (the CSP refuses style attributes), as the table's swatches are.
+    assert.ok(items.every((i) => i.querySelector<HTMLElement>('.swatch')!.style.background !== ''));
     const cards = () => [...d.querySelectorAll('section.chart-card')];
     assert.deepEqual(cards().map((c) => c.getAttribute('data-visible')), ['4', '4']);
 

@@ -69,7 +69,7 @@ function chartControls(d: CompareData): HTMLElement {
   log.setAttribute('label', 'Log scale');
   if (state.logScale) log.setAttribute('checked', '');
   log.addEventListener('change', () => redraw({ logScale: (log as unknown as { checked: boolean }).checked }));
-  const axis = document.createElement('vscode-single-select');
+  const axis = document.createElement('select');
   axis.id = 'x-axis';
   axis.setAttribute('aria-label', 'X axis');
   for (const [v, label] of [
@@ -77,14 +77,14 @@ function chartControls(d: CompareData): HTMLElement {
     ['relative', 'Relative time'],
     ['wall', 'Wall time'],
   ] as const) {
-    const o = document.createElement('vscode-option');
-    o.setAttribute('value', v);
+    const o = document.createElement('option');
+    o.value = v;
     o.textContent = label;
-    if (state.xAxis === v) o.setAttribute('selected', '');
+    o.selected = state.xAxis === v;
     axis.append(o);
   }
   axis.addEventListener('change', () => {
-    const v = (axis as unknown as { value: string }).value;
+    const v = axis.value;
     if (v === 'step' || v === 'relative' || v === 'wall') redraw({ xAxis: v as XAxis });
   });
   return el('div', { class: 'chart-controls' }, el('label', { for: 'smoothing' }, 'Smoothing '), slider, value, log, el('span', {}, 'X axis '), axis);

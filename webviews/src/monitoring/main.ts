@@ -71,18 +71,18 @@ function zeroFilled(points: readonly { t: number; v: number }[]): { t: number; v
 }
 
 function rangeSelect(): HTMLElement {
-  const select = document.createElement('vscode-single-select');
+  const select = document.createElement('select');
   select.id = 'range';
   select.setAttribute('aria-label', 'Time range');
   for (const [id, label] of RANGES) {
-    const o = document.createElement('vscode-option');
-    o.setAttribute('value', id);
+    const o = document.createElement('option');
+    o.value = id;
     o.textContent = label;
-    if (state.range === id) o.setAttribute('selected', '');
+    o.selected = state.range === id;
     select.append(o);
   }
   select.addEventListener('change', () => {
-    const v = (select as unknown as { value: string }).value;
+    const v = select.value;
     const r = RANGES.find(([id]) => id === v);
     if (!r || !last) return;
     state = { range: r[0] };
