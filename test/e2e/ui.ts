@@ -95,7 +95,7 @@ export async function resetUi(page: Page): Promise<void> {
   await page.locator('.pane-header', { hasText: /^Experiments/ }).waitFor({ timeout: 60_000 });
 }
 
-const PANES = ['Experiments', 'Models', 'Endpoints', 'Monitors', 'Drift', 'Jobs'];
+const PANES = ['Experiments', 'Models', 'Endpoints', 'Monitors', 'Drift', 'Jobs', 'Retrains'];
 
 /** Expands the named MLOps panes and collapses the others, so what a test looks at has room to render. */
 export async function showPanes(page: Page, ...titles: string[]): Promise<void> {

@@ -49,6 +49,12 @@ export function withGaps(points: readonly { t: number; v: number }[], gapMs: num
 /** A time-series line chart (x = epoch ms shown as local time), themed; `markers` draw as labelled vertical lines. */
 export function timeChart(canvas: HTMLCanvasElement, series: TimeSeries[], theme: Theme, yLabel: string, o: TimeChartOptions = {}): Chart<'line', { x: number; y: number | null }[]> {
   const markers = o.markers ?? [];
+  // One moment only (one minute of traffic): five minutes either side, not Chart.js's default of ±1 day of ms.
+  const times = new Set(series.flatMap((x) => x.points.map((p) => p.t)));
+  if (times.size === 1 && o.min === undefined && o.max === undefined) {
+    const t = [...times][0]!;
+    o = { ...o, min: t - 300_000, max: t + 300_000 };
+  }
   const cfg: ChartConfiguration<'line', { x: number; y: number | null }[]> = {
     type: 'line',
     data: {
