@@ -41,7 +41,8 @@ async function open(home: string, clock: VirtualClock, alerts: IncidentAlert[]):
 /** Moves the clock one check interval on and waits for the data-drift monitor's `n`th stored result (state, not time). */
 async function nextCheck(app: App, clock: VirtualClock, n: number): Promise<MonitorResults['results'][number]> {
   await clock.advance(5 * MIN + 40_000);
-  for (let i = 0; i < 500; i++) {
+  // Up to 30 s of real time: the check's statistics run in a worker thread, whose first start (tsx compiling it) is slow under load.
+  for (let i = 0; i < 3000; i++) {
     const r = await call<MonitorResults>(app, 'GET', '/api/v1/monitors/iris/data_drift/results?limit=100');
     if (r.body.results.length >= n) return r.body.results[0]!;
     await sleep(10);

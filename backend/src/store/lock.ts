@@ -31,6 +31,19 @@ export class HomeLockedError extends Error {
  * open backend.lock (or the store's files) with plain fs calls (store/files.ts).
  */
 export function acquireHomeLock(home: string, describeHolder: (pid: number | null) => string): HomeLock {
+  // Two starts at the same moment can each be refused by the other's transient lock (SQLite answers a would-be
+  // deadlock with SQLITE_BUSY at once); when no process holds the lock afterwards, try again after a short random wait.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return tryHomeLock(home, describeHolder);
+    } catch (err) {
+      if (!(err instanceof HomeLockedError) || err.holderPid !== null || attempt >= 10) throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20 + Math.floor(Math.random() * 80));
+    }
+  }
+}
+
+function tryHomeLock(home: string, describeHolder: (pid: number | null) => string): HomeLock {
   const file = join(home, LOCK_FILE);
   // The busy timeout only covers two starts racing through SQLite's SHARED -> EXCLUSIVE steps; a held lock
   // still fails fast, since its holder never lets go.
