@@ -1,6 +1,6 @@
 import '../shared/elements';
 import type { CompareData, CompareState, CompareToHost, CompareToWebview } from '../protocol/compare';
-import { clear, el } from '../shared/dom';
+import { clear, el, selectEl } from '../shared/dom';
 import { Host } from '../shared/host';
 import { onThemeChange, readTheme, seriesColor } from '../shared/theme';
 import { ChartGrid } from './charts';
@@ -69,23 +69,14 @@ function chartControls(d: CompareData): HTMLElement {
   log.setAttribute('label', 'Log scale');
   if (state.logScale) log.setAttribute('checked', '');
   log.addEventListener('change', () => redraw({ logScale: (log as unknown as { checked: boolean }).checked }));
-  const axis = document.createElement('select');
-  axis.id = 'x-axis';
-  axis.setAttribute('aria-label', 'X axis');
-  for (const [v, label] of [
+  const axes: [XAxis, string][] = [
     ['step', 'Step'],
     ['relative', 'Relative time'],
     ['wall', 'Wall time'],
-  ] as const) {
-    const o = document.createElement('option');
-    o.value = v;
-    o.textContent = label;
-    o.selected = state.xAxis === v;
-    axis.append(o);
-  }
-  axis.addEventListener('change', () => {
-    const v = axis.value;
-    if (v === 'step' || v === 'relative' || v === 'wall') redraw({ xAxis: v as XAxis });
+  ];
+  const axis = selectEl('x-axis', 'X axis', axes, state.xAxis, (v) => {
+    const x = axes.find(([id]) => id === v);
+    if (x) redraw({ xAxis: x[0] });
   });
   return el('div', { class: 'chart-controls' }, el('label', { for: 'smoothing' }, 'Smoothing '), slider, value, log, el('span', {}, 'X axis '), axis);
 }

@@ -1,6 +1,6 @@
 import '../shared/elements';
 import { MONITORING_REFRESH_MS, type MonitoringData, type MonitoringToHost, type MonitoringToWebview } from '../protocol/monitoring';
-import { clear, el, fmt } from '../shared/dom';
+import { clear, el, fmt, selectEl } from '../shared/dom';
 import { Host } from '../shared/host';
 import { timeChart } from '../shared/lineChart';
 import { onThemeChange, readTheme } from '../shared/theme';
@@ -71,25 +71,13 @@ function zeroFilled(points: readonly { t: number; v: number }[]): { t: number; v
 }
 
 function rangeSelect(): HTMLElement {
-  const select = document.createElement('select');
-  select.id = 'range';
-  select.setAttribute('aria-label', 'Time range');
-  for (const [id, label] of RANGES) {
-    const o = document.createElement('option');
-    o.value = id;
-    o.textContent = label;
-    o.selected = state.range === id;
-    select.append(o);
-  }
-  select.addEventListener('change', () => {
-    const v = select.value;
+  return selectEl('range', 'Time range', RANGES.map(([id, label]) => [id, label] as const), state.range, (v) => {
     const r = RANGES.find(([id]) => id === v);
     if (!r || !last) return;
     state = { range: r[0] };
     host.saveState(state);
     show(last);
   });
-  return select;
 }
 
 function show(d: MonitoringData): void {

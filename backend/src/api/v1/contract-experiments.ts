@@ -68,9 +68,9 @@ export type LookView = Static<typeof LookView>;
 export const ExperimentDetail = Type.Intersect([ExperimentView, Type.Object({ looks: Type.Array(LookView) })]);
 export type ExperimentDetail = Static<typeof ExperimentDetail>;
 
-/** POST /api/v1/experiments: start one on an endpoint that runs an A/B split (defaults fill the rest). */
-export const ExperimentStartBody = Type.Object({
-  endpoint: Type.String({ minLength: 1, maxLength: 64 }),
+/** An experiment's settings as given (defaults fill the rest): POST /api/v1/experiments and a retrain policy's `experiment`. */
+export const ExperimentSettings = Type.Object({
+  metric: Type.Optional(Type.Literal('accuracy')),
   min_samples: Type.Optional(Type.Integer()),
   alpha: Type.Optional(Type.Number()),
   max_duration_s: Type.Optional(Type.Number()),
@@ -78,6 +78,9 @@ export const ExperimentStartBody = Type.Object({
   margin: Type.Optional(Type.Number()),
   on_inconclusive: Type.Optional(Type.Union([Type.Literal('keep_champion'), Type.Literal('promote')])),
 });
+
+/** POST /api/v1/experiments: start one on an endpoint that runs an A/B split. */
+export const ExperimentStartBody = Type.Intersect([Type.Object({ endpoint: Type.String({ minLength: 1, maxLength: 64 }) }), ExperimentSettings]);
 export type ExperimentStartBody = Static<typeof ExperimentStartBody>;
 
 export const ExperimentQuery = Type.Object({

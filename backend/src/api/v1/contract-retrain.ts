@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox';
+import { ExperimentSettings } from './contract-experiments';
 
 /**
  * Retraining (issue 13): policies (/api/v1/retrain/policies) and the ledger (/api/v1/retrains). The extension and the
@@ -44,17 +45,7 @@ export const PolicySettings = Type.Object({
       guardrails: Type.Optional(Type.Object({ max_error_rate: Type.Optional(Type.Number()), max_p99_ms: Type.Optional(Type.Number()), min_requests: Type.Optional(Type.Integer()) })),
     }),
   ),
-  experiment: Type.Optional(
-    Type.Object({
-      metric: Type.Optional(Type.Literal('accuracy')),
-      min_samples: Type.Optional(Type.Integer()),
-      alpha: Type.Optional(Type.Number()),
-      max_duration_s: Type.Optional(Type.Number()),
-      require: Type.Optional(Type.Union([Type.Literal('better'), Type.Literal('non_inferior')])),
-      margin: Type.Optional(Type.Number()),
-      on_inconclusive: Type.Optional(Type.Union([Type.Literal('keep_champion'), Type.Literal('promote')])),
-    }),
-  ),
+  experiment: Type.Optional(ExperimentSettings),
   promotion: Type.Optional(
     Type.Object({
       require: Type.Optional(Type.Union([Type.Literal('better'), Type.Literal('non_inferior')])),

@@ -97,9 +97,13 @@ export class AbExperiments {
   }
 
   get(id: number): ExperimentRecord {
+    return recordOf(this.row(id));
+  }
+
+  private row(id: number): Row {
     const r = this.o.core.db.prepare('SELECT * FROM ab_experiments WHERE id = ?').get(id) as Row | undefined;
     if (!r) throw notFound(`Experiment ${id} not found`);
-    return recordOf(r);
+    return r;
   }
 
   list(o: { endpoint?: string; status?: string; limit?: number } = {}): ExperimentRecord[] {
@@ -149,7 +153,8 @@ export class AbExperiments {
   }
 
   look(id: number): ExperimentRecord {
-    const e = this.get(id);
+    const row = this.row(id);
+    const e = recordOf(row);
     if (e.status !== 'running') return e;
     const arms = this.o.engine.abArms(e.endpoint).arms;
     const c = arms.find((a) => a.id === e.control && a.role === 'stable');
@@ -158,8 +163,7 @@ export class AbExperiments {
       this.end(e, 'stopped', `the endpoint no longer splits traffic between ${e.control} and ${e.treatment}`);
       return this.get(id);
     }
-    const since = (this.o.core.db.prepare('SELECT log_since FROM ab_experiments WHERE id = ?').pluck().get(id) as number) ?? 0;
-    const rows = this.o.serving.abRows(e.endpoint, [e.control, e.treatment], since, MAX_ROWS);
+    const rows = this.o.serving.abRows(e.endpoint, [e.control, e.treatment], row.log_since, MAX_ROWS);
     const a = analyseExperiment(rows, e.control, e.treatment, { control: c.weight, treatment: t.weight }, e.config);
     const now = this.o.clock.now();
     this.o.core.db.transaction(() => {
