@@ -2,10 +2,9 @@ import assert from 'node:assert/strict';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
-import type { Locator } from 'playwright-core';
 import { OUT, openWorkbench, webview, type Workbench, runningBackend } from './harness';
 import { call, type Api } from './seed';
-import { answerDialog, answerInput, choose, expand, notification, quickPlaceholder, resetUi, runCommand, showPanes, waitFor } from './ui';
+import { answerDialog, answerInput, choose, contextMenu, expand, notification, quickPlaceholder, resetUi, runCommand, showPanes, waitFor } from './ui';
 
 /** The Jobs view: live logs, end notifications, names, elapsed time, pipeline steps, the cancel dialog. */
 const workspace = join(OUT, 'e2e-jobs-workspace');
@@ -138,30 +137,23 @@ void describe('Jobs view in code-server', { timeout: 1_200_000 }, () => {
     await waitFor('the job to finish', async () => (await status(api, done.job_id)) === 'finished', 60_000);
     const job = await launch(api, 'train.py', ['--release', join(workspace, 'never')], 'cancel-me');
     await showPanes(page, 'Jobs');
-    const menu = async (row: Locator, action: string) => {
-      // Forced: a running row re-renders every second while its time ticks, and a retried right-click would land on the menu.
-      await row.click({ button: 'right', force: true });
-      const item = page.locator('.monaco-menu .action-item', { has: page.locator('.action-label', { hasText: new RegExp(`^${action}$`) }) }).first();
-      await item.hover({ timeout: 15_000 });
-      await page.keyboard.press('Enter');
-    };
     const finished = page.getByRole('treeitem', { name: /^train\.py · menu finished/ }).first();
     await finished.waitFor({ timeout: 60_000 });
-    await menu(finished, 'Show Job Log');
-    await waitFor('the log from the context menu', async () => /MLOps Job: train\.py · menu/.test(await shownChannel()) && /training done/.test(await outputText()), 60_000);
+    await contextMenu(page, finished, 'Show Job Log', async () => /MLOps Job: train\.py · menu/.test(await shownChannel()));
+    await waitFor('the log from the context menu', async () => /training done/.test(await outputText()), 60_000);
     const row = page.getByRole('treeitem', { name: /^train\.py · cancel-me running/ }).first();
     await row.waitFor({ timeout: 60_000 });
     await row.click();
-    await menu(row, 'Cancel Job');
     const box = page.locator('.monaco-dialog-box');
-    await box.waitFor({ timeout: 30_000 });
+    // A running row re-renders every second while its time ticks: the menu is retried until the dialog shows.
+    await contextMenu(page, row, 'Cancel Job', () => box.isVisible());
     assert.deepEqual((await box.locator('.monaco-button').allInnerTexts()).map((t) => t.trim()).sort(), ['Cancel Job', 'Keep Running']);
     await wb.screenshot('cancel-dialog');
     const text = await answerDialog(page, 'Keep Running');
     assert.match(text, /Cancel job train\.py · cancel-me\?/);
     await box.waitFor({ state: 'hidden' });
     assert.equal(await status(api, job.job_id), 'running', 'Keep Running keeps it running');
-    await menu(row, 'Cancel Job');
+    await contextMenu(page, row, 'Cancel Job', () => box.isVisible());
     await answerDialog(page, 'Cancel Job');
     await waitFor('the job cancelled', async () => (await status(api, job.job_id)) === 'cancelled', 60_000);
     await page.getByRole('treeitem', { name: /^train\.py · cancel-me cancelled/ }).first().waitFor({ timeout: 60_000 });

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import type { Locator } from 'playwright-core';
 import type { IncidentView } from '../../backend/src/api/v1/contract-monitors';
 import type { RetrainView } from '../../backend/src/api/v1/contract-retrain';
 import { openCore } from '../../backend/src/core';
@@ -11,7 +10,7 @@ import { CHAMPION, FEATURES, linearClassifier } from '../fixtures/onnx/models';
 import { seedReport } from '../fixtures/report';
 import { openWorkbench, OUT, runningBackend, webview, type Workbench } from './harness';
 import { call, type Api } from './seed';
-import { answerInput, resetUi, runCommand, showPanes, waitFor, waitServing } from './ui';
+import { answerInput, contextMenu, inputAsks, notification, resetUi, runCommand, showPanes, waitFor, waitServing } from './ui';
 
 const TRAIN = resolve(import.meta.dirname, '../fixtures/retrain/train.mjs');
 
@@ -20,14 +19,6 @@ const home = join(workspace, '.mlops');
 let wb: Workbench;
 
 const T = { timeout: 240_000 };
-
-/** Runs a tree item's context-menu action. */
-async function menu(row: Locator, action: string): Promise<void> {
-  await row.click({ button: 'right' });
-  const item = wb.page.locator('.monaco-menu .action-item', { has: wb.page.locator('.action-label', { hasText: new RegExp(`^${action}$`) }) }).first();
-  await item.hover({ timeout: 15_000 });
-  await wb.page.keyboard.press('Enter');
-}
 
 void describe('Report and retrains in code-server', { timeout: 900_000 }, () => {
   before(async () => {
@@ -72,7 +63,7 @@ void describe('Report and retrains in code-server', { timeout: 900_000 }, () => 
     assert.match(await row('rollbacks').innerText(), /^Rollbacks\s+1 rollback\(s\) \(1 by a guardrail\); the version rolled back served a median 30 min/);
   });
 
-  void it('Retrain Now on an incident (Monitors view menu) starts a manual retrain with the incident as evidence; the Retrains view follows it; Cancel Retrain; Retrain Now on a model', T, async () => {
+  void it("Retrain Now on an incident (Monitors view menu) starts a manual retrain with the incident as evidence; the Retrains view follows it; Cancel Retrain; Retrain Now on a model and on the incident's notification", T, async () => {
     const { page } = wb;
     const api: Api = await runningBackend(home);
     await call(api, 'POST', '/endpoints/watch/deploy', { model: 'watch/1', strategy: 'replace' });
@@ -98,10 +89,13 @@ void describe('Report and retrains in code-server', { timeout: 900_000 }, () => 
     await showPanes(page, 'Monitors', 'Retrains');
     const item = page.getByRole('treeitem', { name: new RegExp(`^#${id} Performance · watch`) });
     await item.waitFor({ timeout: 60_000 });
-    await menu(item, 'Retrain Now');
+    const retrains = async () => (await call<{ retrains: RetrainView[] }>(api, 'GET', '/api/v1/retrains?model=watch')).retrains;
+    await contextMenu(page, item, 'Retrain Now', async () => (await retrains()).length > 0);
 
     // The ledger has it at once; the view shows it, then follows it through training to the challenger's rollout.
-    const retrain = await waitFor('the retrain in the ledger', async () => (await call<{ retrains: RetrainView[] }>(api, 'GET', '/api/v1/retrains?model=watch')).retrains[0], 60_000);
+    const [retrain] = await retrains();
+    assert.ok(retrain);
+    assert.equal((await retrains()).length, 1, 'one click, one retrain');
     assert.equal(retrain.trigger, 'manual');
     assert.equal(retrain.incident_id, String(id));
     assert.equal(retrain.evidence.kind, 'performance');
@@ -114,8 +108,9 @@ void describe('Report and retrains in code-server', { timeout: 900_000 }, () => 
     await wb.screenshot('retrains-view');
 
     // Cancel Retrain (the row's menu) asks why and takes the challenger off: the row says cancelled.
-    await menu(row, 'Cancel Retrain');
-    await answerInput(page, new RegExp(`Why cancel retrain #${retrain.id}`), 'checked by hand instead');
+    const why = new RegExp(`Why cancel retrain #${retrain.id}`);
+    await contextMenu(page, row, 'Cancel Retrain', () => inputAsks(page, why));
+    await answerInput(page, why, 'checked by hand instead');
     await waitFor('the row to say cancelled', async () => /watch\s*cancelled · manual/.test(await row.innerText().catch(() => '')), 60_000);
     const cancelled = await call<RetrainView>(api, 'GET', `/api/v1/retrains/${retrain.id}`);
     assert.equal(cancelled.status, 'cancelled');
@@ -123,10 +118,24 @@ void describe('Report and retrains in code-server', { timeout: 900_000 }, () => 
 
     // Retrain Now on the model (Models view): its policy, no incident; the new retrain shows up in the view.
     await showPanes(page, 'Models', 'Retrains');
-    await menu(page.getByRole('treeitem', { name: /^watch/ }).first(), 'Retrain Now');
-    const next = await waitFor('a second retrain in the ledger', async () => (await call<{ retrains: RetrainView[] }>(api, 'GET', '/api/v1/retrains?model=watch')).retrains.find((x) => x.id !== retrain.id), 60_000);
+    await contextMenu(page, page.getByRole('treeitem', { name: /^watch/ }).first(), 'Retrain Now', async () => (await retrains()).length > 1);
+    const next = (await retrains()).find((x) => x.id !== retrain.id)!;
     assert.equal(next.trigger, 'manual');
     assert.equal(next.incident_id, null);
     await page.getByRole('treeitem', { name: new RegExp(`^#${next.id} watch`) }).waitFor({ timeout: 60_000 });
+
+    // The incident's notification offers Retrain Now too. One retrain runs at a time and an incident starts one retrain:
+    // the model's retrain ends and the first incident is resolved, so the next failing check opens a new one.
+    await call(api, 'POST', `/api/v1/retrains/${next.id}/cancel`, { reason: 'making room for the next test step' });
+    await call(api, 'POST', `/api/v1/incidents/${id}/resolve`, { reason: 'the retrain was cancelled' });
+    const again = await call<{ incident: IncidentView | null }>(api, 'POST', '/api/v1/monitors/watch/performance/run');
+    assert.ok(again.incident && again.incident.id !== id, 'the failing check opened a new incident');
+    const note = await notification(page, new RegExp(`Performance SLO breach on watch \\(incident #${again.incident.id},`), 60_000);
+    await note.locator('.monaco-button', { hasText: 'Retrain Now' }).click();
+    const third = await waitFor('the retrain started from the notification', async () => (await retrains()).find((x) => x.incident_id === String(again.incident!.id)), 60_000);
+    assert.equal(third.trigger, 'manual');
+    assert.equal(third.evidence.kind, 'performance');
+    assert.equal((await retrains()).length, 3, 'one click, one retrain');
+    await page.getByRole('treeitem', { name: new RegExp(`^#${third.id} watch`) }).waitFor({ timeout: 60_000 });
   });
 });

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import type { UiTablePage } from '../../backend/src/api/v1/contract-table';
 import { openWorkbench, OUT, runningBackend, startBackend, webview, type Workbench } from './harness';
 import { call, seedExperiment, type Api } from './seed';
-import { choose, resetUi, runCommand, showPanes, waitFor } from './ui';
+import { choose, contextMenu, resetUi, runCommand, showPanes, waitFor } from './ui';
 
 const workspace = join(OUT, 'e2e-table-workspace');
 const home = join(workspace, '.mlops');
@@ -96,10 +96,8 @@ void describe('experiments table in code-server', { timeout: 900_000 }, () => {
     await showPanes(page, 'Experiments');
     const item = page.getByRole('treeitem', { name: /^sweep 30 runs/ });
     await item.waitFor({ timeout: 60_000 });
-    await item.click({ button: 'right' });
-    await page.locator('.monaco-menu .action-item', { has: page.locator('.action-label', { hasText: /^Open Experiments Table$/ }) }).first().hover({ timeout: 15_000 });
-    await page.keyboard.press('Enter');
     const view = webview(page);
+    await contextMenu(page, item, 'Open Experiments Table', () => view.locator('#count').isVisible(), 60_000);
     await view.locator('#count', { hasText: /^30 of 30 runs$/ }).waitFor({ timeout: 60_000 });
     // The filter typed in the first test was saved only in that panel's state: a new panel starts unfiltered.
     await view.locator('#columns summary').click();

@@ -163,3 +163,33 @@ export async function answerInput(page: Page, prompt: RegExp, value: string, tim
   await page.locator('.quick-input-widget input.input').fill(value);
   await page.keyboard.press('Enter');
 }
+
+/**
+ * Runs a tree item's context-menu action and waits until `done` says it took effect; if it did not within
+ * `settleMs`, closes whatever is open and tries again (3 tries). A tree that re-renders while its menu opens can
+ * swallow the first try: the right-click lands on a row being replaced, or Enter reaches the tree instead of the menu.
+ * `done` must be true only once the action ran, so a retry never runs it twice.
+ */
+export async function contextMenu(page: Page, row: Locator, action: string, done: () => Promise<boolean>, settleMs = 15_000): Promise<void> {
+  const item = page.locator('.monaco-menu .action-item', { has: page.locator('.action-label', { hasText: new RegExp(`^${escapeRe(action)}$`) }) }).first();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      // Forced: a row re-rendered mid-click is clicked where it is, and a retried right-click cannot land on the menu.
+      await row.click({ button: 'right', force: true });
+      await item.hover({ timeout: 15_000 });
+      await page.keyboard.press('Enter');
+      await waitFor(`"${action}" to take effect`, async () => await done().catch(() => false), settleMs);
+      return;
+    } catch (e) {
+      if (attempt >= 3) throw e;
+      if (await done().catch(() => false)) return;
+      await page.keyboard.press('Escape');
+    }
+  }
+}
+
+/** True while the quick input is open and asks `prompt` (for `contextMenu`'s `done` when the action asks first). */
+export async function inputAsks(page: Page, prompt: RegExp): Promise<boolean> {
+  const box = page.locator('.quick-input-widget');
+  return (await box.isVisible()) && prompt.test(await box.innerText());
+}
