@@ -22,7 +22,7 @@ const MONITORING = `monitoring:
     iris:
       all: { interval_minutes: 1 }
       data_drift: { window_rows: 500, min_rows: 50 }
-      performance: { max_p99_ms: 250, paused: true }
+      performance: { max_p99_ms: 250, latency_alpha: 0.01, paused: true }
     later:
       concept_drift: { detector: page_hinkley, min_rows: 40 }
 `;
@@ -60,7 +60,7 @@ void test('mlops monitor apply: the monitoring: section of mlops.yaml sets monit
   assert.deepEqual([dd.config.interval_minutes, dd.config.window_rows, dd.config.min_rows, dd.paused], [1, 500, 50, false]);
   assert.ok(dd.next_run_at - before <= 60_000 + 6_000 + 5_000, `the new interval reschedules (next run in ${dd.next_run_at - before} ms)`);
   const perf = await monitor('iris', 'performance');
-  assert.deepEqual([perf.config.interval_minutes, perf.config.max_p99_ms, perf.config.failure_limit, perf.paused], [1, 250, 2, true]);
+  assert.deepEqual([perf.config.interval_minutes, perf.config.max_p99_ms, perf.config.latency_alpha, perf.config.failure_limit, perf.paused], [1, 250, 0.01, 2, true]);
   const audit = (await api<{ events: { action: string; object_id: string; actor: string }[] }>('GET', '/api/v1/audit?object_type=monitor')).body.events;
   assert.ok(audit.some((e) => e.action === 'monitor.update' && e.object_id === 'iris/data_drift'), JSON.stringify(audit));
   assert.ok(audit.some((e) => e.action === 'monitor.pause' && e.object_id === 'iris/performance'), JSON.stringify(audit));

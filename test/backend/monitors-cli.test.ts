@@ -28,9 +28,10 @@ void test('mlops monitor and mlops incidents drive the running backend', async (
   assert.equal(list.code, 0, list.stderr);
   for (const kind of ['data_drift', 'prediction_drift', 'concept_drift', 'performance']) assert.match(list.stdout, new RegExp(`iris\\s+${kind}\\s+5 min`));
 
-  const set = await mlops('monitor', 'set', 'iris', 'performance', 'max_p99_ms=0', 'min_rows=50', 'failure_limit=1');
+  const set = await mlops('monitor', 'set', 'iris', 'performance', 'max_p99_ms=0', 'min_rows=50', 'failure_limit=1', 'latency_alpha=0.01');
   assert.equal(set.code, 0, set.stderr);
   assert.match(set.stdout, /max_p99_ms = 0/);
+  assert.match(set.stdout, /latency_alpha = 0.01/);
   const bad = await mlops('monitor', 'set', 'iris', 'performance', 'max_p99_msec=1');
   assert.notEqual(bad.code, 0);
   assert.match(bad.stderr, /Unknown monitor setting 'max_p99_msec'/);
@@ -38,7 +39,7 @@ void test('mlops monitor and mlops incidents drive the running backend', async (
   // Every request takes more than 0 ms: the SLO check fails and opens an incident at once.
   const run = await mlops('monitor', 'run-now', 'iris', 'performance');
   assert.equal(run.code, 0, run.stderr);
-  assert.match(run.stdout, /^FAIL: iris\/1: SLO breached \(p99_latency\)/);
+  assert.match(run.stdout, /^FAIL: iris\/1: SLO breached \(p99_latency\): .*p99 [\d.]+ ms over 60 requests, 60 of 60 over 0 ms: more than 1 % slower \(binomial p [\d.e-]+ ≤ α 0\.01\)/);
   assert.match(run.stdout, /incident #(\d+) \(open, critical\)/);
   const id = /incident #(\d+)/.exec(run.stdout)![1]!;
 

@@ -1,8 +1,11 @@
 /** A store prepared for monitor tests (test/backend/monitors-*.test.ts). */
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buildApp, type App } from '../../backend/src/app';
 import { openCore } from '../../backend/src/core';
-import { registerOnnxModel, sampleRows } from '../fixtures/onnx/harness';
+import { AUTH, registerOnnxModel, sampleRows, TOKEN } from '../fixtures/onnx/harness';
+import { VirtualClock } from './clock';
 import { CHAMPION, FEATURES, linearClassifier } from '../fixtures/onnx/models';
 
 /**
@@ -20,3 +23,16 @@ export function profiledStore(home: string, validated: boolean): number {
   return v;
 }
 
+
+/** A backend (app.server.inject, a virtual clock) on a fresh profiledStore home, iris/1 deployed as endpoint 'iris'. */
+export async function deployedProfiled(t: { after: (f: () => unknown) => void }, prefix: string, validated = false): Promise<{ app: App; home: string }> {
+  const home = mkdtempSync(join(tmpdir(), prefix));
+  t.after(() => rmSync(home, { recursive: true, force: true }));
+  const v = profiledStore(home, validated);
+  const app = await buildApp({ home, token: TOKEN, clock: new VirtualClock() });
+  t.after(() => app.server.close());
+  await app.server.ready();
+  const r = await app.server.inject({ method: 'POST', url: '/endpoints/iris/deploy', headers: AUTH, payload: { model: `iris/${v}` } });
+  if (r.statusCode !== 200) throw new Error(`deploying iris/${v}: ${r.statusCode} ${r.body}`);
+  return { app, home };
+}

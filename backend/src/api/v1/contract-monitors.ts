@@ -25,8 +25,13 @@ export const MonitorConfig = Type.Object(
     baseline_metric: Type.Union([Type.String({ minLength: 1, maxLength: 250 }), Type.Null()]),
     /** performance: the largest error share of requests since the last check. */
     max_error_rate: Type.Number({ minimum: 0, maximum: 1 }),
-    /** performance: the largest p99 latency of the window's logged requests, in ms. */
+    /**
+     * performance: the p99 latency SLO of the window's logged requests, in ms: at most 1 % of them slower. A check fails
+     * when a one-sided binomial test of the share over it rejects ≤ 1 % at level latency_alpha (README "Monitors").
+     */
     max_p99_ms: Type.Number({ minimum: 0, maximum: 3_600_000 }),
+    /** performance: the p99 test's level (smaller: a few slow requests more are tolerated, a regression still fails). */
+    latency_alpha: Type.Number({ exclusiveMinimum: 0, maximum: 0.5 }),
     /**
      * data_drift: when a check fails. dataset (default): the engine's dataset rule, at least half the features drift;
      * any_feature: any one feature drifting fails it (a shift in one feature of four opens an incident).
@@ -73,6 +78,8 @@ export const IncidentView = Type.Object({
     last_result_id: Type.Union([Type.Integer(), Type.Null()]),
     window: Type.Unknown(),
     features: Type.Array(Type.String()),
+    /** The failing variants' figures of the result that opened it (performance: error rate, the p99 test, accuracy). */
+    figures: Type.Optional(Type.Unknown()),
   }),
 });
 export type IncidentView = Static<typeof IncidentView>;

@@ -22,6 +22,8 @@ export interface CheckOutcome {
   details: unknown;
   /** Features (or signals) that failed: the incident's evidence. */
   features: string[];
+  /** The failing variants' figures, kept in the incident's evidence (performance). */
+  figures?: unknown;
   state?: Record<string, unknown>;
 }
 
@@ -126,7 +128,8 @@ async function performance(deps: CheckDeps, input: CheckInput, variants: Variant
     return { variant: v.id, config, rows, labelled, baseline: baseline(deps, v, config.baseline_metric), requests, errors };
   });
   const parts = await Promise.all(jobs.map((j) => compute.run('performance', j)));
-  return { ...combine(parts, 'performance'), state: { counters } };
+  const figures = parts.filter((p) => p.status === 'fail').map((p) => ({ variant: p.variant, failed: p.features, ...(p.details as object) }));
+  return { ...combine(parts, 'performance'), state: { counters }, ...(figures.length ? { figures } : {}) };
 }
 
 async function dataDrift(deps: CheckDeps, input: CheckInput, compute: ComputeRunner): Promise<CheckOutcome> {

@@ -5,6 +5,7 @@
 import type { CheckStatus, MonitorConfig } from '../../api/v1/contract-monitors';
 import { variantDrift, type VariantDriftJob } from '../drift/variant';
 import { labelMatch } from '../serving/labels';
+import { DEFAULT_LATENCY_ALPHA, latencyTest, type LatencyTest } from './latency';
 import { Adwin, buildReferenceProfile, currentColumns, driftReport, PageHinkley, type RawColumn } from '../stats';
 
 export interface LogRow {
@@ -175,13 +176,13 @@ function performance({ variant, config, rows, labelled, baseline: base, requests
     if (errorRate > config.max_error_rate) failed.push('error_rate');
     notes.push(`error rate ${pct(errorRate)} of ${dReq} requests (max ${pct(config.max_error_rate)})`);
   }
-  let p99: number | null = null;
+  let latency: LatencyTest | null = null;
   if (rows.length >= config.min_rows) {
     measured++;
-    const lat = rows.map((r) => r.latency_ms).sort((a, b) => a - b);
-    p99 = lat[Math.min(lat.length - 1, Math.ceil(0.99 * lat.length) - 1)]!;
-    if (p99 > config.max_p99_ms) failed.push('p99_latency');
-    notes.push(`p99 ${round(p99)} ms over ${rows.length} requests (max ${config.max_p99_ms})`);
+    // Monitors stored before latency_alpha existed have none: the default level.
+    latency = latencyTest(rows.map((r) => r.latency_ms), config.max_p99_ms, config.latency_alpha ?? DEFAULT_LATENCY_ALPHA);
+    if (latency.breached) failed.push('p99_latency');
+    notes.push(latencyNote(latency));
   }
   let right = 0;
   let total = 0;
@@ -205,9 +206,16 @@ function performance({ variant, config, rows, labelled, baseline: base, requests
   const status: CheckStatus = failed.length ? 'fail' : measured ? 'pass' : 'insufficient_data';
   const summary = status === 'insufficient_data' ? `insufficient data: fewer than ${config.min_rows} requests since the last check, logged or labelled` : `${failed.length ? `SLO breached (${failed.join(', ')})` : 'within SLO'}: ${notes.join('; ')}`;
   const drop = accuracy !== null && base ? Math.max(0, (base.value - accuracy) / base.value) : null;
-  return { variant, status, summary, score: drop, features: failed, rows: rows.length, ...span(rows), details: { error_rate: errorRate, requests: dReq, p99_ms: p99, accuracy, labelled: total, baseline: base } };
+  return { variant, status, summary, score: drop, features: failed, rows: rows.length, ...span(rows), details: { error_rate: errorRate, requests: dReq, p99_ms: latency?.p99_ms ?? null, latency, accuracy, labelled: total, baseline: base } };
 }
 
+
+/** The p99 figures of a check's summary: the observed p99, then k of n over the limit and the test's verdict. */
+function latencyNote(l: LatencyTest): string {
+  const p = l.p_value < 0.001 ? l.p_value.toExponential(1) : String(Math.round(l.p_value * 1000) / 1000);
+  const verdict = l.breached ? `more than 1 % slower (binomial p ${p} ≤ α ${l.alpha})` : `consistent with at most 1 % (binomial p ${p} > α ${l.alpha})`;
+  return `p99 ${round(l.p99_ms)} ms over ${l.n} requests, ${l.over} of ${l.n} over ${l.limit_ms} ms: ${verdict}`;
+}
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 const round = (x: number) => Math.round(x * 1000) / 1000;

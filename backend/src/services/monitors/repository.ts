@@ -52,7 +52,16 @@ interface RawIncident extends Omit<IncidentView, 'evidence'> {
 
 /** The monitors' SQL: configuration and schedule, the results history and incidents. */
 export class MonitorRepository {
-  constructor(private readonly db: Db) {}
+  /**
+   * `defaults`: each kind's settings, under a stored config, so a monitor stored before a setting existed reads its
+   * default (and its view still matches the contract).
+   */
+  constructor(
+    private readonly db: Db,
+    private readonly defaults?: Record<MonitorKind, MonitorConfig>,
+  ) {}
+
+  private monitorRow = (r: RawMonitor): MonitorRow => monitorRow(r, this.defaults?.[r.kind]);
 
   create(endpoint: string, kind: MonitorKind, config: MonitorConfig, nextRunAt: number, now: number): boolean {
     const r = this.db
@@ -65,22 +74,22 @@ export class MonitorRepository {
     const rows = (endpoint === undefined
       ? this.db.prepare('SELECT * FROM monitors ORDER BY endpoint, kind').all()
       : this.db.prepare('SELECT * FROM monitors WHERE endpoint = ? ORDER BY kind').all(endpoint)) as RawMonitor[];
-    return rows.map(monitorRow);
+    return rows.map(this.monitorRow);
   }
 
   get(endpoint: string, kind: string): MonitorRow | null {
     const r = this.db.prepare('SELECT * FROM monitors WHERE endpoint = ? AND kind = ?').get(endpoint, kind) as RawMonitor | undefined;
-    return r ? monitorRow(r) : null;
+    return r ? this.monitorRow(r) : null;
   }
 
   byId(id: number): MonitorRow | null {
     const r = this.db.prepare('SELECT * FROM monitors WHERE id = ?').get(id) as RawMonitor | undefined;
-    return r ? monitorRow(r) : null;
+    return r ? this.monitorRow(r) : null;
   }
 
   /** Unpaused monitors whose next run is due, the most overdue first. */
   due(now: number, limit: number): MonitorRow[] {
-    return (this.db.prepare('SELECT * FROM monitors WHERE paused = 0 AND next_run_at <= ? ORDER BY next_run_at, id LIMIT ?').all(now, limit) as RawMonitor[]).map(monitorRow);
+    return (this.db.prepare('SELECT * FROM monitors WHERE paused = 0 AND next_run_at <= ? ORDER BY next_run_at, id LIMIT ?').all(now, limit) as RawMonitor[]).map(this.monitorRow);
   }
 
   /** The earliest next run of an unpaused monitor, or null. */
@@ -163,7 +172,7 @@ export class MonitorRepository {
     return (this.db.prepare(sql).all(...args, o.limit) as RawIncident[]).map(incidentView);
   }
 
-  openIncident(m: MonitorRow, severity: IncidentView['severity'], summary: string, resultId: number, now: number, evidence: { window: unknown; features: string[] }): IncidentView {
+  openIncident(m: MonitorRow, severity: IncidentView['severity'], summary: string, resultId: number, now: number, evidence: { window: unknown; features: string[]; figures?: unknown }): IncidentView {
     const id = Number(
       this.db
         .prepare(
@@ -211,12 +220,12 @@ interface RawResult {
   details: string;
 }
 
-function monitorRow(r: RawMonitor): MonitorRow {
+function monitorRow(r: RawMonitor, defaults: MonitorConfig | undefined): MonitorRow {
   return {
     id: r.id,
     endpoint: r.endpoint,
     kind: r.kind,
-    config: JSON.parse(r.config) as MonitorConfig,
+    config: { ...defaults, ...(JSON.parse(r.config) as MonitorConfig) },
     paused: r.paused === 1,
     nextRunAt: r.next_run_at,
     lastRunAt: r.last_run_at,
@@ -233,7 +242,7 @@ function resultView(r: RawResult): MonitorResultView {
 }
 
 function incidentView(r: RawIncident): IncidentView {
-  const ev = JSON.parse(r.evidence) as { window?: unknown; features?: string[] };
+  const ev = JSON.parse(r.evidence) as { window?: unknown; features?: string[]; figures?: unknown };
   return {
     id: r.id,
     monitor_id: r.monitor_id,
@@ -249,6 +258,6 @@ function incidentView(r: RawIncident): IncidentView {
     resolved_at: r.resolved_at,
     resolved_by: r.resolved_by,
     resolve_reason: r.resolve_reason,
-    evidence: { opened_result_id: r.opened_result_id, last_result_id: r.last_result_id, window: ev.window ?? null, features: ev.features ?? [] },
+    evidence: { opened_result_id: r.opened_result_id, last_result_id: r.last_result_id, window: ev.window ?? null, features: ev.features ?? [], ...(ev.figures !== undefined ? { figures: ev.figures } : {}) },
   };
 }

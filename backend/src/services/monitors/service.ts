@@ -10,6 +10,7 @@ import type { AccuracyRow } from '../serving/metrics';
 import type { AlertHub, IncidentAlert } from './alerts';
 import { runCheck, type CheckOutcome } from './checks';
 import type { ComputeRunner } from './compute';
+import { DEFAULT_LATENCY_ALPHA } from './latency';
 import { MonitorRepository, type MonitorRow } from './repository';
 import { kindSettings, MonitorSpecs } from './specs';
 
@@ -26,6 +27,7 @@ const COMMON: MonitorConfig = {
   baseline_metric: null,
   max_error_rate: 0.01,
   max_p99_ms: 100,
+  latency_alpha: DEFAULT_LATENCY_ALPHA,
   drift_rule: 'dataset',
   detector: 'adwin',
   delta: 0.002,
@@ -84,7 +86,7 @@ export class MonitorService {
   private readonly random: () => number;
 
   constructor(private readonly o: MonitorServiceOptions) {
-    this.repo = new MonitorRepository(o.core.db);
+    this.repo = new MonitorRepository(o.core.db, MONITOR_DEFAULTS);
     this.specs = new MonitorSpecs(o.core.db);
     this.random = o.random ?? Math.random;
     this.compute = o.compute;
@@ -304,7 +306,7 @@ export class MonitorService {
       const open = this.repo.unresolved(m.id);
       if (out.status === 'fail' && open) this.repo.touchIncident(open.id, id);
       else if (out.status === 'fail' && failures >= m.config.failure_limit) {
-        const inc = this.repo.openIncident(m, m.config.severity, out.summary, id, now, { window: { rows: out.rows, from_ts: out.windowFrom, to_ts: out.windowTo }, features: out.features });
+        const inc = this.repo.openIncident(m, m.config.severity, out.summary, id, now, { window: { rows: out.rows, from_ts: out.windowFrom, to_ts: out.windowTo }, features: out.features, ...(out.figures !== undefined ? { figures: out.figures } : {}) });
         core.audit.append({ actor: 'monitor', action: 'incident.open', objectType: 'incident', objectId: String(inc.id), before: null, after: { status: 'open', endpoint: m.endpoint, kind: m.kind, severity: inc.severity, result: id }, reason: out.summary });
         changed.push(inc);
       } else if (out.status === 'pass' && open && passes >= m.config.resolve_after) {
