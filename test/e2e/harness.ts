@@ -72,8 +72,11 @@ function findFile(dir: string, test: (name: string) => boolean): string | undefi
   return undefined;
 }
 
-/** Starts code-server on `workspace` with the extension, opens it in Chromium and waits for the workbench. */
-export async function openWorkbench(name: string, workspace: string, settings: Record<string, unknown> = {}, vsix?: string): Promise<Workbench> {
+/**
+ * Starts code-server on `workspace` with the extension, opens it in Chromium and waits for the workbench. `others`:
+ * folders of other extensions (a package.json and what it names) installed beside it, as `<publisher>.<name>-<version>`.
+ */
+export async function openWorkbench(name: string, workspace: string, settings: Record<string, unknown> = {}, vsix?: string, others: string[] = []): Promise<Workbench> {
   const bin = codeServerBin();
   const run = join(OUT, `e2e-${name}`);
   rmSync(run, { recursive: true, force: true });
@@ -90,6 +93,10 @@ export async function openWorkbench(name: string, workspace: string, settings: R
     const ext = join(run, 'exts', 'mlops-studio.mlops-studio-0.1.0');
     mkdirSync(ext);
     for (const f of ['package.json', 'dist', 'media', 'node_modules']) symlinkSync(join(ROOT, f), join(ext, f));
+  }
+  for (const dir of others) {
+    const m = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { publisher: string; name: string; version: string };
+    cpSync(dir, join(run, 'exts', `${m.publisher}.${m.name}-${m.version}`), { recursive: true });
   }
   writeFileSync(
     join(run, 'udd/User/settings.json'),

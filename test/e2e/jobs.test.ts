@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { OUT, openWorkbench, webview, type Workbench, runningBackend } from './harness';
 import { call, type Api } from './seed';
-import { answerDialog, answerInput, choose, contextMenu, expand, notification, quickPlaceholder, resetUi, runCommand, showPanes, waitFor } from './ui';
+import { answerDialog, answerInput, choose, contextMenu, expand, launchLocally, notification, quickPlaceholder, quickRowTexts, resetUi, runCommand, showPanes, waitFor } from './ui';
 
 /** The Jobs view: live logs, end notifications, names, elapsed time, pipeline steps, the cancel dialog. */
 const workspace = join(OUT, 'e2e-jobs-workspace');
@@ -180,19 +180,11 @@ void describe('Jobs view in code-server', { timeout: 1_200_000 }, () => {
     const { page } = wb;
     const api = await backend();
     const release = join(workspace, 'release-launch');
-    const rows = page.locator('.quick-input-list .monaco-list-row');
-    /** Each row as `label description`. */
-    const rowTexts = () => rows.evaluateAll((rs) => rs.map((r) => [r.querySelector('.label-name')?.textContent ?? '', r.querySelector('.label-description')?.textContent ?? ''].join(' ').replace(/\s+/g, ' ').trim()));
+    const rowTexts = () => quickRowTexts(page);
     const jobsOf = async () => (await call<{ jobs: JobView[] }>(api, 'GET', '/api/v1/jobs')).jobs.filter((j) => j.spec.experiment === 'launched');
 
-    await runCommand(page, 'MLOps: Launch Training');
-    await quickPlaceholder(page, /Training script/);
-    await choose(page, /^train\.py$/);
-    await quickPlaceholder(page, /Where to run it/);
-    await choose(page, /^local$/);
-    await quickPlaceholder(page, /Python interpreter/);
     // The setting is offered; pick another interpreter, one found on the machine, so the next default can only come from memory.
-    const offered = await rowTexts();
+    const offered = await launchLocally(page, /^train\.py$/);
     assert.ok(offered[0]!.startsWith(`${python} mlopsStudio.pythonPath`), offered.join('\n'));
     const other = offered.map((t) => t.split(' ')[0]!).find((p, i) => i > 0 && p.startsWith('/') && p !== python && offered[i]!.includes('found on this machine') && /python3$/.test(p));
     assert.ok(other, `another interpreter is offered:\n${offered.join('\n')}`);

@@ -62,6 +62,25 @@ export async function choose(page: Page, label: string | RegExp, timeout = 30_00
   await row.click();
 }
 
+/** The open quick pick's rows, each as `label description` (whitespace collapsed). */
+export function quickRowTexts(page: Page): Promise<string[]> {
+  return page
+    .locator('.quick-input-list .monaco-list-row')
+    .evaluateAll((rs) => rs.map((r) => [r.querySelector('.label-name')?.textContent ?? '', r.querySelector('.label-description')?.textContent ?? ''].join(' ').replace(/\s+/g, ' ').trim()));
+}
+
+/** Starts Launch Training on `script`, locally, and returns the interpreters it offers once it asks for one. */
+export async function launchLocally(page: Page, script: RegExp): Promise<string[]> {
+  await runCommand(page, 'MLOps: Launch Training');
+  await quickPlaceholder(page, /Training script/);
+  await choose(page, script);
+  await quickPlaceholder(page, /Where to run it/);
+  await choose(page, /^local$/);
+  await quickPlaceholder(page, /Python interpreter/);
+  // The list is there once it holds more than Browse….
+  return waitFor('the interpreters offered', async () => ((r) => (r.length > 1 ? r : undefined))(await quickRowTexts(page)));
+}
+
 /** The placeholder of the open quick input (what it asks for), once it matches `expected`. */
 export async function quickPlaceholder(page: Page, expected: RegExp, timeout = 30_000): Promise<string> {
   const input = page.locator('.quick-input-widget input.input');

@@ -1,7 +1,11 @@
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import * as path from 'node:path';
+import type { PythonExtension } from '@vscode/python-extension';
 import * as vscode from 'vscode';
 import { setting } from '../vscode/config';
+
+/** The Python extension's id (`PVSC_EXTENSION_ID` in `@vscode/python-extension`, whose runtime part is not bundled). */
+const PVSC_EXTENSION_ID = 'ms-python.python';
 
 /** A Python interpreter Launch Training can offer, and where it was found. */
 export interface Interpreter {
@@ -9,24 +13,21 @@ export interface Interpreter {
   sources: string[];
 }
 
-/** The parts of the Python extension's API used here (ms-python.python, `environments`). */
-interface PythonApi {
-  environments?: {
-    getActiveEnvironmentPath(resource?: vscode.Uri): { path: string } | undefined;
-    resolveEnvironment(env: { path: string }): Promise<{ executable?: { uri?: vscode.Uri } } | undefined>;
-  };
-}
-
-/** The Python extension's active environment for `folder`, when that extension is installed; else undefined. */
+/**
+ * The Python extension's active environment for `folder`, when that extension (ms-python.python) is installed; else
+ * undefined. Typed by its published API (`@vscode/python-extension`, types only): the active environment's path may be
+ * an environment folder or an executable, so the executable comes from resolveEnvironment when it resolves.
+ */
 export async function pythonExtensionInterpreter(folder: vscode.Uri | undefined): Promise<string | undefined> {
-  const ext = vscode.extensions.getExtension<PythonApi>('ms-python.python');
+  const ext = vscode.extensions.getExtension<PythonExtension>(PVSC_EXTENSION_ID);
   if (!ext) return undefined;
   try {
     const api = ext.isActive ? ext.exports : await ext.activate();
     const active = api?.environments?.getActiveEnvironmentPath(folder);
-    if (!active) return undefined;
-    const resolved = await api.environments!.resolveEnvironment(active);
-    return resolved?.executable?.uri?.fsPath ?? active.path;
+    if (!active?.path) return undefined;
+    const resolved = await api.environments.resolveEnvironment(active);
+    // Unresolved, the path is used only when it is a file (an environment folder cannot run a script).
+    return resolved?.executable.uri?.fsPath ?? (statSync(active.path, { throwIfNoEntry: false })?.isFile() ? active.path : undefined);
   } catch {
     return undefined;
   }
