@@ -8,7 +8,7 @@ import type { IncidentView, MonitorResultView } from '../../backend/src/api/v1/c
 import { AUTH, registerOnnxModel, sampleRows, TOKEN } from '../fixtures/onnx/harness';
 import { CHAMPION, FEATURES, linearClassifier } from '../fixtures/onnx/models';
 import { VirtualClock } from '../helpers/clock';
-import { newestSql } from '../../backend/src/services/monitors/checks';
+import { labelledSinceSql, newestSql } from '../../backend/src/services/monitors/checks';
 
 type Check = { result: MonitorResultView; incident: IncidentView | null };
 
@@ -88,6 +88,15 @@ void test('concept drift (ADWIN over label flips), accuracy against the run metr
   assert.equal(flipped.result.status, 'fail', flipped.result.summary);
   assert.match(flipped.result.summary, /concept drift \(adwin\): the error rate rose from [0-4]\.\d% to (9\d|100)\.\d% from labelled row (2[6-9]\d|3[0-3]\d) of 600/);
   assert.equal(flipped.incident?.kind, 'concept_drift');
+  // The detector goes on from its stored state: the next check reads no row twice, and the change persists (the
+  // error rate stays above the reference from before it), so the check still fails and the incident stays open.
+  const again = await run(app, 'concept_drift');
+  assert.equal(again.result.status, 'fail', again.result.summary);
+  assert.match(again.result.summary, /concept drift persists \(adwin\): error rate (9\d|100)\.\d% over the \d+ labelled rows since the change, [0-4]\.\d% before it/);
+  assert.equal(again.result.rows, 0, 'no labelled row is read twice');
+  assert.equal(again.incident?.id, flipped.incident?.id, 'one open incident');
+  const since = app.ctx.db.prepare(`EXPLAIN QUERY PLAN ${labelledSinceSql}`).all('iris', 'iris', 1, 0, 0, 0, 10) as { detail: string }[];
+  assert.match(since.map((p) => p.detail).join('; '), /USING INDEX prediction_log_label_order/);
   const slo = await run(app, 'performance');
   assert.equal(slo.result.status, 'fail', slo.result.summary);
   assert.match(slo.result.summary, /SLO breached \(accuracy\): .*accuracy 50\.0% over 600 labelled rows vs val_accuracy 95\.0%/);

@@ -77,7 +77,7 @@ void test('checks compute in the worker thread and store what the main thread wo
   const config = rt.monitors.repo.get('iris', 'concept_drift')!.config;
   await app.server.close();
   assert.equal(worker.running, false, 'the runtime closes the worker');
-  await assert.rejects(worker.run('conceptDrift', { variant: 'x/1', config, rows: [] }), /shut down/);
+  await assert.rejects(worker.run('conceptDrift', { variant: 'x/1', config, rows: [], stream: null, more: false }), /shut down/);
 });
 
 void test('a crashed checks worker fails the check with a logged error, and the next check runs on a fresh one', async (t) => {

@@ -55,6 +55,18 @@ export class Scheduler {
     return this.runEntry(e);
   }
 
+  /**
+   * Resolves once no task is running. A run times the next one from its end, so a virtual clock moved on during a
+   * run arms the next one after the move: tests wait for this before they move the clock.
+   */
+  async idle(): Promise<void> {
+    for (;;) {
+      const running = [...this.tasks.values()].map((e) => e.running).filter((r): r is Promise<void> => r !== null);
+      if (running.length === 0) return;
+      await Promise.all(running);
+    }
+  }
+
   /** Cancels every timer and waits for the runs in flight. */
   async stop(): Promise<void> {
     this.stopped = true;

@@ -83,4 +83,9 @@ CREATE TABLE monitor_specs (
     name: 'monitors/003-labelled-log-index',
     sql: `CREATE INDEX prediction_log_labelled ON prediction_log (endpoint, model_name, model_version, id) WHERE label IS NOT NULL;`,
   },
+  {
+    // Concept drift reads a version's requests labelled since its previous check, in label order.
+    name: 'monitors/004-label-order-index',
+    sql: `CREATE INDEX prediction_log_label_order ON prediction_log (endpoint, model_name, model_version, label_ts, id) WHERE label IS NOT NULL;`,
+  },
 ];

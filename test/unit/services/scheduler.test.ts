@@ -100,3 +100,26 @@ void test('scheduler: jitter spreads runs within [interval, interval + jitter); 
   assert.equal(clock.pending, 0);
   await s.stop();
 });
+
+void test('scheduler: idle() waits for the runs in flight; a clock moved on during a run arms the next run after the move', async () => {
+  const clock = new VirtualClock();
+  const s = new Scheduler({ clock, log: recordingLog() });
+  let release: () => void = () => undefined;
+  const runs: number[] = [];
+  const t0 = clock.now();
+  s.add({ name: 'slow', intervalMs: 1000, run: () => { runs.push(clock.now() - t0); return runs.length === 1 ? new Promise<void>((r) => (release = r)) : undefined; } });
+  s.start();
+  await clock.advance(1000);
+  assert.deepEqual(runs, [1000]);
+  let idle = false;
+  const waiting = s.idle().then(() => (idle = true));
+  // Moved on while the first run is in flight: its next run is timed from its end, which has not come.
+  await clock.advance(5000);
+  assert.equal(idle, false);
+  assert.deepEqual(runs, [1000]);
+  release();
+  await waiting;
+  await clock.advance(1000);
+  assert.deepEqual(runs, [1000, 7000], 'the next run comes one interval after the end of the slow one');
+  await s.stop();
+});

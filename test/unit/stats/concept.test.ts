@@ -60,3 +60,41 @@ void test('the sequential test rejects a real effect and its p-value never incre
   assert.ok(st.rejectedAt !== null && st.pValue < 0.05);
   assert.ok(st.runningInterval[0] > 0 && st.runningInterval[0] <= 0.1 && st.runningInterval[1] >= 0.1);
 });
+
+void test('ADWIN and Page–Hinkley restored from their state go on exactly as if never stopped', () => {
+  const g = gaussian(7);
+  const xs = Array.from({ length: 9000 }, (_, i) => g() + (i >= 6000 ? 0.5 : 0));
+  const whole = new Adwin();
+  for (const x of xs) whole.update(x);
+  let part = new Adwin();
+  const found: number[] = [];
+  for (let i = 0; i < xs.length; i++) {
+    // Stopped every 700 observations, through JSON (as a monitor's stored state), and restored.
+    if (i % 700 === 0) part = new Adwin({}, JSON.parse(JSON.stringify(part.state())) as ReturnType<Adwin['state']>);
+    if (part.update(xs[i]!)) found.push(i);
+  }
+  assert.deepEqual(found, whole.detections);
+  assert.ok(found.length > 0);
+  assert.equal(part.width, whole.width);
+  assert.equal(part.mean, whole.mean);
+  const ph = new PageHinkley({ direction: 'up', threshold: 20 });
+  let php = new PageHinkley({ direction: 'up', threshold: 20 });
+  const phFound: number[] = [];
+  for (let i = 0; i < xs.length; i++) {
+    ph.update(xs[i]!);
+    if (i % 500 === 0) php = new PageHinkley({ direction: 'up', threshold: 20 }, JSON.parse(JSON.stringify(php.state())) as ReturnType<PageHinkley['state']>);
+    if (php.update(xs[i]!)) phFound.push(i);
+  }
+  assert.deepEqual(phFound, ph.detections);
+});
+
+void test('ADWIN reports the split it found at a change: the older part before it, the newer one after', () => {
+  const a = new Adwin();
+  let cut: { before: { n: number; total: number }; after: { n: number; total: number } } | null = null;
+  for (let i = 0; i < 4000; i++) if (a.update(i >= 2000 && i % 2 === 0 ? 1 : 0)) cut ??= a.lastCut;
+  assert.ok(cut, 'a change found');
+  const { before, after } = cut;
+  assert.equal(before.total / before.n, 0, 'the part before the change is all 0');
+  assert.ok(after.total / after.n > 0.2, `after mean ${after.total / after.n}`);
+  assert.ok(before.n >= 1500 && before.n <= 2000, `split at ${before.n}`);
+});

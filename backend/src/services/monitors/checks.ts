@@ -10,6 +10,7 @@ import type { RegistryStore } from '../../store/registry';
 import type { DriftService } from '../drift/service';
 import type { EndpointView } from '../serving/endpoint';
 import { computeLocally, type CheckPart, type ComputeRunner, type LogRow } from './compute';
+import type { ConceptStream } from './concept';
 
 export interface CheckOutcome {
   status: CheckStatus;
@@ -103,10 +104,8 @@ export async function runCheck(deps: CheckDeps, input: CheckInput): Promise<Chec
       });
       return combine(await Promise.all(jobs.map((j) => compute.run('predictionDrift', j))), 'prediction drift');
     }
-    case 'concept_drift': {
-      const jobs = variants.map((v) => ({ variant: v.id, config, rows: newest(deps.db, endpoint, v, config.window_rows, { labelled: true }) }));
-      return combine(await Promise.all(jobs.map((j) => compute.run('conceptDrift', j))), 'concept drift');
-    }
+    case 'concept_drift':
+      return conceptDrift(deps, input, variants, compute);
     case 'performance':
       return performance(deps, input, variants, compute);
   }
@@ -130,6 +129,28 @@ async function performance(deps: CheckDeps, input: CheckInput, variants: Variant
   const parts = await Promise.all(jobs.map((j) => compute.run('performance', j)));
   const figures = parts.filter((p) => p.status === 'fail').map((p) => ({ variant: p.variant, failed: p.features, ...(p.details as object) }));
   return { ...combine(parts, 'performance'), state: { counters }, ...(figures.length ? { figures } : {}) };
+}
+
+/** At most this many labelled requests go into one concept check (the rest wait for the next). */
+export const CONCEPT_BATCH = 20_000;
+
+/**
+ * Each live version's detector goes on from its stored state with the requests labelled since (concept.ts); a new
+ * version, or a changed detector or δ, starts a stream from the newest `window_rows` labelled requests.
+ */
+async function conceptDrift(deps: CheckDeps, input: CheckInput, variants: Variant[], compute: ComputeRunner): Promise<CheckOutcome> {
+  const { config, endpoint } = input;
+  const streams = (input.state.streams ?? {}) as Record<string, ConceptStream | undefined>;
+  const jobs = variants.map((v) => {
+    const prev = streams[v.id];
+    const stream = prev && prev.detector === config.detector && prev.delta === config.delta ? prev : null;
+    const rows = stream ? labelledSince(deps.db, endpoint, v, stream.cursor, CONCEPT_BATCH + 1) : newest(deps.db, endpoint, v, config.window_rows, { labelled: true });
+    const more = rows.length > CONCEPT_BATCH;
+    return { variant: v.id, config, rows: more ? rows.slice(0, CONCEPT_BATCH) : rows, stream, more };
+  });
+  const parts = await Promise.all(jobs.map((j) => compute.run('conceptDrift', j)));
+  // Only live versions keep a stream: one rolled out and back in later starts anew.
+  return { ...combine(parts, 'concept drift'), state: { streams: Object.fromEntries(parts.map((p) => [p.variant, p.state])) } };
 }
 
 async function dataDrift(deps: CheckDeps, input: CheckInput, compute: ComputeRunner): Promise<CheckOutcome> {
@@ -157,11 +178,21 @@ async function dataDrift(deps: CheckDeps, input: CheckInput, compute: ComputeRun
 
 /** A version's newest logged requests (labelled ones only: served by the prediction_log_labelled index). */
 export const newestSql = (labelled: boolean) =>
-  `SELECT id, ts, prediction, label, latency_ms FROM prediction_log WHERE endpoint = ? AND model_name = ? AND model_version = ? AND id > ?${labelled ? ' AND label IS NOT NULL' : ''} ORDER BY id DESC LIMIT ?`;
+  `SELECT id, ts, prediction, label, label_ts, latency_ms FROM prediction_log WHERE endpoint = ? AND model_name = ? AND model_version = ? AND id > ?${labelled ? ' AND label IS NOT NULL' : ''} ORDER BY id DESC LIMIT ?`;
 
 function newest(db: Db, endpoint: string, v: Variant, limit: number, o: { labelled?: boolean; afterId?: number } = {}): LogRow[] {
   const rows = db.prepare(newestSql(o.labelled ?? false)).all(endpoint, v.model, v.version, o.afterId ?? 0, limit) as LogRow[];
   return rows.reverse();
+}
+
+/** A version's requests labelled after `cursor`, in label order (served by the prediction_log_label_order index). */
+export const labelledSinceSql =
+  'SELECT id, ts, prediction, label, label_ts, latency_ms FROM prediction_log WHERE endpoint = ? AND model_name = ? AND model_version = ? AND label IS NOT NULL AND (label_ts > ? OR (label_ts = ? AND id > ?)) ORDER BY label_ts, id LIMIT ?';
+
+function labelledSince(db: Db, endpoint: string, v: Variant, cursor: ConceptStream['cursor'], limit: number): LogRow[] {
+  return db
+    .prepare(labelledSinceSql)
+    .all(endpoint, v.model, v.version, cursor.label_ts, cursor.label_ts, cursor.id, limit) as LogRow[];
 }
 
 function oldest(db: Db, endpoint: string, v: Variant, limit: number): LogRow[] {

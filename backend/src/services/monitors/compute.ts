@@ -5,8 +5,9 @@
 import type { CheckStatus, MonitorConfig } from '../../api/v1/contract-monitors';
 import { variantDrift, type VariantDriftJob } from '../drift/variant';
 import { labelMatch } from '../serving/labels';
+import { buildReferenceProfile, currentColumns, driftReport, type RawColumn } from '../stats';
+import { conceptDrift } from './concept';
 import { DEFAULT_LATENCY_ALPHA, latencyTest, type LatencyTest } from './latency';
-import { Adwin, buildReferenceProfile, currentColumns, driftReport, PageHinkley, type RawColumn } from '../stats';
 
 export interface LogRow {
   id: number;
@@ -14,6 +15,8 @@ export interface LogRow {
   prediction: string;
   label: string | null;
   latency_ms: number;
+  /** When its feedback label came (concept drift reads requests in label order). */
+  label_ts?: number | null;
 }
 
 /** One variant's verdict; a check combines its variants' parts. */
@@ -34,13 +37,6 @@ export interface PredictionDriftJob {
   config: MonitorConfig;
   ref: LogRow[];
   cur: LogRow[];
-}
-
-export interface ConceptDriftJob {
-  variant: string;
-  config: MonitorConfig;
-  /** The newest labelled requests, oldest first. */
-  rows: LogRow[];
 }
 
 export interface PerformanceJob {
@@ -115,53 +111,6 @@ function predictionDrift({ variant, config, ref, cur }: PredictionDriftJob): Che
   if (!f) return { ...base, status: 'error' as const, summary: `no comparable predictions (${report.skipped.map((s) => s.reason).join(', ')})`, score: null, features: [], details: {} };
   const summary = `${f.drift ? 'prediction drift' : 'no prediction drift'}: ${f.votes}/${f.methods.length} methods vote drift (${f.methods.map((m) => `${m.method} ${round(m.score)}`).join(', ')}) over ${cur.length} requests against the first ${ref.length}`;
   return { ...base, status: f.drift ? ('fail' as const) : ('pass' as const), summary, score: f.votes / f.methods.length, features: f.drift ? ['prediction'] : [], details: { kind: f.kind, methods: f.methods, reference_rows: ref.length } };
-}
-
-
-/**
- * The error stream of the newest labelled requests, one 0/1 per labelled row (a request of 20 rows adds 20; its
- * wrong rows are spread evenly among them), through ADWIN or Page–Hinkley. Per row, not per request: a request's
- * error share would hide most of the sample from the detector's bound.
- */
-function conceptDrift({ variant, config, rows }: ConceptDriftJob): CheckPart {
-  const errors: number[] = [];
-  let requests = 0;
-  for (const r of rows) {
-    const m = labelMatch(JSON.parse(r.prediction) as unknown, JSON.parse(r.label!) as unknown);
-    if (!m) continue;
-    requests++;
-    const wrong = m.total - m.right;
-    for (let i = 0; i < m.total; i++) errors.push(Math.floor(((i + 1) * wrong) / m.total) - Math.floor((i * wrong) / m.total));
-  }
-  const base = { variant, rows: errors.length, ...span(rows) };
-  if (requests < config.min_rows) {
-    return { ...base, status: 'insufficient_data' as const, summary: `insufficient data: ${requests} labelled requests, a check needs at least ${config.min_rows}`, score: null, features: [], details: {} };
-  }
-  const mean = (xs: number[]) => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : 0);
-  let at: number | null = null;
-  let detections: number[];
-  if (config.detector === 'page_hinkley') {
-    const ph = new PageHinkley({ direction: 'up', threshold: 20 });
-    for (const e of errors) ph.update(e);
-    detections = ph.detections;
-    at = detections.length ? detections[detections.length - 1]! + 1 : null;
-  } else {
-    // ADWIN keeps the part of the window since the last change it cut at: that part is "after", the rest "before".
-    const adwin = new Adwin({ delta: config.delta });
-    for (const e of errors) adwin.update(e);
-    detections = adwin.detections;
-    at = detections.length ? errors.length - adwin.width : null;
-  }
-  const before = at === null ? mean(errors) : mean(errors.slice(0, at));
-  const after = at === null ? mean(errors) : mean(errors.slice(at));
-  // A change for the better is not an incident.
-  const worse = at !== null && after > before;
-  const summary = worse
-    ? `concept drift (${config.detector}): the error rate rose from ${pct(before)} to ${pct(after)} from labelled row ${(at ?? 0) + 1} of ${errors.length}`
-    : at !== null
-      ? `no concept drift: the error rate fell from ${pct(before)} to ${pct(after)}`
-      : `no concept drift over ${errors.length} labelled rows of ${requests} requests (error rate ${pct(before)})`;
-  return { ...base, status: worse ? ('fail' as const) : ('pass' as const), summary, score: worse ? after - before : 0, features: worse ? ['error_rate'] : [], details: { detector: config.detector, detections, change_at: at, error_before: before, error_after: after } };
 }
 
 

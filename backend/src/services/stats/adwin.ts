@@ -11,7 +11,7 @@
  * Cuts are checked every `clock` observations, as in MOA/river.
  */
 
-interface Bucket {
+export interface Bucket {
   total: number;
   /** Sum of squared deviations from the bucket's mean. */
   variance: number;
@@ -27,6 +27,21 @@ export interface AdwinOptions {
   deltaPrime: 'n' | 'ln';
 }
 
+/** What a detector needs to go on later (after a restart, or at the next check): the window as buckets and its sums. */
+export interface AdwinState {
+  levels: Bucket[][];
+  total: number;
+  variance: number;
+  n: number;
+  seen: number;
+}
+
+/** Count and sum of a part of the window. */
+export interface WindowPart {
+  n: number;
+  total: number;
+}
+
 export const ADWIN_DEFAULTS: AdwinOptions = { delta: 0.002, maxBuckets: 5, clock: 32, minWindow: 5, gracePeriod: 10, deltaPrime: 'n' };
 
 export class Adwin {
@@ -37,12 +52,34 @@ export class Adwin {
   private variance = 0;
   private n = 0;
   private seen = 0;
-  /** 0-based indices of the observations at which drift was detected. */
+  /** 0-based indices of the observations at which drift was detected (since this object was made or restored). */
   readonly detections: number[] = [];
+  /**
+   * At the last detection: the split of the window whose two parts differed (the first found, oldest first), before
+   * the detector dropped its oldest buckets until no split differs.
+   */
+  lastCut: { before: WindowPart; after: WindowPart } | null = null;
 
-  constructor(options: Partial<AdwinOptions> = {}) {
+  constructor(options: Partial<AdwinOptions> = {}, state?: AdwinState) {
     this.options = { ...ADWIN_DEFAULTS, ...options };
     if (!(this.options.delta > 0 && this.options.delta < 1)) throw new Error('ADWIN delta must be in (0, 1)');
+    if (state) {
+      this.levels = state.levels.length ? state.levels.map((l) => l.map((b) => ({ ...b }))) : [[]];
+      this.total = state.total;
+      this.variance = state.variance;
+      this.n = state.n;
+      this.seen = state.seen;
+    }
+  }
+
+  /** The window and its sums, as plain data (JSON): `new Adwin(options, state)` goes on from here. */
+  state(): AdwinState {
+    return { levels: this.levels.map((l) => l.map((b) => ({ ...b }))), total: this.total, variance: this.variance, n: this.n, seen: this.seen };
+  }
+
+  /** Observations seen in all (not only those in the window). */
+  get observed(): number {
+    return this.seen;
   }
 
   get width(): number {
@@ -91,19 +128,27 @@ export class Adwin {
   private shrink(): boolean {
     let drift = false;
     for (;;) {
-      const buckets = this.oldestFirst();
-      if (!this.cutExists(buckets)) return drift;
+      const split = this.cutAt(this.oldestFirst());
+      if (!split) return drift;
+      if (!drift) this.lastCut = { before: split, after: { n: this.n - split.n, total: this.total - split.total } };
       drift = true;
       this.dropOldest();
     }
   }
 
-  private cutExists(buckets: Bucket[]): boolean {
+
+  /**
+   * The older part of the split whose two parts' means differ by the most (relative to ε_cut), among those that
+   * differ by more than ε_cut: the best estimate of where the change is; null when no split differs.
+   */
+  private cutAt(buckets: Bucket[]): WindowPart | null {
     const { minWindow, delta } = this.options;
     const sigma2 = this.variance / this.n;
     const lnTerm = Math.log((2 * (this.options.deltaPrime === 'n' ? this.n : Math.log(this.n))) / delta);
     let n0 = 0;
     let t0 = 0;
+    let best: WindowPart | null = null;
+    let bestRatio = 1;
     for (let i = 0; i < buckets.length - 1; i++) {
       n0 += buckets[i]!.count;
       t0 += buckets[i]!.total;
@@ -112,9 +157,13 @@ export class Adwin {
       if (n1 < minWindow) break;
       const inv = 1 / n0 + 1 / n1;
       const eps = Math.sqrt(2 * inv * sigma2 * lnTerm) + (2 / 3) * inv * lnTerm;
-      if (Math.abs(t0 / n0 - (this.total - t0) / n1) > eps) return true;
+      const ratio = Math.abs(t0 / n0 - (this.total - t0) / n1) / eps;
+      if (ratio > bestRatio) {
+        bestRatio = ratio;
+        best = { n: n0, total: t0 };
+      }
     }
-    return false;
+    return best;
   }
 
   private dropOldest(): void {

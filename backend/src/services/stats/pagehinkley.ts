@@ -12,6 +12,17 @@ export interface PageHinkleyOptions {
   direction: 'both' | 'up' | 'down';
 }
 
+/** The detector's running sums, as plain data: `new PageHinkley(options, state)` goes on from here. */
+export interface PageHinkleyState {
+  seen: number;
+  n: number;
+  mean: number;
+  up: number;
+  upMin: number;
+  down: number;
+  downMin: number;
+}
+
 export const PAGE_HINKLEY_DEFAULTS: PageHinkleyOptions = { delta: 0.005, threshold: 50, alpha: 1 - 1e-4, minInstances: 30, direction: 'both' };
 
 export class PageHinkley {
@@ -25,8 +36,21 @@ export class PageHinkley {
   private down = 0;
   private downMin = 0;
 
-  constructor(options: Partial<PageHinkleyOptions> = {}) {
+  /** At the last alarm: how many observations the detector had since its previous restart, and their mean. */
+  lastRun: { n: number; mean: number } | null = null;
+
+  constructor(options: Partial<PageHinkleyOptions> = {}, state?: PageHinkleyState) {
     this.options = { ...PAGE_HINKLEY_DEFAULTS, ...options };
+    if (state) ({ seen: this.seen, n: this.n, mean: this.mean, up: this.up, upMin: this.upMin, down: this.down, downMin: this.downMin } = state);
+  }
+
+  state(): PageHinkleyState {
+    return { seen: this.seen, n: this.n, mean: this.mean, up: this.up, upMin: this.upMin, down: this.down, downMin: this.downMin };
+  }
+
+  /** Observations since the last restart (alarm) and their mean. */
+  get current(): { n: number; mean: number } {
+    return { n: this.n, mean: this.mean };
   }
 
   update(x: number): boolean {
@@ -44,6 +68,7 @@ export class PageHinkley {
     const downAlarm = direction !== 'up' && this.down - this.downMin > threshold;
     if (!upAlarm && !downAlarm) return false;
     this.detections.push(index);
+    this.lastRun = { n: this.n, mean: this.mean };
     this.n = 0;
     this.mean = 0;
     this.up = this.upMin = this.down = this.downMin = 0;
