@@ -6,8 +6,8 @@ import { openCore } from '../../backend/src/core';
 import { registerOnnxModel, sampleRows } from '../fixtures/onnx/harness';
 import { CHAMPION, FEATURES, linearClassifier, mlmodelYaml } from '../fixtures/onnx/models';
 import { openWorkbench, OUT, runningBackend, webview, type Workbench } from './harness';
-import { call, score as scoreRows, upload, type Api } from './seed';
-import { choose, expand, resetUi, runCommand, showPanes, waitFor, waitServing } from './ui';
+import { call, score as scoreRows, seedModel, upload, type Api } from './seed';
+import { choose, contextMenu, expand, quickPlaceholder, quickRowTexts, resetUi, runCommand, showPanes, waitFor, waitServing } from './ui';
 
 /** The drift report's charts and the model card, in code-server, over data seeded through the real backend. */
 const workspace = join(OUT, 'e2e-insight-workspace');
@@ -125,6 +125,53 @@ void describe('drift report charts and model card in code-server', { timeout: 90
     await wb.screenshot('model-card');
     await view.locator('#deployments').scrollIntoViewIfNeeded();
     await wb.screenshot('model-card-history');
+  });
+
+  void it("Open Model Card from the palette (model, then version) and from a version's context menu opens that version's card", T, async () => {
+    const { page } = wb;
+    const api = await backend();
+    // card-menu/1 and /2 from two runs with different accuracy, each with its own alias (set with a reason: audited).
+    const runIds: string[] = [];
+    for (const [i, accuracy] of [0.91, 0.93].entries()) {
+      const { run } = await call<{ run: { info: { run_id: string } } }>(api, 'POST', '/api/2.0/mlflow/runs/create', { experiment_id: '0', run_name: `card-menu-run-${i + 1}` });
+      await call(api, 'POST', '/api/2.0/mlflow/runs/log-batch', { run_id: run.info.run_id, metrics: [{ key: 'accuracy', value: accuracy, timestamp: Date.now(), step: 0 }] });
+      runIds.push(run.info.run_id);
+    }
+    await seedModel(api, 'card-menu', runIds);
+    await call(api, 'POST', '/api/v1/models/card-menu/aliases', { alias: 'baseline', version: '1', reason: 'first fit' });
+    await call(api, 'POST', '/api/v1/models/card-menu/aliases', { alias: 'challenger', version: '2', reason: 'higher accuracy' });
+    const view = webview(page);
+    const rows = async (tid: string) => (await view.locator(`#${tid} tbody tr`).allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
+    const badges = async () => (await view.locator('.toolbar vscode-badge').allInnerTexts()).map((t) => t.trim());
+
+    // Palette: the model, then the version (newest first, each with its aliases).
+    await runCommand(page, 'MLOps: Open Model Card');
+    await quickPlaceholder(page, /Model whose card to open/);
+    await choose(page, /^card-menu$/);
+    await quickPlaceholder(page, /card-menu: which version\?/);
+    const versions = await waitFor('the versions offered', async () => ((r) => (r.length === 2 ? r : undefined))(await quickRowTexts(page)));
+    assert.deepEqual(versions.map((v) => v.replace(/ · no ONNX model$/, '')), ['Version 2 @challenger', 'Version 1 @baseline']);
+    await choose(page, /^Version 2$/);
+    await view.locator('#title', { hasText: 'Model card: card-menu version 2' }).waitFor({ timeout: 60_000 });
+    assert.deepEqual(await rows('metrics'), ['accuracy 0.93']);
+    assert.deepEqual(await badges(), ['@challenger']);
+    assert.match((await rows('aliases')).join('\n'), /@challenger set to version 2 set \S+ higher accuracy/);
+    await page.locator('.tabs-container .tab', { hasText: 'Model card-menu v2' }).waitFor();
+    await wb.screenshot('model-card-palette');
+
+    // The Models view: Open Model Card in version 1's context menu.
+    await showPanes(page, 'Models');
+    await expand(page, /^card-menu/);
+    const v1 = page.getByRole('treeitem', { name: /^Version 1 @baseline/ }).first();
+    await v1.waitFor({ timeout: 60_000 });
+    const title1 = view.locator('#title', { hasText: 'Model card: card-menu version 1' });
+    await contextMenu(page, v1, 'Open Model Card', () => title1.isVisible());
+    assert.deepEqual(await rows('metrics'), ['accuracy 0.91']);
+    assert.deepEqual(await badges(), ['@baseline']);
+    assert.match((await rows('aliases')).join('\n'), /@baseline set to version 1 set \S+ first fit/);
+    // One tab per version: both cards are open.
+    for (const tab of ['Model card-menu v1', 'Model card-menu v2']) await page.locator('.tabs-container .tab', { hasText: tab }).waitFor();
+    await wb.screenshot('model-card-context-menu');
   });
 
   void it('the A/B page draws the difference over time with its fixed-n interval and the always-valid sequence', T, async () => {
