@@ -1,4 +1,5 @@
-"""Register the exported ONNX model as a new version of a registered model (the pipeline gates this step)."""
+"""Register the exported ONNX model (with its MLmodel signature and reference data) as a new version of a registered
+model (the pipeline gates this step)."""
 import os
 
 import mlflow
@@ -7,11 +8,12 @@ from mlflow import MlflowClient
 from common import input_dir
 
 name = os.environ.get("MLOPS_PARAM_MODEL_NAME", "iris-classifier")
-onnx_path = os.path.join(input_dir("export"), "model.onnx")
+exported = input_dir("export")
 
 client = MlflowClient()
 with mlflow.start_run() as run:
-    mlflow.log_artifact(onnx_path, artifact_path="model")
+    for file in ("model.onnx", "MLmodel", "reference_data.csv"):
+        mlflow.log_artifact(os.path.join(exported, file), artifact_path="model")
     try:
         client.create_registered_model(name)
     except mlflow.exceptions.MlflowException as err:

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdtempSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Docker from 'dockerode';
@@ -12,7 +12,7 @@ import { backend, ended, pyMounts, tempHome, testImages, until, venv } from './h
 
 const example = resolve(import.meta.dirname, '../../../examples/iris');
 
-async function runPipeline(b: Awaited<ReturnType<typeof backend>>, file: string, params: Record<string, string | number> = {}): Promise<PipelineRun> {
+async function runPipeline(b: Awaited<ReturnType<typeof backend>>, file: string, params: Record<string, string | number | boolean> = {}): Promise<PipelineRun> {
   const start = await b.api<PipelineRun>('POST', '/api/v1/pipelines/runs', { file, params });
   assert.equal(start.status, 201, JSON.stringify(start.body));
   for (;;) {
@@ -48,6 +48,25 @@ void test('examples/iris: the pipeline validates, trains, evaluates, exports ONN
   const strict = await runPipeline(b, join(dir, 'mlops.yaml'), { min_accuracy: 1.01 });
   assert.deepEqual(strict.steps.map((s) => s.status), ['finished', 'cached', 'cached', 'cached', 'skipped']);
   assert.equal(strict.status, 'finished');
+
+  // As a retrain runs it: data and holdout are files the data step exported, python is named, and register: false
+  // leaves the registration to the retrain policy. validate checks that file, evaluate scores the holdout.
+  const rows = readFileSync(join(dir, 'data/iris.csv'), 'utf8').trim().split('\n');
+  writeFileSync(join(dir, 'holdout.csv'), [rows[0], ...rows.slice(1).filter((_r, i) => i % 5 === 0)].join('\n') + '\n');
+  writeFileSync(join(dir, 'short.csv'), rows.slice(0, 50).join('\n') + '\n');
+  const asRetrain = { data: join(dir, 'data/iris.csv'), holdout: join(dir, 'holdout.csv'), python: `${venv()}/bin/python`, register: false };
+  const retrain = await runPipeline(b, join(dir, 'mlops.yaml'), asRetrain);
+  assert.deepEqual(retrain.steps.map((s) => s.status), ['finished', 'finished', 'finished', 'finished', 'skipped'], JSON.stringify(retrain.steps.map((s) => s.message)));
+  assert.equal((retrain.steps[2]!.outputs as { rows: number }).rows, 30, 'evaluated on the 30 held-out rows');
+  assert.match(retrain.steps[4]!.message ?? '', /gate closed/);
+  const exported = retrain.steps[3]!.output_dir!;
+  assert.match(readFileSync(join(exported, 'MLmodel'), 'utf8'), /"name": "sepal_length"/);
+  assert.equal(readFileSync(join(exported, 'reference_data.csv'), 'utf8').split('\n')[0], 'sepal_length,sepal_width,petal_length,petal_width,species');
+  const short = await runPipeline(b, join(dir, 'mlops.yaml'), { ...asRetrain, data: join(dir, 'short.csv') });
+  assert.equal(short.status, 'failed');
+  assert.match(short.steps[0]!.message ?? '', /49 rows, fewer than the minimum 100/);
+  const versions = await b.api<{ model_versions: unknown[] }>('GET', `/api/2.0/mlflow/model-versions/search?filter=${encodeURIComponent("name='iris-classifier'")}`);
+  assert.equal(versions.body.model_versions.length, 1, 'register: false registered nothing');
 });
 
 void test('examples/iris: the Dockerfile builds and the training script runs in the container', { timeout: 300_000 }, async (t) => {

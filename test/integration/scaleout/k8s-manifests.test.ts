@@ -53,23 +53,27 @@ void test('pipeline export --format argo: a DAG Workflow with dependencies, when
   const wf = await yamlOf(['pipeline', 'export', IRIS, '--format', 'argo', '--image', 'registry.example/iris:1']);
   new Workflow(wf).validate();
   assert.equal(wf.kind, 'Workflow');
-  assert.deepEqual(wf.spec.arguments.parameters.map((p: { name: string; value: string }) => `${p.name}=${p.value}`), ['n_estimators=50', 'max_depth=3', 'min_accuracy=0.9', 'model_name=iris-classifier']);
+  assert.deepEqual(wf.spec.arguments.parameters.map((p: { name: string; value: string }) => `${p.name}=${p.value}`), ['data=data/iris.csv', 'holdout=', 'python=python', 'n_estimators=50', 'max_depth=3', 'min_accuracy=0.9', 'model_name=iris-classifier', 'register=true']);
   const tasks = Object.fromEntries(wf.spec.templates[0].dag.tasks.map((t: { name: string }) => [t.name, t])) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   assert.deepEqual(Object.keys(tasks), ['validate', 'train', 'evaluate', 'export', 'register']);
   assert.deepEqual(tasks.register.dependencies, ['export', 'evaluate']);
-  assert.equal(tasks.register.when, "{{=(asFloat(jsonpath(tasks['evaluate'].outputs.parameters['outputs'], '$.accuracy')) >= asFloat(workflow.parameters['min_accuracy']))}}");
-  assert.deepEqual(tasks.train.arguments.parameters, [{ name: 't0', value: '{{workflow.parameters.n_estimators}}' }, { name: 't1', value: '{{workflow.parameters.max_depth}}' }]);
+  assert.equal(tasks.register.when, "{{=((workflow.parameters['register'] == 'true') && (asFloat(jsonpath(tasks['evaluate'].outputs.parameters['outputs'], '$.accuracy')) >= asFloat(workflow.parameters['min_accuracy'])))}}");
+  assert.deepEqual(tasks.train.arguments.parameters, ['python', 'data', 'n_estimators', 'max_depth'].map((p, i) => ({ name: `t${i}`, value: `{{workflow.parameters.${p}}}` })));
+  // The validate step checks the file the data parameter names (a retrain passes its exported log).
+  assert.deepEqual(tasks.validate.arguments.parameters, [{ name: 't0', value: '{{workflow.parameters.data}}' }]);
   assert.deepEqual(tasks.evaluate.arguments.artifacts, [{ name: 'in-train', from: '{{tasks.train.outputs.artifacts.outputs}}' }]);
   const train = wf.spec.templates.find((t: { name: string }) => t.name === 'train');
-  assert.deepEqual(train.container.command, ['python', 'train.py', '--n-estimators', '{{inputs.parameters.t0}}', '--max-depth', '{{inputs.parameters.t1}}']);
+  assert.deepEqual(train.container.command, ['{{inputs.parameters.t0}}', 'train.py', '--data', '{{inputs.parameters.t1}}', '--n-estimators', '{{inputs.parameters.t2}}', '--max-depth', '{{inputs.parameters.t3}}']);
   assert.ok(train.container.env.some((e: { name: string; valueFrom?: { secretKeyRef: { name: string } } }) => e.name === 'MLFLOW_TRACKING_URI' && e.valueFrom?.secretKeyRef.name === 'mlops-mlflow'));
   assert.ok(train.container.env.some((e: { name: string; value: string }) => e.name === 'MLOPS_INPUT_VALIDATE' && e.value === '/mlops/inputs/validate'));
   // The validator is not a rubber stamp.
   throwsInvalid(() => new Workflow({ ...wf, metadata: wf.metadata, spec: { ...wf.spec, templates: [{ ...wf.spec.templates[0], dag: { tasks: [{ ...tasks.train, dependencies: 'validate' }] } }] } }).validate());
 
   // The exported validate step runs `mlops data validate` with the step's schema: run that command here, for real.
-  const v = wf.spec.templates.find((t: { name: string }) => t.name === 'validate').container.command as string[];
-  assert.deepEqual(v.slice(0, 3), ['mlops', 'data', 'validate']);
+  const exported = wf.spec.templates.find((t: { name: string }) => t.name === 'validate').container.command as string[];
+  assert.deepEqual(exported.slice(0, 4), ['mlops', 'data', 'validate', '{{inputs.parameters.t0}}']);
+  // Argo substitutes the parameter: here, its default.
+  const v = exported.map((a) => (a === '{{inputs.parameters.t0}}' ? 'data/iris.csv' : a));
   const out = mkdtempSync(join(tmpdir(), 'mlops-k8s-'));
   try {
     const r = await run(process.execPath, [CLI, ...v.slice(1)], { cwd: join(ROOT, 'examples/iris'), env: { ...process.env, MLOPS_OUTPUT_DIR: out } });

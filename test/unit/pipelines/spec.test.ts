@@ -88,3 +88,11 @@ void test('data validation reports types, ranges, allowed values, missing cells 
   assert.throws(() => parseSchema({ columns: { a: { type: 'float' } } }, dir), /type must be one of/);
   assert.throws(() => parseSchema('missing.yaml', dir), /schema file 'missing.yaml' does not exist/);
 });
+
+void test("a validate step's data may name a parameter (a retrain passes its exported file); unknown ones are refused", () => {
+  const schema = '{ rows: { min: 1 }, columns: { x: { type: number } } }';
+  const p = parse(`params: { data: data/in.csv }\nsteps:\n  check: { validate: { data: "\${{ params.data }}", schema: ${schema} } }\n  fixed: { validate: { data: data/in.csv, schema: ${schema} } }`);
+  assert.equal(p.steps[0]!.validate!.data, '${{ params.data }}', 'kept as written: rendered when the step runs');
+  assert.equal(p.steps[1]!.validate!.data, '/p/data/in.csv');
+  assert.throws(() => parse(`steps:\n  check: { validate: { data: "\${{ params.nope }}", schema: ${schema} } }`), /unknown parameter 'params\.nope'/);
+});

@@ -68,7 +68,7 @@ function workflowSpec(def: PipelineDef, o: ArgoOptions): Record<string, unknown>
 /** The `${{ }}` templates of a step, each passed in as an input parameter t0, t1, … (only the DAG sees `tasks`). */
 function templatesOf(s: StepDef): { src: string; expr: Expr }[] {
   const found: { src: string; expr: Expr }[] = [];
-  for (const part of [...s.command, ...Object.values(s.scriptEnv), ...Object.values(s.env)]) {
+  for (const part of [...s.command, ...Object.values(s.scriptEnv), ...Object.values(s.env), ...(s.validate ? [s.validate.data] : [])]) {
     for (const m of part.matchAll(/\$\{\{(.*?)\}\}/g)) if (!found.some((f) => f.src === m[1])) found.push({ src: m[1]!, expr: parseExpr(m[1]!) });
   }
   return found;
@@ -100,7 +100,7 @@ function template(s: StepDef, def: PipelineDef, names: Map<string, string>, o: A
   ];
   const image = s.validate ? (o.mlopsImage ?? 'mlops-studio:0.1.0') : (s.image ?? o.image);
   if (!image) throw new ManifestError(`step '${s.name}' names no image; pass --image IMAGE (an image your cluster can pull, holding the pipeline folder)`);
-  const command = s.validate ? validateCommand(s, def, o) : s.command.map(sub);
+  const command = s.validate ? validateCommand(s, def, o, sub) : s.command.map(sub);
   const res = resources({ cpus: s.cpus, memory: s.memory, gpus: s.gpus });
   return {
     name: names.get(s.name),
@@ -117,10 +117,12 @@ function template(s: StepDef, def: PipelineDef, names: Map<string, string>, o: A
   };
 }
 
-function validateCommand(s: StepDef, def: PipelineDef, o: ArgoOptions): string[] {
+function validateCommand(s: StepDef, def: PipelineDef, o: ArgoOptions, sub: (text: string) => string): string[] {
   const raw = o.rawSchemas?.[s.name];
   if (raw === undefined) throw new ManifestError(`step '${s.name}': its validate schema was not passed to the exporter`);
-  return ['mlops', 'data', 'validate', relative(def.dir, s.validate!.data), '--schema', JSON.stringify(raw)];
+  // `data: ${{ params.data }}` stays a parameter (relative to the image's pipeline folder, like the steps' commands).
+  const data = s.validate!.data.includes('${{') ? sub(s.validate!.data) : relative(def.dir, s.validate!.data);
+  return ['mlops', 'data', 'validate', data, '--schema', JSON.stringify(raw)];
 }
 
 type Want = 'bool' | 'value';

@@ -189,7 +189,7 @@ export class PipelineService {
           }
         }
         if (step.validate) {
-          if (!this.runValidation(id, def, step, st, root, parentRun)) failed ??= step.name;
+          if (!this.runValidation(id, def, step, st, root, parentRun, scope)) failed ??= step.name;
           continue;
         }
         st.status = 'running';
@@ -215,9 +215,18 @@ export class PipelineService {
     else this.end(id, parentRun, 'finished', `${def.steps.length} step(s) done`);
   }
 
-  private runValidation(id: string, def: PipelineDef, step: StepDef, st: StepState, root: string, parentRun: string): boolean {
-    const v = step.validate!;
+  private runValidation(id: string, def: PipelineDef, step: StepDef, st: StepState, root: string, parentRun: string, scope: Scope): boolean {
     const started = Date.now();
+    let data: string;
+    try {
+      // `data: ${{ params.data }}`: the file a parameter names (a retrain's exported data), relative to the pipeline.
+      data = resolve(def.dir, renderTemplate(step.validate!.data, scope));
+    } catch (err) {
+      this.repo.updateStep(id, step.name, { status: 'failed', message: `template: ${(err as Error).message}` });
+      st.status = 'failed';
+      return false;
+    }
+    const v = { ...step.validate!, data };
     const report = validateCsv(v.data, v.schema);
     const dir = join(root, step.name);
     mkdirSync(dir, { recursive: true });

@@ -36,7 +36,10 @@ export interface StepDef {
   gpus?: number;
   /** Extra bind mounts for Docker steps: "SRC:DEST[:ro]", SRC relative to the pipeline folder. */
   mounts: { source: string; target: string; read_only: boolean }[];
-  /** The built-in data-validation step. */
+  /**
+   * The built-in data-validation step. `data` is an absolute path, or, when it holds `${{ params.X }}` templates,
+   * the text as written (rendered and resolved against the pipeline folder when the step runs).
+   */
   validate?: { data: string; schema: DataSchema };
 }
 
@@ -145,7 +148,8 @@ function parseStep(name: string, raw: unknown, top: Obj, dir: string): StepDef {
   if (raw.validate !== undefined) {
     if (!isObj(raw.validate) || typeof raw.validate.data !== 'string') throw new PipelineError(`step '${name}': validate needs 'data' (a CSV file) and 'schema'`);
     try {
-      step.validate = { data: resolve(dir, raw.validate.data), schema: parseSchema(raw.validate.schema, dir) };
+      const data = raw.validate.data;
+      step.validate = { data: data.includes('${{') ? data : resolve(dir, data), schema: parseSchema(raw.validate.schema, dir) };
     } catch (err) {
       throw new PipelineError(`step '${name}': ${(err as Error).message}`);
     }
@@ -219,7 +223,7 @@ export function parsePipeline(text: string, file: string): PipelineDef {
   for (const s of order) {
     const up = upstreamOf(s, steps);
     if (s.when) checkRefs(s.when.expr, s.name, up, known, pipelineParams, `when '${s.when.src}'`);
-    for (const part of [...s.command, ...Object.values(s.scriptEnv), ...Object.values(s.env), ...Object.values(s.params).map(String)]) {
+    for (const part of [...s.command, ...Object.values(s.scriptEnv), ...Object.values(s.env), ...Object.values(s.params).map(String), ...(s.validate ? [s.validate.data] : [])]) {
       let exprs: Expr[];
       try {
         exprs = templateExprs(part);
