@@ -130,12 +130,14 @@ export function registerRetrain(program: Command): void {
     .argument('<model>')
     .argument('<endpoint>')
     .option('--reason <text>')
-    .option('--wait', 'wait until the challenger rolls out or the retrain ends, then show it (exit 1 when rejected, failed or cancelled)')
+    .option('--wait', 'wait until the challenger is deployed on the endpoint or the retrain ends, then show it (exit 1 when rejected, failed or cancelled)')
     .option('--json', 'print JSON')
     .action(async (model: string, endpoint: string, o: { reason?: string; wait?: boolean; json?: boolean }) => {
       let r = await backend<RetrainView>(home(), 'POST', '/api/v1/retrains', { model, endpoint, ...(o.reason ? { reason: o.reason } : {}) });
       if (!o.wait) return emit(o.json ?? false, r, () => `retrain #${r.id} started (${r.reason})`);
-      while (!['rolling_out', 'deployed', 'rejected', 'failed', 'cancelled'].includes(r.status)) {
+      // rolling_out is set before the challenger is deployed; its rollout (role, weight) is recorded once it is.
+      const rolledOut = (x: RetrainView) => x.status === 'rolling_out' && x.decision?.rollout !== undefined;
+      while (!rolledOut(r) && !['deployed', 'rejected', 'failed', 'cancelled'].includes(r.status)) {
         await new Promise((res) => setTimeout(res, 250));
         r = await backend<RetrainView>(home(), 'GET', `/api/v1/retrains/${r.id}`);
       }
