@@ -140,7 +140,7 @@ export class Extension implements vscode.Disposable {
       selection: () => this.experimentSelection(),
       compare: { extensionUri: uri, client, log: (l) => this.output.appendLine(l) },
     });
-    registerTableCommand(d, { extensionUri: uri, client, log: (l) => this.output.appendLine(l), selection: () => this.experimentSelection() });
+    registerTableCommand(d, { extensionUri: uri, client, onBackendChange: this.backend.onDidChange, log: (l) => this.output.appendLine(l), selection: () => this.experimentSelection() });
     registerModelCommands(d, client, async () => {
       const items = await runItems({ model: this.experiments, client });
       if (items.length === 0) throw new Error('No runs yet: log a run first (MLOps: Launch Training, or python train.py in a terminal).');

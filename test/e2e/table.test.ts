@@ -14,6 +14,21 @@ let experimentId: string;
 
 const T = { timeout: 300_000 };
 
+/** Opens the sweep's table by the experiment item's inline action, once it shows the 30 seeded runs. */
+async function openFromItem() {
+  const { page } = wb;
+  await resetUi(page);
+  await showPanes(page, 'Experiments');
+  const item = page.getByRole('treeitem', { name: /^sweep 30 runs/ });
+  await item.waitFor({ timeout: 60_000 });
+  await item.hover();
+  await item.locator('a[aria-label="Open Experiments Table"]').click();
+  const view = webview(page);
+  const count = view.locator('#count');
+  await count.filter({ hasText: /^30 of 30 runs$/ }).waitFor({ timeout: 60_000 });
+  return { view, count };
+}
+
 void describe('experiments table in code-server', { timeout: 900_000 }, () => {
   before(async () => {
     rmSync(workspace, { recursive: true, force: true });
@@ -31,15 +46,7 @@ void describe('experiments table in code-server', { timeout: 900_000 }, () => {
   void it('opens from the experiment item, filters with MLflow syntax (errors inline), sorts, selects two runs and compares them', T, async () => {
     const { page } = wb;
     await runningBackend(home);
-    await resetUi(page);
-    await showPanes(page, 'Experiments');
-    const item = page.getByRole('treeitem', { name: /^sweep 30 runs/ });
-    await item.waitFor({ timeout: 60_000 });
-    await item.hover();
-    await item.locator('a[aria-label="Open Experiments Table"]').click();
-    const view = webview(page);
-    const count = view.locator('#count');
-    await count.filter({ hasText: /^30 of 30 runs$/ }).waitFor({ timeout: 60_000 });
+    const { view, count } = await openFromItem();
     assert.equal(await view.locator('#title').innerText(), 'Runs: sweep');
     const header = await view.locator('#grid .xt-head').innerText();
     for (const c of ['Run', 'Status', 'Started', 'accuracy', 'loss', 'depth', 'lr', 'optimizer']) assert.ok(header.includes(c), `column ${c} in ${header}`);
@@ -114,5 +121,44 @@ void describe('experiments table in code-server', { timeout: 900_000 }, () => {
     await runCommand(page, 'Preferences: Color Theme');
     await choose(page, /^Light Modern$/);
     await view.locator('#parallel[data-theme="vscode-light"]').waitFor({ timeout: 30_000 });
+  });
+
+  void it('follows runs logged while it is open: the count and rows change, the filter, sort, selection and a new metric column hold', T, async () => {
+    const api = await runningBackend(home);
+    const { view, count } = await openFromItem();
+    const filter = view.locator('#filter input');
+    await filter.fill("params.lr = '0.01'");
+    await filter.press('Enter');
+    await count.filter({ hasText: /^10 of 10 runs$/ }).waitFor({ timeout: 30_000 });
+    await view.locator('.xt-sort[data-sort="metrics.accuracy"]').click();
+    const ascending = view.locator('[role=columnheader][aria-sort=ascending] .xt-sort[data-sort="metrics.accuracy"]');
+    await ascending.waitFor();
+    const first = view.locator('#grid .xt-body .xt-row').nth(0);
+    const selectedRun = await first.getAttribute('data-run');
+    await first.locator('input[type=checkbox]').check();
+
+    // A run logged through the API into the filter's slice, with accuracy lower than all (so first) and a new metric.
+    const log = async (lr: string, accuracy: number) => {
+      const { run } = await call<{ run: { info: { run_id: string } } }>(api, 'POST', '/api/2.0/mlflow/runs/create', { experiment_id: experimentId, run_name: `live-${lr}` });
+      await call(api, 'POST', '/api/2.0/mlflow/runs/log-batch', { run_id: run.info.run_id, params: [{ key: 'lr', value: lr }], metrics: [{ key: 'accuracy', value: accuracy, timestamp: Date.now(), step: 0 }, { key: 'f1', value: 0.5, timestamp: Date.now(), step: 0 }] });
+      return run.info.run_id;
+    };
+    const refreshes = () => (wb.outputLog().match(/\[table\] refreshed/g) ?? []).length;
+    const before = refreshes();
+    const liveId = await log('0.01', -1);
+    await count.filter({ hasText: /^11 of 11 runs$/ }).waitFor({ timeout: 60_000 });
+    assert.equal(await view.locator('#grid .xt-body .xt-row').nth(0).getAttribute('data-run'), liveId, 'sorted by accuracy, the new run is first');
+    assert.equal(await filter.inputValue(), "params.lr = '0.01'");
+    assert.equal(await ascending.count(), 1, 'the sort holds');
+    assert.equal(await view.locator(`#grid .xt-row[data-run="${selectedRun}"]`).getAttribute('aria-selected'), 'true', 'the selection holds');
+    await view.locator('.xt-sort[data-sort="metrics.f1"]').waitFor({ timeout: 30_000 });
+    await waitFor('the refresh logged', () => refreshes() > before);
+    await wb.screenshot('table-live');
+
+    // A run outside the filter: the table asks again, and still shows 11.
+    const seen = refreshes();
+    await log('0.1', 0.5);
+    await waitFor('the second refresh logged', () => refreshes() > seen, 60_000);
+    assert.equal(await count.innerText(), '11 of 11 runs');
   });
 });

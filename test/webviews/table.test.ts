@@ -226,3 +226,75 @@ void test('table: the plots redraw when the colour theme changes while open', as
     w.close();
   }
 });
+
+void test('table: table/changed asks again as a refresh with the same filter, sort and columns (new keys included); the rows swap in keeping selection, scroll and the active row', async () => {
+  const w = await opened(100);
+  try {
+    const grid = w.document.getElementById('grid')!;
+    const f = w.document.getElementById('filter') as HTMLElement & { value: string };
+    f.value = 'metrics.acc >= 0';
+    f.dispatchEvent(new w.window.KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
+    await settle();
+    const filtered = queries(w).at(-1)!;
+    const byAcc = (rs: UiTableRun[]) => [...rs].sort((a, b) => (a.values[0] as number) - (b.values[0] as number));
+    await w.receive({ type: 'table/rows', rows: { seq: filtered.seq, columns: COLUMNS, runs: runs(100), append: false, total: 100, done: true } });
+    // Sorted here by acc (every row is loaded), the third row made active and selected by keyboard, another by its box.
+    w.document.querySelector<HTMLButtonElement>('#grid .xt-sort[data-sort="metrics.acc"]')!.click();
+    grid.focus();
+    for (const key of ['ArrowDown', 'ArrowDown', ' ']) grid.dispatchEvent(new w.window.KeyboardEvent('keydown', { key, bubbles: true }));
+    await settle();
+    const shown = byAcc(runs(100));
+    const activeRun = shown[2]!.run_id;
+    // Scrolled down to the 50th row (jsdom has no layout: the scroll position is a property here).
+    let top = 50 * 24;
+    Object.defineProperty(grid, 'scrollTop', { get: () => top, set: (v: number) => (top = v), configurable: true });
+    grid.dispatchEvent(new w.window.Event('scroll'));
+    await settle(50);
+    w.document.querySelector<HTMLInputElement>(`.xt-row[data-run="${shown[52]!.run_id}"] input[type=checkbox]`)!.click();
+    await settle();
+    const before = queries(w).length;
+
+    await w.receive({ type: 'table/changed', available: { ...AVAILABLE, metrics: ['acc', 'f1', 'loss'] } });
+    const q = queries(w).at(-1) as { seq: number; refresh?: boolean; query: { filter: string; sort: { key: string; asc: boolean }; orderBy: string; columns: string[] } };
+    assert.equal(queries(w).length, before + 1);
+    assert.equal(q.refresh, true);
+    assert.equal(q.query.filter, 'metrics.acc >= 0');
+    assert.deepEqual(q.query.sort, { key: 'metrics.acc', asc: true });
+    assert.equal(q.query.orderBy, 'metrics.`acc` ASC');
+    assert.deepEqual(q.query.columns, ['metrics.acc', 'metrics.f1', 'metrics.loss', 'params.lr', 'params.opt'], 'the new metric is a column (default columns)');
+    assert.ok(w.document.querySelector('input[type=checkbox][data-column="metrics.f1"]'), 'the chooser lists the new key');
+    assert.equal(w.document.getElementById('count')?.textContent, '100 of 100 runs', 'the old rows stay while the refresh loads');
+
+    // A run logged meanwhile sorts first: every row moves down one, and the view moves with them.
+    const cols = [...COLUMNS.slice(0, 1), 'metrics.f1', ...COLUMNS.slice(1)];
+    const withF1 = (r: UiTableRun): UiTableRun => ({ ...r, values: [r.values[0]!, 0.5, ...r.values.slice(1)] });
+    const fresh: UiTableRun = { run_id: 'new-run', name: 'new', experiment_id: '1', status: 'RUNNING', start_time: 2_000_000, end_time: null, values: [-1, 0.9, 0.2, '0.1', 'adam'] };
+    await w.receive({ type: 'table/rows', rows: { seq: q.seq, columns: cols, runs: [fresh, ...shown.map(withF1)], append: false, total: 101, done: true } });
+    await settle(50);
+    assert.equal(w.document.getElementById('count')?.textContent, '101 of 101 runs');
+    assert.equal(top, 51 * 24, 'the rows in view stay in view');
+    assert.equal(grid.getAttribute('aria-activedescendant'), 'xt-row-3', 'the active row stays on its run');
+    assert.equal(shownNames(w).includes(shown[52]!.name), true);
+    assert.equal(w.document.querySelector(`.xt-row[data-run="${shown[52]!.run_id}"]`)?.getAttribute('aria-selected'), 'true');
+    assert.deepEqual(saved<{ selected: string[] }>(w).selected.sort(), [activeRun, shown[52]!.run_id].sort());
+    assert.equal(w.document.querySelectorAll('#grid .xt-head [role=columnheader]').length, 1 + 3 + 5);
+    const rendered = w.posted.filter((m) => m.type === 'table/rendered').at(-1)!;
+    assert.equal(rendered.refresh, true);
+    assert.equal(rendered.rows, 101);
+
+    // At the top, new runs show: the view stays at the top.
+    top = 0;
+    grid.dispatchEvent(new w.window.Event('scroll'));
+    await settle(50);
+    await w.receive({ type: 'table/changed', available: { ...AVAILABLE, metrics: ['acc', 'f1', 'loss'] } });
+    const again = queries(w).at(-1)!;
+    const newer = { ...fresh, run_id: 'newer-run', name: 'newer', values: [-2, 0.9, 0.2, '0.1', 'adam'] };
+    await w.receive({ type: 'table/rows', rows: { seq: again.seq, columns: cols, runs: [newer, fresh, ...shown.map(withF1)], append: false, total: 102, done: true } });
+    await settle(50);
+    assert.equal(top, 0);
+    assert.equal(shownNames(w)[0], 'newer');
+    assert.deepEqual(w.errors, []);
+  } finally {
+    w.close();
+  }
+});

@@ -28,16 +28,23 @@ export type TableToWebview =
   /** The experiments shown and the keys their runs logged (for the column chooser); sent after `ready`. */
   | { type: 'table/init'; title: string; available: UiTableColumns }
   | { type: 'table/rows'; rows: TableRows }
+  /**
+   * Runs were logged, changed or deleted in the table's experiments (the host debounces the backend's events and
+   * sends it only while the table is visible; a hidden one is rebuilt when shown): query again with the user's
+   * filter, sort and columns, keeping the selection and the scroll position; `available` are the keys now logged.
+   */
+  | { type: 'table/changed'; available: UiTableColumns }
   /** A query failed; `filter` is true when the backend refused the filter or order (its 400 message is shown inline). */
   | { type: 'table/error'; seq: number; message: string; filter: boolean };
 
 export type TableToHost =
   | { type: 'table/ready' }
-  | { type: 'table/query'; seq: number; query: TableQuery }
+  /** `refresh`: asked after `table/changed`; the host answers with every page in one `rows`, so the rows swap at once. */
+  | { type: 'table/query'; seq: number; query: TableQuery; refresh?: boolean }
   | { type: 'table/compare'; runIds: string[] }
   | { type: 'table/openRun'; runId: string }
   /** After the first rows are painted for a query (ms since the query was sent), and when all rows have arrived. */
-  | { type: 'table/rendered'; seq: number; ms: number; rows: number; columns: number; domRows: number; complete: boolean };
+  | { type: 'table/rendered'; seq: number; ms: number; rows: number; columns: number; domRows: number; complete: boolean; refresh?: boolean };
 
 /** What the webview keeps across hide/show: the user's choices, never the rows. */
 export interface TableState {

@@ -42,10 +42,21 @@ export class RunGrid {
     this.drawHead();
   }
 
-  setRuns(runs: readonly UiTableRun[], selected: ReadonlySet<string>): void {
+  /**
+   * `keep` (new rows of the same query): the active row stays on its run, and unless the grid is scrolled to the top
+   * (where new runs should show), the run at the top of the view stays there while rows are added or removed above it.
+   */
+  setRuns(runs: readonly UiTableRun[], selected: ReadonlySet<string>, keep = false): void {
+    const top = Math.floor(this.root.scrollTop / ROW_HEIGHT);
+    const anchor = keep && this.root.scrollTop > 0 ? this.runs[top]?.run_id : undefined;
+    const active = keep ? this.runs[this.active]?.run_id : undefined;
     this.runs = runs;
     this.selected = selected;
-    this.active = Math.min(this.active, Math.max(0, runs.length - 1));
+    const at = (id: string | undefined) => (id === undefined ? -1 : runs.findIndex((r) => r.run_id === id));
+    const moved = at(anchor);
+    if (moved >= 0) this.root.scrollTop += (moved - top) * ROW_HEIGHT;
+    const now = at(active);
+    this.active = now >= 0 ? now : Math.min(this.active, Math.max(0, runs.length - 1));
     this.draw();
   }
 

@@ -15,7 +15,7 @@ const app = document.getElementById('app')!;
 let theme = readTheme();
 
 /** The rows of the current query as they arrive, the order the server sent them in, and what is shown. */
-const cur = { seq: 0, sentAt: 0, painted: false, runs: [] as UiTableRun[], columns: [] as string[], total: 0, done: false, serverSort: state.sort, shown: [] as UiTableRun[] };
+const cur = { seq: 0, sentAt: 0, painted: false, refresh: false, runs: [] as UiTableRun[], columns: [] as string[], total: 0, done: false, serverSort: state.sort, shown: [] as UiTableRun[] };
 let available: UiTableColumns = { metrics: [], params: [], tags: [], truncated: false };
 let selected = new Set(state.selected);
 
@@ -52,15 +52,20 @@ refresh.setAttribute('secondary', '');
 refresh.textContent = 'Refresh';
 const banner = el('p', { class: 'error', id: 'error' });
 
-function query(): void {
+/** Asks for the rows of the user's filter, sort and columns; a refresh keeps what is shown until the new rows swap in. */
+function query(refresh = false): void {
   cur.seq++;
   cur.sentAt = performance.now();
   cur.painted = false;
+  cur.refresh = refresh;
   cur.serverSort = state.sort;
-  filterError.textContent = '';
-  banner.textContent = '';
-  count.textContent = 'Loading runs…';
-  host.send({ type: 'table/query', seq: cur.seq, query: { filter: state.filter, sort: state.sort, orderBy: orderBy(state.sort), columns: state.columns ?? defaultColumns(available) } });
+  if (!refresh) {
+    filterError.textContent = '';
+    banner.textContent = '';
+    count.textContent = 'Loading runs…';
+  }
+  const q = { filter: state.filter, sort: state.sort, orderBy: orderBy(state.sort), columns: state.columns ?? defaultColumns(available) };
+  host.send({ type: 'table/query', seq: cur.seq, query: q, ...(refresh ? { refresh } : {}) });
 }
 
 /** All matching rows are here: sorting needs no round trip. */
@@ -98,10 +103,11 @@ function drawPlots(): void {
   plots.draw({ runs: cur.shown, columns: cur.columns, numeric, selected, x, y }, theme);
 }
 
-function show(): void {
+/** `keep`: new rows of the same query (a refresh): the rows in view and the active row stay where they are. */
+function show(keep = false): void {
   const same = cur.serverSort.key === state.sort.key && cur.serverSort.asc === state.sort.asc;
   cur.shown = same ? cur.runs : sortRows(cur.runs, cur.columns, state.sort);
-  grid.setRuns(cur.shown, selected);
+  grid.setRuns(cur.shown, selected, keep);
   count.textContent = `${cur.runs.length.toLocaleString('en-US')}${cur.done ? '' : '…'} of ${cur.total.toLocaleString('en-US')} runs`;
   drawPlots();
 }
@@ -115,11 +121,12 @@ function rows(r: TableRows): void {
   }
   cur.total = r.total;
   cur.done = r.done;
-  show();
+  show(cur.refresh);
   const report = !cur.painted || r.done;
   cur.painted = true;
+  const refresh = cur.refresh ? { refresh: true } : {};
   // After the browser paints the frame with these rows.
-  if (report) requestAnimationFrame(() => host.send({ type: 'table/rendered', seq: r.seq, ms: performance.now() - cur.sentAt, rows: cur.runs.length, columns: cur.columns.length, domRows: grid.domRows, complete: r.done }));
+  if (report) requestAnimationFrame(() => host.send({ type: 'table/rendered', seq: r.seq, ms: performance.now() - cur.sentAt, rows: cur.runs.length, columns: cur.columns.length, domRows: grid.domRows, complete: r.done, ...refresh }));
 }
 
 function layout(): void {
@@ -151,6 +158,11 @@ host.listen({
     query();
   },
   'table/rows': (m) => rows(m.rows),
+  'table/changed': (m) => {
+    available = m.available;
+    chooser.show(available, state.columns ?? defaultColumns(available));
+    query(true);
+  },
   'table/error': (m) => {
     if (m.seq !== cur.seq) return;
     count.textContent = `${cur.runs.length.toLocaleString('en-US')} runs (previous result)`;
