@@ -8,7 +8,7 @@ import type { IncidentView, MonitorResultView } from '../../backend/src/api/v1/c
 import { AUTH, registerOnnxModel, sampleRows, TOKEN } from '../fixtures/onnx/harness';
 import { CHAMPION, FEATURES, linearClassifier } from '../fixtures/onnx/models';
 import { VirtualClock } from '../helpers/clock';
-import { labelledSinceSql, newestSql } from '../../backend/src/services/monitors/checks';
+import { labelledSinceSql, newestSql } from '../../backend/src/services/monitors/reads';
 
 type Check = { result: MonitorResultView; incident: IncidentView | null };
 

@@ -1,15 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildApp, type App } from '../../backend/src/app';
 import type { IncidentView, MonitorKind, MonitorResultView } from '../../backend/src/api/v1/contract-monitors';
 import { runCheck, type CheckInput } from '../../backend/src/services/monitors/checks';
 import { CheckWorker } from '../../backend/src/services/monitors/checkworker';
-import { computeLocally } from '../../backend/src/services/monitors/compute';
-import { AUTH, sampleRows, TOKEN } from '../fixtures/onnx/harness';
-import { FEATURES } from '../fixtures/onnx/models';
+import { computeOn } from '../../backend/src/services/monitors/compute';
+import { AUTH, buildServingApp, registerOnnxModel, sampleRows, TOKEN } from '../fixtures/onnx/harness';
+import { CHAMPION, FEATURES, linearClassifier } from '../fixtures/onnx/models';
 import { VirtualClock } from '../helpers/clock';
 import { profiledStore } from '../helpers/monitors';
 import { ensureBuilt, startBackend } from '../integration/serving/proc';
@@ -41,31 +41,37 @@ async function deployed(t: { after: (f: () => unknown) => void }): Promise<{ app
   const app = await buildApp({ home, token: TOKEN, clock: new VirtualClock() });
   t.after(() => app.server.close());
   await app.server.ready();
+  await configure(app, v);
+  return { app, home };
+}
+
+async function configure(app: App, v: number): Promise<void> {
   assert.equal((await call(app, 'POST', '/endpoints/iris/deploy', { model: `iris/${v}` })).status, 200);
   // Prediction drift counts requests (of 20 rows here), the others rows.
   for (const kind of KINDS) {
     const cfg = kind === 'prediction_drift' ? { window_rows: 30, min_rows: 10 } : { window_rows: 600, min_rows: 10, max_p99_ms: 60_000 };
     assert.equal((await call(app, 'PATCH', `/api/v1/monitors/iris/${kind}`, cfg)).status, 200);
   }
-  return { app, home };
 }
 
-void test('checks compute in the worker thread and store what the main thread would have computed', async (t) => {
-  const { app } = await deployed(t);
+void test('checks read their window and compute in the worker thread, on its own connection, and store what the main thread would have computed', async (t) => {
+  const { app, home } = await deployed(t);
   // The first 600 rows are the prediction-drift reference; then shifted inputs with 30 % of labels flipped.
   await serve(app, sampleRows(600, 3), 0);
   await serve(app, sampleRows(600, 4).map((r) => [r[0]! + 1, r[1]! + 1, r[2]!, r[3]!]), 3);
   const worker = app.runtime.monitors.compute;
   assert.ok(worker instanceof CheckWorker, 'the backend runs checks through the worker');
+  assert.equal(worker.file, join(home, 'mlops.db'), 'the worker reads the store file');
   const rt = app.runtime;
   const deps = { db: rt.core.db, registry: rt.core.registry, drift: rt.drift, flushLog: () => rt.servingRepo.flush(), endpoint: (n: string) => rt.engine.list().find((e) => e.name === n) ?? null };
   for (const kind of KINDS) {
     const m = rt.monitors.repo.get('iris', kind)!;
     const input: CheckInput = { endpoint: 'iris', kind, config: m.config, state: m.state };
-    const before = worker.answered;
+    const before = { answered: worker.answered, read: worker.rowsRead };
     const there = await runCheck({ ...deps, compute: worker }, input);
-    assert.ok(worker.answered > before, `${kind}: the worker answered`);
-    const here = await runCheck({ ...deps, compute: computeLocally }, input);
+    assert.ok(worker.answered > before.answered, `${kind}: the worker answered`);
+    assert.ok(worker.rowsRead > before.read, `${kind}: the worker read the window on its own connection`);
+    const here = await runCheck({ ...deps, compute: computeOn(rt.core.db) }, input);
     assert.deepEqual(there, here, `${kind}: the same outcome on either thread`);
     assert.equal(there.status, 'fail', `${kind}: ${there.summary}`);
     // Through the service (run-now over HTTP): the same verdict, stored.
@@ -77,7 +83,26 @@ void test('checks compute in the worker thread and store what the main thread wo
   const config = rt.monitors.repo.get('iris', 'concept_drift')!.config;
   await app.server.close();
   assert.equal(worker.running, false, 'the runtime closes the worker');
+  // The last connection to close removes the WAL: none was left open (the worker's closes before the store's).
+  assert.equal(existsSync(join(home, 'mlops.db-wal')), false, 'every connection to the store is closed');
   await assert.rejects(worker.run('conceptDrift', { variant: 'x/1', config, rows: [], stream: null, more: false }), /shut down/);
+});
+
+void test('an in-memory store (no second connection can see it): the windows are read on the main connection and sent to the worker', async (t) => {
+  const app = await buildServingApp(t, 'memory');
+  await app.server.ready();
+  await configure(app, registerOnnxModel(app.ctx, 'iris', linearClassifier(CHAMPION)));
+  await serve(app, sampleRows(600, 3), 0);
+  await serve(app, sampleRows(600, 4).map((r) => [r[0]! + 1, r[1]! + 1, r[2]!, r[3]!]), 3);
+  const worker = app.runtime.monitors.compute as CheckWorker;
+  assert.equal(worker.file, null);
+  for (const kind of ['prediction_drift', 'concept_drift'] as const) {
+    const before = worker.answered;
+    const r = (await call<Check>(app, 'POST', `/api/v1/monitors/iris/${kind}/run`)).body.result;
+    assert.equal(r.status, 'fail', `${kind}: ${r.summary}`);
+    assert.ok(worker.answered > before, `${kind}: the worker computed it`);
+  }
+  assert.equal(worker.rowsRead, 0, 'the thread read nothing itself');
 });
 
 void test('a crashed checks worker fails the check with a logged error, and the next check runs on a fresh one', async (t) => {
@@ -87,7 +112,7 @@ void test('a crashed checks worker fails the check with a logged error, and the 
   assert.ok(worker.running, 'the deploy started the thread ahead of the first check');
   await worker.kill();
   assert.equal(worker.running, false);
-  // The check reads the log, hands the statistics to a new thread that is still starting, and the thread dies.
+  // The check hands its window and statistics to a new thread that is still starting, and the thread dies.
   const pending = call<Check>(app, 'POST', '/api/v1/monitors/iris/data_drift/run');
   await new Promise((r) => setImmediate(r));
   assert.ok(worker.running, 'the check started the thread');

@@ -22,7 +22,7 @@ import { buildApp, type App } from '../../backend/src/app';
 import type { MonitorKind, MonitorResults } from '../../backend/src/api/v1/contract-monitors';
 import { openCore } from '../../backend/src/core';
 import { runCheck } from '../../backend/src/services/monitors/checks';
-import { computeLocally, type ComputeRunner } from '../../backend/src/services/monitors/compute';
+import { computeOn, type ComputeRunner } from '../../backend/src/services/monitors/compute';
 import { AUTH, registerOnnxModel, sampleRows, TOKEN } from '../fixtures/onnx/harness';
 import { CHAMPION, FEATURES, linearClassifier } from '../fixtures/onnx/models';
 import { ensureBuilt, sleep, startBackend, startLoad } from '../integration/serving/proc';
@@ -84,7 +84,7 @@ async function checkCost(home: string): Promise<string[]> {
       let status = '';
       // Alternating, after one warm-up run of each.
       for (let i = 0; i <= CHECK_RUNS; i++) {
-        for (const [side, compute] of [['main', computeLocally], ['worker', worker]] as [string, ComputeRunner][]) {
+        for (const [side, compute] of [['main', computeOn(rt.core.db)], ['worker', worker]] as [string, ComputeRunner][]) {
           const t = await blocked(async () => (status = (await runCheck({ ...deps, compute }, input)).status));
           if (i > 0) timed[side]!.push(t);
         }

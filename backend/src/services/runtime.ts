@@ -106,8 +106,9 @@ export class Runtime {
       });
       // The engine closes the serving repository (its log writer) with its models.
       this.closers.push(['serving engine', () => this.engine.close()]);
-      // The monitors' statistics run in a worker thread, off the serving event loop; closed before the store.
-      const checks = new CheckWorker(this.log);
+      // The monitors' window reads (its own read-only connection) and statistics run in a worker thread, off the
+      // serving event loop; closed (connection first) before the store.
+      const checks = new CheckWorker(this.log, core.db);
       this.closers.push(['checks worker', () => checks.close()]);
       this.monitors = new MonitorService({ core, clock: this.clock, log: this.log, drift: this.drift, engine: this.engine, flushLog: () => repo.flush(), alerts: this.alerts, compute: checks });
       this.monitors.schedule(this.scheduler);

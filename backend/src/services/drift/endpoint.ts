@@ -12,7 +12,8 @@ import { buildReferenceProfile, currentColumns, driftReport } from '../stats';
 import { DEFAULT_BINS, featureBins } from './bins';
 import type { Profiler } from './profiler';
 import type { DriftRepository, LoggedFeatures, StoredProfile } from './repository';
-import { asReferenceKinds, computeHere, FIRST_WINDOW, MIN_ROWS, restrict, toColumns, type VariantCompute } from './variant';
+import { logRead } from '../monitors/reads';
+import { asReferenceKinds, FIRST_WINDOW, MIN_ROWS, restrict, toColumns, variantDrift, type VariantCompute } from './variant';
 
 export const DEFAULT_WINDOW = 1000;
 export { FIRST_WINDOW, MIN_ROWS } from './variant';
@@ -26,8 +27,8 @@ export class EndpointDriftService {
     private readonly flushLog: () => void = () => undefined,
   ) {}
 
-  /** `compute` runs each variant's statistics: here by default, in the checks worker for a monitor's check. */
-  async report(endpoint: string, window = DEFAULT_WINDOW, maxAgeMs = 0, compute: VariantCompute = computeHere): Promise<EndpointDrift> {
+  /** `compute` reads each variant's window and runs its statistics: here by default, in the checks worker for a monitor's check. */
+  async report(endpoint: string, window = DEFAULT_WINDOW, maxAgeMs = 0, compute?: VariantCompute): Promise<EndpointDrift> {
     const key = `${endpoint}\u0000${window}`;
     const hit = this.cache.get(key);
     if (hit && maxAgeMs > 0 && Date.now() - hit.at <= maxAgeMs) return hit.report;
@@ -114,12 +115,14 @@ export class EndpointDriftService {
     return { reference, ...toColumns(current, window) };
   }
 
-  private async variant(endpoint: string, id: string, role: string, window: number, compute: VariantCompute): Promise<VariantDrift> {
+  private async variant(endpoint: string, id: string, role: string, window: number, compute?: VariantCompute): Promise<VariantDrift> {
     const { model, version } = splitId(id);
     const reference = await this.reference(model, version);
-    const logged = this.repo.recentRaw(endpoint, model, version, window, reference?.logThroughId ?? 0);
+    const afterId = reference?.logThroughId ?? 0;
     const ref = reference?.profile ? { profile: reference.profile, kind: reference.kind, source: reference.source, rows: reference.rows, createdAt: reference.createdAt } : null;
-    return compute({ variant: id, model, version, role, window, reference: ref, logged });
+    const job = { variant: id, model, version, role, window, reference: ref };
+    if (compute) return compute({ ...job, logged: logRead({ endpoint, model, version, limit: window, afterId }, 'features') });
+    return variantDrift({ ...job, logged: this.repo.recentRaw(endpoint, model, version, window, afterId) });
   }
 
   /** The training profile, else the stored first window, else a first window made now if enough rows exist. */

@@ -1,4 +1,5 @@
 import type { Db } from '../../store/db';
+import { FEATURES_SQL } from '../monitors/reads';
 import { parseProfile, serializeProfile, type ReferenceProfile } from '../stats';
 
 export type ProfileStatus = 'ready' | 'none' | 'failed';
@@ -99,7 +100,7 @@ export class DriftRepository {
   /** Newest logged requests of one version on one endpoint, after `afterId`, newest first, features as stored (JSON text). */
   recentRaw(endpoint: string, model: string, version: number, limit: number, afterId = 0): { id: number; ts: number; features: string }[] {
     return this.db
-      .prepare('SELECT id, ts, features FROM prediction_log WHERE endpoint = ? AND id > ? AND model_name = ? AND model_version = ? ORDER BY id DESC LIMIT ?')
+      .prepare(FEATURES_SQL)
       .all(endpoint, afterId, model, version, limit) as { id: number; ts: number; features: string }[];
   }
 

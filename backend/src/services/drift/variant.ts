@@ -4,6 +4,7 @@
  */
 import type { DriftReference, FeatureDriftView, VariantDrift } from '../../api/v1/contract';
 import { currentColumns, driftReport, type FeatureDrift, type RawColumn, type ReferenceProfile } from '../stats';
+import type { Reading } from '../monitors/reads';
 import type { LoggedFeatures, ProfileKind } from './repository';
 
 /** Fewer current rows than this give no verdict. */
@@ -23,10 +24,8 @@ export interface VariantDriftJob {
   logged: { id: number; ts: number; features: string }[];
 }
 
-/** Runs a variant's drift job (on this thread, or in the checks worker). */
-export type VariantCompute = (job: VariantDriftJob) => Promise<VariantDrift>;
-
-export const computeHere: VariantCompute = async (job) => variantDrift(job);
+/** Reads a variant's window and runs its drift job (a monitor's check: in the checks worker, on its own connection). */
+export type VariantCompute = (job: Reading<VariantDriftJob>) => Promise<VariantDrift>;
 
 export function variantDrift(job: VariantDriftJob): VariantDrift {
   const { variant: id, reference } = job;

@@ -1,16 +1,18 @@
 /**
  * What each kind of monitor checks, over the stored prediction log of an endpoint's live variants. A check never
- * throws for missing data: too few rows is an explicit insufficient_data verdict, not "no drift". The check reads
- * the store here (indexed reads of at most a window of rows) and hands the statistics to `compute` (compute.ts): the
- * checks worker thread in the backend, so the serving event loop is not blocked by them.
+ * throws for missing data: too few rows is an explicit insufficient_data verdict, not "no drift". The check does
+ * not read the log itself: it names its window (reads.ts: indexed reads of at most a window of rows) and hands reads
+ * and statistics to `compute` (compute.ts): the checks worker thread in the backend, which reads on its own
+ * connection, so the serving event loop is blocked by neither.
  */
 import type { CheckStatus, MonitorConfig, MonitorKind } from '../../api/v1/contract-monitors';
 import type { Db } from '../../store/db';
 import type { RegistryStore } from '../../store/registry';
 import type { DriftService } from '../drift/service';
 import type { EndpointView } from '../serving/endpoint';
-import { computeLocally, type CheckPart, type ComputeRunner, type LogRow } from './compute';
+import { computeOn, type CheckPart, type ComputeRunner } from './compute';
 import type { ConceptStream } from './concept';
+import { logRead, type LogRead } from './reads';
 
 export interface CheckOutcome {
   status: CheckStatus;
@@ -90,22 +92,19 @@ export async function runCheck(deps: CheckDeps, input: CheckInput): Promise<Chec
   const view = deps.endpoint(input.endpoint);
   if (!view) return { status: 'insufficient_data', score: null, summary: `endpoint '${input.endpoint}' is not deployed`, rows: 0, windowFrom: null, windowTo: null, details: {}, features: [] };
   deps.flushLog();
-  const compute = deps.compute ?? computeLocally;
+  const compute = deps.compute ?? computeOn(deps.db);
   const { config, endpoint } = input;
   const variants = liveVariants(view);
   switch (input.kind) {
     case 'data_drift':
       return dataDrift(deps, input, compute);
     case 'prediction_drift': {
-      const jobs = variants.map((v) => {
-        const ref = oldest(deps.db, endpoint, v, config.window_rows);
-        const cur = newest(deps.db, endpoint, v, config.window_rows, { afterId: ref.length ? ref[ref.length - 1]!.id : 0 });
-        return { variant: v.id, config, ref, cur };
-      });
+      // The reference is the version's first window_rows requests; the current window the newest after them.
+      const jobs = variants.map((v) => ({ variant: v.id, config, ref: window(endpoint, v, config.window_rows, 'oldest'), cur: window(endpoint, v, config.window_rows, 'newest', { afterFirst: config.window_rows }) }));
       return combine(await Promise.all(jobs.map((j) => compute.run('predictionDrift', j))), 'prediction drift');
     }
     case 'concept_drift':
-      return conceptDrift(deps, input, variants, compute);
+      return conceptDrift(input, variants, compute);
     case 'performance':
       return performance(deps, input, variants, compute);
   }
@@ -122,8 +121,8 @@ async function performance(deps: CheckDeps, input: CheckInput, variants: Variant
     const p = prev[v.id];
     const requests = p && v.requests >= p.requests ? v.requests - p.requests : v.requests;
     const errors = p && v.errors >= p.errors ? v.errors - p.errors : v.errors;
-    const rows = newest(deps.db, endpoint, v, config.window_rows);
-    const labelled = newest(deps.db, endpoint, v, config.window_rows, { labelled: true });
+    const rows = window(endpoint, v, config.window_rows);
+    const labelled = window(endpoint, v, config.window_rows, 'newest', { labelled: true });
     return { variant: v.id, config, rows, labelled, baseline: baseline(deps, v, config.baseline_metric), requests, errors };
   });
   const parts = await Promise.all(jobs.map((j) => compute.run('performance', j)));
@@ -138,15 +137,16 @@ export const CONCEPT_BATCH = 20_000;
  * Each live version's detector goes on from its stored state with the requests labelled since (concept.ts); a new
  * version, or a changed detector or δ, starts a stream from the newest `window_rows` labelled requests.
  */
-async function conceptDrift(deps: CheckDeps, input: CheckInput, variants: Variant[], compute: ComputeRunner): Promise<CheckOutcome> {
+async function conceptDrift(input: CheckInput, variants: Variant[], compute: ComputeRunner): Promise<CheckOutcome> {
   const { config, endpoint } = input;
   const streams = (input.state.streams ?? {}) as Record<string, ConceptStream | undefined>;
   const jobs = variants.map((v) => {
     const prev = streams[v.id];
     const stream = prev && prev.detector === config.detector && prev.delta === config.delta ? prev : null;
-    const rows = stream ? labelledSince(deps.db, endpoint, v, stream.cursor, CONCEPT_BATCH + 1) : newest(deps.db, endpoint, v, config.window_rows, { labelled: true });
-    const more = rows.length > CONCEPT_BATCH;
-    return { variant: v.id, config, rows: more ? rows.slice(0, CONCEPT_BATCH) : rows, stream, more };
+    // At most CONCEPT_BATCH rows; `more` (set by the read) says whether there were more.
+    const more = { key: 'more', batch: CONCEPT_BATCH };
+    const rows = stream ? window(endpoint, v, CONCEPT_BATCH + 1, 'labelledSince', { cursor: stream.cursor, more }) : window(endpoint, v, config.window_rows, 'newest', { labelled: true, more });
+    return { variant: v.id, config, rows, stream, more: false };
   });
   const parts = await Promise.all(jobs.map((j) => compute.run('conceptDrift', j)));
   // Only live versions keep a stream: one rolled out and back in later starts anew.
@@ -176,30 +176,9 @@ async function dataDrift(deps: CheckDeps, input: CheckInput, compute: ComputeRun
   );
 }
 
-/** A version's newest logged requests (labelled ones only: served by the prediction_log_labelled index). */
-export const newestSql = (labelled: boolean) =>
-  `SELECT id, ts, prediction, label, label_ts, latency_ms FROM prediction_log WHERE endpoint = ? AND model_name = ? AND model_version = ? AND id > ?${labelled ? ' AND label IS NOT NULL' : ''} ORDER BY id DESC LIMIT ?`;
-
-function newest(db: Db, endpoint: string, v: Variant, limit: number, o: { labelled?: boolean; afterId?: number } = {}): LogRow[] {
-  const rows = db.prepare(newestSql(o.labelled ?? false)).all(endpoint, v.model, v.version, o.afterId ?? 0, limit) as LogRow[];
-  return rows.reverse();
-}
-
-/** A version's requests labelled after `cursor`, in label order (served by the prediction_log_label_order index). */
-export const labelledSinceSql =
-  'SELECT id, ts, prediction, label, label_ts, latency_ms FROM prediction_log WHERE endpoint = ? AND model_name = ? AND model_version = ? AND label IS NOT NULL AND (label_ts > ? OR (label_ts = ? AND id > ?)) ORDER BY label_ts, id LIMIT ?';
-
-function labelledSince(db: Db, endpoint: string, v: Variant, cursor: ConceptStream['cursor'], limit: number): LogRow[] {
-  return db
-    .prepare(labelledSinceSql)
-    .all(endpoint, v.model, v.version, cursor.label_ts, cursor.label_ts, cursor.id, limit) as LogRow[];
-}
-
-function oldest(db: Db, endpoint: string, v: Variant, limit: number): LogRow[] {
-  return db
-    .prepare('SELECT id, ts, prediction, label, latency_ms FROM prediction_log WHERE endpoint = ? AND model_name = ? AND model_version = ? ORDER BY id LIMIT ?')
-    .all(endpoint, v.model, v.version, limit) as LogRow[];
-}
+/** A version's window of logged requests (oldest first but labelledSince's label order): read by the compute runner where it runs (reads.ts). */
+const window = (endpoint: string, v: Variant, limit: number, kind: LogRead['$read'] = 'newest', o: Pick<LogRead, 'labelled' | 'afterFirst' | 'cursor' | 'more'> = {}): LogRead =>
+  logRead({ endpoint, model: v.model, version: v.version, limit, ...o }, kind);
 
 const BASELINES = ['accuracy', 'val_accuracy', 'validation_accuracy', 'test_accuracy', 'eval_accuracy', 'accuracy_score'];
 

@@ -1,13 +1,16 @@
 /**
- * The statistics of a check, from rows the check has read: pure (no store, no clock, no engine), so they run in the
- * checks worker thread (worker.ts) off the serving event loop, or on the calling thread, with the same result.
+ * The statistics of a check, from the rows of its window: pure (no store, no clock, no engine), so they run in the
+ * checks worker thread (worker.ts) off the serving event loop, or on the calling thread, with the same result. The
+ * runner reads the window first (reads.ts), where it runs.
  */
 import type { CheckStatus, MonitorConfig } from '../../api/v1/contract-monitors';
+import type { Db } from '../../store/db';
 import { variantDrift, type VariantDriftJob } from '../drift/variant';
 import { labelMatch } from '../serving/labels';
 import { buildReferenceProfile, currentColumns, driftReport, type RawColumn } from '../stats';
 import { conceptDrift } from './concept';
 import { DEFAULT_LATENCY_ALPHA, latencyTest, type LatencyTest } from './latency';
+import { readerOf, type Reading } from './reads';
 
 export interface LogRow {
   id: number;
@@ -62,16 +65,20 @@ export const COMPUTE = {
 export type ComputeOps = typeof COMPUTE;
 export type ComputeOp = keyof ComputeOps;
 
-/** Runs a named computation: on this thread (computeLocally) or in the checks worker (CheckWorker). */
+/**
+ * Runs a named computation, reading the rows its job names (reads.ts) first: on this thread (computeOn) or in the
+ * checks worker (CheckWorker), which reads them on its own connection.
+ */
 export interface ComputeRunner {
-  run<K extends ComputeOp>(op: K, job: Parameters<ComputeOps[K]>[0]): Promise<ReturnType<ComputeOps[K]>>;
+  run<K extends ComputeOp>(op: K, job: Reading<Parameters<ComputeOps[K]>[0]>): Promise<ReturnType<ComputeOps[K]>>;
   /** Gets ready for the first run (starts the worker thread), so that run does not wait for it. */
   warm?(): void;
 }
 
-export const computeLocally: ComputeRunner = {
-  run: async (op, job) => (COMPUTE[op] as (j: typeof job) => ReturnType<ComputeOps[typeof op]>)(job),
-};
+/** Reads on `db` and computes on this thread. */
+export const computeOn = (db: Db): ComputeRunner => ({
+  run: async (op, job) => (COMPUTE[op] as (j: unknown) => ReturnType<ComputeOps[typeof op]>)(readerOf(db).resolve(job)),
+});
 
 /** The row predictions of logged requests, one value per scored row. */
 function predictionValues(rows: readonly LogRow[]): unknown[] {
