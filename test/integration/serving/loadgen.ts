@@ -20,6 +20,18 @@ interface Options {
   bodies: unknown[];
   /** Skip this many seconds of latencies (warm-up) in the percentiles. */
   warmupSeconds?: number;
+  /** When to start (epoch ms; default now). */
+  startAt?: number;
+  /** Report phases of this many seconds, from the start. */
+  phaseSeconds?: number;
+  /** Seconds at the start of each phase left out of its percentiles. */
+  marginSeconds?: number;
+}
+
+interface Phase {
+  sent: number;
+  ok: number;
+  latencies: number[];
 }
 
 const o = JSON.parse(process.argv[2] ?? '{}') as Options;
@@ -35,13 +47,24 @@ let sent = 0;
 let done = 0;
 let ok = 0;
 let fallback = 0;
-const t0 = performance.now();
+let t0 = performance.now();
 const warmMs = (o.warmupSeconds ?? 0) * 1000;
+const phaseMs = (o.phaseSeconds ?? 0) * 1000;
+const marginMs = (o.marginSeconds ?? 0) * 1000;
+const phases: Phase[] = [];
 
 function fire(): Promise<void> {
   const body = bodies[sent % bodies.length]!;
   sent++;
   const start = performance.now();
+  let phase: Phase | undefined;
+  let inPhase = 0;
+  if (phaseMs > 0) {
+    const i = Math.floor((start - t0) / phaseMs);
+    inPhase = start - t0 - i * phaseMs;
+    phase = phases[i] ??= { sent: 0, ok: 0, latencies: [] };
+    phase.sent++;
+  }
   return new Promise((finish) => {
     const req = request(
       target,
@@ -63,6 +86,10 @@ function fire(): Promise<void> {
           if (res.headers['x-mlops-fallback']) fallback++;
           if (done % 50 === 0) timeline.push({ t: Math.round(end - t0), variant: v });
           if (start - t0 >= warmMs) latencies.push(end - start);
+          if (phase && res.statusCode === 200) {
+            phase.ok++;
+            if (inPhase >= marginMs) phase.latencies.push(end - start);
+          }
           finish();
         });
       },
@@ -104,10 +131,12 @@ const cpuMs = (): number => {
   return (c.user + c.system) / 1000;
 };
 
+const quantile = (xs: number[], p: number) => (xs.length ? xs[Math.min(xs.length - 1, Math.ceil(p * xs.length) - 1)]! : null);
+
 function summary(): void {
   const elapsed = (performance.now() - t0) / 1000;
   latencies.sort((a, b) => a - b);
-  const q = (p: number) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.ceil(p * latencies.length) - 1)]! : null);
+  const q = (p: number) => quantile(latencies, p);
   // Unanswered requests (still in flight at the end) are failures too.
   const failed = sent - ok;
   process.stdout.write(
@@ -128,6 +157,10 @@ function summary(): void {
       variants: Object.fromEntries(variants),
       timeline,
       errors,
+      phases: [...phases].map((p = { sent: 0, ok: 0, latencies: [] }) => {
+        const l = p.latencies.sort((a, b) => a - b);
+        return { sent: p.sent, ok: p.ok, failed: p.sent - p.ok, measured: l.length, p50_ms: quantile(l, 0.5), p99_ms: quantile(l, 0.99), max_ms: l.at(-1) ?? null };
+      }),
     }) + '\n',
   );
 }
@@ -138,6 +171,12 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', onStop);
   process.on('SIGINT', onStop);
+  if (o.startAt !== undefined) {
+    const wait = o.startAt - Date.now();
+    if (wait > 0) await new Promise((d) => setTimeout(d, wait));
+    else process.stderr.write(`loadgen: started ${-wait} ms after startAt\n`);
+    t0 = o.startAt - performance.timeOrigin;
+  }
   process.stderr.write('loadgen: started\n');
   await (o.rate > 0 ? openLoop() : closedLoop());
   // Requests already sent get up to 30 s to finish (a CPU-starved machine queues them); anything unanswered then counts as failed.

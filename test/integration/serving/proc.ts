@@ -85,6 +85,8 @@ export interface LoadSummary {
   variants: Record<string, number>;
   timeline: { t: number; variant: string }[];
   errors: string[];
+  /** With `phaseSeconds`: each phase's requests (by when they were sent) and percentiles. */
+  phases: { sent: number; ok: number; failed: number; measured: number; p50_ms: number | null; p99_ms: number | null; max_ms: number | null }[];
 }
 
 export interface LoadOptions {
@@ -96,6 +98,10 @@ export interface LoadOptions {
   concurrency?: number;
   bodies: unknown[];
   warmupSeconds?: number;
+  /** Epoch ms to start at; `phaseSeconds`/`marginSeconds`: per-phase figures (loadgen.ts). */
+  startAt?: number;
+  phaseSeconds?: number;
+  marginSeconds?: number;
 }
 
 /** Starts the load generator process; `result` resolves with its summary when it ends (or is stopped). */
