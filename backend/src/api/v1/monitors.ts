@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
 import type { CoreContext } from '../../context';
 import type { MonitorService } from '../../services/monitors/service';
-import { unknownMonitoringKeys } from '../../services/monitors/specs';
+import { badChoice, unknownMonitoringKeys } from '../../services/monitors/specs';
 import { driftTimeline } from '../../services/drift/bins';
 import { DriftTimeline, DriftTimelineQuery } from './contract-drift';
 import { invalid } from '../../util/errors';
@@ -59,6 +59,8 @@ export async function monitorRoutes(app: FastifyInstance, opts: { ctx: CoreConte
         if (!body || typeof body !== 'object' || Array.isArray(body)) throw invalid('The body must be a JSON object of monitor settings');
         const unknown = Object.keys(body).filter((k) => !settings.has(k));
         if (unknown.length) throw invalid(`Unknown monitor setting${unknown.length > 1 ? 's' : ''} ${unknown.slice(0, 5).map((k) => `'${k.slice(0, 100)}'`).join(', ')}; known: ${[...settings].join(', ')}`);
+        const choice = badChoice(body as Record<string, unknown>);
+        if (choice) throw invalid(choice);
       },
     },
     async (req) => monitors.set(req.params.endpoint, req.params.kind, req.body, actor(req)),

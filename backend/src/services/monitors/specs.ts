@@ -1,4 +1,4 @@
-import type { EndpointMonitoring, MonitorKind, MonitorPatch } from '../../api/v1/contract-monitors';
+import { MonitorConfig, type EndpointMonitoring, type MonitorKind, type MonitorPatch } from '../../api/v1/contract-monitors';
 import type { Db } from '../../store/db';
 
 /**
@@ -45,7 +45,26 @@ export function unknownMonitoringKeys(body: unknown, settings: ReadonlySet<strin
       if (!s || typeof s !== 'object' || Array.isArray(s)) continue;
       const bad = Object.keys(s).filter((k) => !settings.has(k));
       if (bad.length) return `endpoint '${name.slice(0, 100)}' ${kind}: unknown monitor setting(s) ${quote(bad)}; known: ${[...settings].join(', ')}`;
+      const choice = badChoice(s as Record<string, unknown>);
+      if (choice) return `endpoint '${name.slice(0, 100)}' ${kind}: ${choice}`;
     }
+  }
+  return null;
+}
+
+/** The settings that take one of a few words (drift_rule, detector, severity) and their words, from the schema. */
+const CHOICES = new Map(
+  Object.entries(MonitorConfig.properties).flatMap(([key, schema]) => {
+    const any = (schema as { anyOf?: { const?: unknown }[] }).anyOf;
+    return any?.every((a) => typeof a.const === 'string') ? [[key, any.map((a) => a.const as string)] as const] : [];
+  }),
+);
+
+/** Names a setting given a word it does not take (the schema validator says only "must be equal to constant"), or null. */
+export function badChoice(settings: Record<string, unknown>): string | null {
+  for (const [key, value] of Object.entries(settings)) {
+    const words = CHOICES.get(key);
+    if (words && !words.includes(value as string)) return `${key} must be one of ${words.join(', ')}; got ${String(JSON.stringify(value)).slice(0, 100)}`;
   }
   return null;
 }
