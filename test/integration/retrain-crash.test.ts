@@ -68,7 +68,9 @@ void test('kill -9 at the moment of promotion: the endpoint, @champion and the l
   const started = await api<RetrainView>(a, 'POST', '/api/v1/retrains', { model: 'iris', endpoint: 'iris' });
   assert.equal(started.status, 201, JSON.stringify(started.body));
   let r = started.body;
-  for (let i = 0; i < 600 && !['rolling_out', 'deployed', 'rejected', 'failed', 'cancelled'].includes(r.status); i++) {
+  // rolling_out is set before the challenger is deployed; the rollout (and its experiment) is recorded once it is.
+  const rolledOut = (x: RetrainView) => x.status === 'rolling_out' && x.decision?.rollout !== undefined;
+  for (let i = 0; i < 600 && !rolledOut(r) && !['deployed', 'rejected', 'failed', 'cancelled'].includes(r.status); i++) {
     await new Promise((res) => setTimeout(res, 100));
     r = (await api<RetrainView>(a, 'GET', `/api/v1/retrains/${r.id}`)).body;
   }
