@@ -9,11 +9,11 @@ import type { EndpointDrift, ProfileInfo } from '../../api/v1/contract';
 import type { App } from '../../app';
 import { trainDemoModel } from '../jobs/demo';
 import { AcceleratedClock } from '../../util/clock';
-import { runRetrainLoop } from './loop';
-import { cpSync, existsSync, mkdtempSync } from 'node:fs';
+import { churnScenario, runRetrainLoop } from './loop';
+import { irisExampleDir, irisScenario } from './iris';
+import { cpSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 
 export interface DemoOptions {
   home: string;
@@ -48,7 +48,11 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     await trainThroughLauncher(app, o.log);
     await serve(handshake, o.log);
     await watchDrift(api, o.log);
-    await runRetrainLoop({ api, clock, home: o.home, model: MODEL, endpoint: 'churn', log: o.log });
+    // With MLOPS_PYTHON the loop runs on examples/iris and its scikit-learn pipeline; else on churn, with no Python.
+    const python = process.env.MLOPS_PYTHON;
+    const iris = irisExampleDir();
+    const scenario = python && iris ? irisScenario(api, python, iris, o.log) : churnScenario(MODEL, 'churn');
+    await runRetrainLoop({ api, clock, home: o.home, scenario, log: o.log });
     o.log('');
     o.log(`Done in ${((Date.now() - t0) / 1000).toFixed(1)} s. Try: mlops --home ${o.home} runs list --experiment ${EXPERIMENT} --order-by "metrics.val_accuracy DESC"`);
   } finally {
@@ -204,25 +208,15 @@ async function watchDrift(api: BackendClient, log: (s: string) => void): Promise
   log(`   the same report: mlops drift endpoint churn; ml_drift_score in /metrics; the Drift view in VS Code`);
 }
 
-/** examples/iris of this package, found upwards from this module (bundled or not). */
-function exampleDir(): string | null {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    if (existsSync(join(dir, 'examples', 'iris', 'train.py'))) return join(dir, 'examples', 'iris');
-    dir = dirname(dir);
-  }
-  return null;
-}
-
 /** The scikit-learn example trained as a job (its own run, live logs, lineage), when a Python with mlflow is given. */
 async function trainThroughLauncher(app: App, log: (s: string) => void): Promise<void> {
   log('');
   log('2b. Train: examples/iris (scikit-learn) as a job through the local launcher');
   const python = process.env.MLOPS_PYTHON;
-  const src = exampleDir();
+  const src = irisExampleDir();
   const jobs = app.runtime.jobs;
   if (!python || !src) {
-    log('   skipped: set MLOPS_PYTHON to a Python that has mlflow, scikit-learn and pandas to include this step');
+    log('   skipped: set MLOPS_PYTHON to a Python that has mlflow, scikit-learn, skl2onnx, onnxruntime and pandas to include this step (and run step 5 on examples/iris)');
     return;
   }
   const dir = mkdtempSync(join(tmpdir(), 'mlops-demo-iris-'));
