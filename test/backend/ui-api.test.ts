@@ -79,7 +79,7 @@ for (const kind of DB_KINDS) {
       assert.deepEqual(r.body.missing, [ids[4], 'nope']);
       assert.deepEqual(r.body.runs.map((x) => [x.name, x.params, x.latest]), [['r1', { lr: '0.1' }, { rmse: 7 }]]);
       // The time of each kept value (the 99 at step 2 was logged earlier, at 0, and lost to 7 at 2001).
-      assert.deepEqual(r.body.metrics[0], { key: 'rmse', series: [{ run_id: ids[1], steps: [0, 1, 2], values: [9, 8, 7], times: [1, 1001, 2001] }] });
+      assert.deepEqual(r.body.metrics[0], { key: 'rmse', series: [{ run_id: ids[1], steps: [0, 1, 2], values: [9, 8, 7], t0: 1, dt: [0, 1000, 2000] }] });
       assert.equal((await h.call('POST', '/api/v1/ui/compare', { run_ids: [] })).status, 400);
     });
 

@@ -98,11 +98,11 @@ void test('compare charts: debiased smoothing, time axes and colours with alpha'
   assert.equal(s[0], 1, 'the first point is not pulled towards 0');
   assert.ok(Math.abs(s[1]! - 5 / 3) < 1e-12 && Math.abs(s[2]! - 17 / 7) < 1e-12, JSON.stringify(s));
   assert.deepEqual(smooth([1, Number.NaN, 1], 0.9).map((v) => (Number.isNaN(v) ? 'nan' : v)), [1, 'nan', 1]);
-  const series = { run_id: 'r', steps: [0, 10, 20], values: [1, 2, 3], times: [1_000, 61_000, 181_000] };
+  const series = { run_id: 'r', steps: [0, 10, 20], values: [1, 2, 3], t0: 1_000, dt: [0, 60_000, 180_000] };
   assert.deepEqual(xValues(series, 'step', 1_000), [0, 10, 20]);
   assert.deepEqual(xValues(series, 'relative', 1_000), [0, 1, 3]);
   assert.deepEqual(xValues(series, 'wall', 1_000), [1_000, 61_000, 181_000]);
-  assert.deepEqual(xValues({ ...series, times: [] }, 'relative', 0), [0, 10, 20], 'no timestamps: steps');
+  assert.deepEqual(xValues({ ...series, dt: [] }, 'relative', 0), [0, 10, 20], 'no timestamps: steps');
   assert.equal(withAlpha('hsl(200, 70%, 58%)', 0.25), 'hsla(200, 70%, 58%, 0.25)');
   assert.equal(withAlpha('#3794ff', 0.5), '#3794ff80');
   // 40 runs get 40 different colours.

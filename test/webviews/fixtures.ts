@@ -18,7 +18,8 @@ export function compareData(n: number, steps: number): CompareData {
       steps: Array.from({ length: steps }, (_, s) => s),
       values: Array.from({ length: steps }, (_, s) => f(i, s)),
       // One step every 30 s from the run's start.
-      times: Array.from({ length: steps }, (_, s) => r.start_time + s * 30_000),
+      t0: r.start_time,
+      dt: Array.from({ length: steps }, (_, s) => s * 30_000),
     }));
   return {
     runs,

@@ -32,9 +32,9 @@ export function smooth(values: readonly number[], weight: number): number[] {
 
 /** The x value of each point of a series on the chosen axis (minutes for relative time, epoch ms for wall time). */
 export function xValues(s: UiSeries, axis: XAxis, runStart: number): number[] {
-  if (axis === 'step' || s.times.length !== s.steps.length) return s.steps;
-  if (axis === 'relative') return s.times.map((t) => (t - runStart) / 60_000);
-  return s.times;
+  if (axis === 'step' || s.dt.length !== s.steps.length) return s.steps;
+  if (axis === 'relative') return s.dt.map((d) => (s.t0 + d - runStart) / 60_000);
+  return s.dt.map((d) => s.t0 + d);
 }
 
 export const axisTitle = (axis: XAxis): string => (axis === 'step' ? 'step' : axis === 'relative' ? 'minutes since the run started' : 'time logged');

@@ -84,8 +84,12 @@ export const UiCompareRun = Type.Object({
   params: Type.Record(Type.String(), Type.String()),
   latest: Type.Record(Type.String(), Type.Number()),
 });
-/** One run's metric: the last value per step, and when it was logged (ms; for a time axis). */
-export const UiSeries = Type.Object({ run_id: Type.String(), steps: Type.Array(Type.Number()), values: Type.Array(Type.Number()), times: Type.Array(Type.Number()) });
+/**
+ * One run's metric: the last value per step, and when each was logged (for a time axis): `t0` (epoch ms) plus `dt`,
+ * ms after `t0`, per value (a few digits each instead of 13: the 100 × 1,000 comparison's answer was 7.5 MB with
+ * epoch times, 1.6× its size without them). `dt` is empty when no times are known.
+ */
+export const UiSeries = Type.Object({ run_id: Type.String(), steps: Type.Array(Type.Number()), values: Type.Array(Type.Number()), t0: Type.Number(), dt: Type.Array(Type.Number()) });
 export const UiCompareResult = Type.Object({
   runs: Type.Array(UiCompareRun),
   metrics: Type.Array(Type.Object({ key: Type.String(), series: Type.Array(UiSeries) })),

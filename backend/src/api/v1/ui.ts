@@ -194,7 +194,11 @@ export class UiQueries {
     const history = this.db.prepare('SELECT step, value, timestamp FROM metrics WHERE run_uuid = ? AND key = ? AND is_nan = 0 ORDER BY step, timestamp').raw();
     const metrics = keys.map((key) => ({
       key,
-      series: runs.map((r) => ({ run_id: r.run_id, ...lastPerStep(history.all(r.run_id, key) as [number, number, number][]) })),
+      series: runs.map((r) => {
+        const { steps, values, times } = lastPerStep(history.all(r.run_id, key) as [number, number, number][]);
+        const t0 = times[0] ?? 0;
+        return { run_id: r.run_id, steps, values, t0, dt: times.map((t) => t - t0) };
+      }),
     }));
     return { runs, metrics, missing };
   }
