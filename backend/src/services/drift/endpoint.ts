@@ -12,7 +12,7 @@ import { buildReferenceProfile, currentColumns, driftReport } from '../stats';
 import { DEFAULT_BINS, featureBins } from './bins';
 import type { Profiler } from './profiler';
 import type { DriftRepository, LoggedFeatures, StoredProfile } from './repository';
-import { logRead } from '../monitors/reads';
+import { logRead, profileRead } from '../monitors/reads';
 import { asReferenceKinds, FIRST_WINDOW, MIN_ROWS, restrict, toColumns, variantDrift, type VariantCompute } from './variant';
 
 export const DEFAULT_WINDOW = 1000;
@@ -117,12 +117,20 @@ export class EndpointDriftService {
 
   private async variant(endpoint: string, id: string, role: string, window: number, compute?: VariantCompute): Promise<VariantDrift> {
     const { model, version } = splitId(id);
+    const base = { variant: id, model, version, role, window };
+    if (compute) {
+      // A stored profile is read (and parsed, once) where the statistics run, with the window: not on this thread.
+      const stored = this.repo.meta(model, version);
+      const ready = stored?.status === 'ready' && stored.hasProfile ? stored : null;
+      const built = ready ? null : await this.reference(model, version);
+      const reference = ready ?? built;
+      const profile = ready ? profileRead(model, version, ready.createdAt) : built?.profile;
+      const ref = reference && profile ? { profile, kind: reference.kind, source: reference.source, rows: reference.rows, createdAt: reference.createdAt } : null;
+      return compute({ ...base, reference: ref, logged: logRead({ endpoint, model, version, limit: window, afterId: reference?.logThroughId ?? 0 }, 'features') });
+    }
     const reference = await this.reference(model, version);
-    const afterId = reference?.logThroughId ?? 0;
     const ref = reference?.profile ? { profile: reference.profile, kind: reference.kind, source: reference.source, rows: reference.rows, createdAt: reference.createdAt } : null;
-    const job = { variant: id, model, version, role, window, reference: ref };
-    if (compute) return compute({ ...job, logged: logRead({ endpoint, model, version, limit: window, afterId }, 'features') });
-    return variantDrift({ ...job, logged: this.repo.recentRaw(endpoint, model, version, window, afterId) });
+    return variantDrift({ ...base, reference: ref, logged: this.repo.recentRaw(endpoint, model, version, window, reference?.logThroughId ?? 0) });
   }
 
   /** The training profile, else the stored first window, else a first window made now if enough rows exist. */

@@ -61,6 +61,14 @@ export class DriftRepository {
     return { name: r.name, version: r.version, status: r.status, kind: r.kind, profile, source: r.source, rows: r.rows, message: r.message, logThroughId: r.log_through_id, createdAt: r.created_at };
   }
 
+  /** The stored row without its profile (whether it has one), for a caller that has the profile read elsewhere. */
+  meta(name: string, version: number): (Omit<StoredProfile, 'profile'> & { hasProfile: boolean }) | null {
+    const r = this.db
+      .prepare('SELECT name, version, status, kind, source, rows, message, log_through_id, created_at, profile IS NOT NULL AS has FROM model_version_profiles WHERE name = ? AND version = ?')
+      .get(name, version) as (Omit<Row, 'profile'> & { has: number }) | undefined;
+    return r ? { name: r.name, version: r.version, status: r.status, kind: r.kind, source: r.source, rows: r.rows, message: r.message, logThroughId: r.log_through_id, createdAt: r.created_at, hasProfile: r.has === 1 } : null;
+  }
+
   put(p: Omit<StoredProfile, 'createdAt' | 'logThroughId'> & { logThroughId?: number | null }): StoredProfile {
     this.db
       .prepare(
