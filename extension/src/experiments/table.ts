@@ -63,7 +63,7 @@ export class ExperimentsTable {
       // The backend may be restarting: the next event (or the table's own refresh button) asks again.
       this.columns()
         .then((available) => this.host.post({ type: 'table/changed', available }))
-        .catch((e: unknown) => this.deps.log(`table refresh skipped: ${(e as Error).message}`));
+        .catch((e: unknown) => this.deps.log(`[table] refresh skipped: ${(e as Error).message}`));
     }, Math.max(0, Math.min(REFRESH_QUIET_MS, this.firstEvent + REFRESH_MAX_WAIT_MS - now)));
   }
 
