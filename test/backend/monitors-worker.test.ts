@@ -13,6 +13,9 @@ import { CHAMPION, FEATURES, linearClassifier } from '../fixtures/onnx/models';
 import { VirtualClock } from '../helpers/clock';
 import { profiledStore } from '../helpers/monitors';
 import { ensureBuilt, startBackend } from '../integration/serving/proc';
+import { BACKGROUND_NICE } from '../../backend/src/util/priority';
+
+const initialNice = process.platform === 'linux' ? Number(readFileSync(`/proc/${process.pid}/task/${process.pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]) : 0;
 
 type Check = { result: MonitorResultView; incident: IncidentView | null };
 const KINDS: MonitorKind[] = ['data_drift', 'prediction_drift', 'concept_drift', 'performance'];
@@ -80,6 +83,13 @@ void test('checks read their window and compute in the worker thread, on its own
     assert.equal(stored.result.summary, here.summary);
   }
   assert.ok(worker.running);
+  if (process.platform === 'linux') {
+    // The checks thread runs at a lower priority than the serving thread (nice is per thread on Linux).
+    const nice = (tid: number) => Number(readFileSync(`/proc/${process.pid}/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]);
+    assert.ok(worker.lowPriorityThread !== null && worker.lowPriorityThread !== process.pid, 'the thread reports its own id');
+    assert.equal(nice(worker.lowPriorityThread), Math.max(BACKGROUND_NICE, initialNice));
+    assert.equal(nice(process.pid), initialNice, 'the main thread keeps its priority');
+  }
   const config = rt.monitors.repo.get('iris', 'concept_drift')!.config;
   await app.server.close();
   assert.equal(worker.running, false, 'the runtime closes the worker');

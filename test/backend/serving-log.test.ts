@@ -8,6 +8,7 @@ import { openCore } from '../../backend/src/core';
 import type { CoreContext } from '../../backend/src/context';
 import { ThreadWriter, type LogRow } from '../../backend/src/services/serving/log-writer';
 import { ServingRepository, type LogEntry } from '../../backend/src/services/serving/repository';
+import { openSqlite } from '../../backend/src/store/sqlite';
 
 function fileCore(t: TestContext): CoreContext {
   const home = mkdtempSync(join(tmpdir(), 'mlops-serving-log-'));
@@ -66,4 +67,30 @@ void test('when the writer thread dies, queued and later rows are written on the
   w.sync();
   assert.equal(count(ctx), 4);
   w.close();
+});
+
+void test('flushed() waits for the writer without blocking the event loop, and resolves once every row is committed', async (t) => {
+  const ctx = fileCore(t);
+  const repo = new ServingRepository(ctx.db, { maxRows: 10_000, maxPerSecond: 10_000 });
+  t.after(() => repo.close());
+  repo.flush();
+  // Another connection holds the write lock, so the writer thread's commit waits (its busy timeout is 5 s).
+  const other = openSqlite(ctx.db.name);
+  t.after(() => other.close());
+  other.exec('BEGIN IMMEDIATE');
+  for (let i = 0; i < 100; i++) repo.log(entry(i));
+  let released = false;
+  // Only a running event loop can release the lock: a flush that blocked it would wait out the writer's timeout.
+  const timer = setTimeout(() => {
+    assert.equal(count(ctx), 0, 'nothing is committed while the lock is held');
+    other.exec('COMMIT');
+    released = true;
+  }, 50);
+  const started = performance.now();
+  await repo.flushed();
+  clearTimeout(timer);
+  assert.ok(released, 'the event loop ran (and released the lock) while flushed() waited');
+  assert.equal(count(ctx), 100, 'every row logged before the flush is committed when it resolves');
+  assert.ok(performance.now() - started < 4_000, 'it resolved at the commit, not at the writer timeout');
+  assert.equal(repo.recent('iris', 1)[0]!.requestId, 'r-99');
 });

@@ -87,7 +87,7 @@ export class Runtime {
       this.servingRepo = new ServingRepository(core.db);
       const repo = this.servingRepo;
       // A drift check reads the newest predictions: the ones still queued for the log are committed first.
-      this.drift = new DriftService(core, { flushLog: () => repo.flush() });
+      this.drift = new DriftService(core, { flushLog: () => repo.flushed() });
       this.stoppers.push(['drift profiler', () => this.drift.profiler.stop()]);
       this.engine = new ServingEngine({
         resolver: o.serving?.resolver ?? new RegistryResolver(core),
@@ -110,7 +110,7 @@ export class Runtime {
       // serving event loop; closed (connection first) before the store.
       const checks = new CheckWorker(this.log, core.db);
       this.closers.push(['checks worker', () => checks.close()]);
-      this.monitors = new MonitorService({ core, clock: this.clock, log: this.log, drift: this.drift, engine: this.engine, flushLog: () => repo.flush(), alerts: this.alerts, compute: checks });
+      this.monitors = new MonitorService({ core, clock: this.clock, log: this.log, drift: this.drift, engine: this.engine, flushLog: () => repo.flushed(), alerts: this.alerts, compute: checks });
       this.monitors.schedule(this.scheduler);
       this.jobs = new JobService(core, { clock: this.clock, ...o.jobs, endpoint: o.endpoint ?? (() => null), secrets: () => this.secrets.values() });
       this.stoppers.push(['jobs', () => this.jobs.close()]);
@@ -118,7 +118,7 @@ export class Runtime {
       this.stoppers.push(['pipelines', () => this.pipelines.close()]);
       this.experiments = new AbExperiments({ core, clock: this.clock, log: this.log, engine: this.engine, serving: repo });
       this.experiments.schedule(this.scheduler);
-      this.retrain = new RetrainService({ core, clock: this.clock, log: this.log, pipelines: this.pipelines, engine: this.engine, experiments: this.experiments, alerts: this.alerts, flushLog: () => repo.flush() });
+      this.retrain = new RetrainService({ core, clock: this.clock, log: this.log, pipelines: this.pipelines, engine: this.engine, experiments: this.experiments, alerts: this.alerts, flushLog: () => repo.flushed() });
       this.retrain.schedule(this.scheduler);
       this.stoppers.push(['retrain', () => this.retrain.close()]);
       this.stoppers.push(['alert channels', () => this.alerts.close()]);

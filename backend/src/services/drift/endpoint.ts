@@ -24,7 +24,7 @@ export class EndpointDriftService {
   constructor(
     private readonly repo: DriftRepository,
     private readonly profiler: Profiler,
-    private readonly flushLog: () => void = () => undefined,
+    private readonly flushLog: () => void | Promise<void> = () => undefined,
   ) {}
 
   /** `compute` reads each variant's window and runs its statistics: here by default, in the checks worker for a monitor's check. */
@@ -34,7 +34,7 @@ export class EndpointDriftService {
     if (hit && maxAgeMs > 0 && Date.now() - hit.at <= maxAgeMs) return hit.report;
     const cfg = this.repo.endpoint(endpoint);
     if (!cfg) throw notFound(`Endpoint '${endpoint}' does not exist`);
-    this.flushLog();
+    await this.flushLog();
     const variants: VariantDrift[] = [];
     for (const v of liveVariants(cfg.variants)) variants.push(await this.variant(endpoint, v.id, v.role, window, compute));
     const report: EndpointDrift = { endpoint, checked_at: Date.now(), window, min_rows: MIN_ROWS, variants };
@@ -50,7 +50,7 @@ export class EndpointDriftService {
     const cfg = this.repo.endpoint(endpoint);
     if (!cfg) throw notFound(`Endpoint '${endpoint}' does not exist`);
     const stable = cfg.variants.find((v) => v.role === 'stable');
-    this.flushLog();
+    await this.flushLog();
     const end = Math.floor(Date.now() / bucketMs) * bucketMs + bucketMs;
     const starts = Array.from({ length: buckets }, (_, i) => end - (buckets - i) * bucketMs);
     const empty: DriftHistory = { endpoint, variant: stable?.id ?? null, reference: null, method: 'psi', bucket_ms: bucketMs, buckets: starts, features: [], scores: [] };
@@ -94,7 +94,7 @@ export class EndpointDriftService {
   async bins(endpoint: string, window = DEFAULT_WINDOW, bins = DEFAULT_BINS): Promise<DriftBins> {
     const cfg = this.repo.endpoint(endpoint);
     if (!cfg) throw notFound(`Endpoint '${endpoint}' does not exist`);
-    this.flushLog();
+    await this.flushLog();
     const variants: VariantBins[] = [];
     for (const v of liveVariants(cfg.variants)) {
       const { reference, columns, rows } = await this.current(endpoint, v.id, window);

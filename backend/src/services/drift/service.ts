@@ -29,7 +29,7 @@ export class DriftService {
    */
   constructor(
     private readonly ctx: Pick<CoreContext, 'db' | 'registry' | 'tracking' | 'artifacts' | 'audit'>,
-    o: { flushLog?: () => void } = {},
+    o: { flushLog?: () => void | Promise<void> } = {},
   ) {
     this.repo = new DriftRepository(ctx.db);
     this.profiler = new Profiler(ctx, this.repo);

@@ -36,7 +36,7 @@ export interface CheckDeps {
   drift: DriftService;
   /** The endpoint as served now; null when it is not deployed. */
   endpoint: (name: string) => EndpointView | null;
-  flushLog: () => void;
+  flushLog: () => void | Promise<void>;
   /** Where the statistics run (default: on this thread). */
   compute?: ComputeRunner;
 }
@@ -91,7 +91,7 @@ function liveVariants(view: EndpointView | null): Variant[] {
 export async function runCheck(deps: CheckDeps, input: CheckInput): Promise<CheckOutcome> {
   const view = deps.endpoint(input.endpoint);
   if (!view) return { status: 'insufficient_data', score: null, summary: `endpoint '${input.endpoint}' is not deployed`, rows: 0, windowFrom: null, windowTo: null, details: {}, features: [] };
-  deps.flushLog();
+  await deps.flushLog();
   const compute = deps.compute ?? computeOn(deps.db);
   const { config, endpoint } = input;
   const variants = liveVariants(view);

@@ -41,6 +41,8 @@ export class CheckWorker implements ComputeRunner {
   answered = 0;
   /** Log rows the thread has read on its own connection. */
   rowsRead = 0;
+  /** The thread's kernel id where it runs at a lowered priority (Linux), from its last answer; else null. */
+  lowPriorityThread: number | null = null;
 
   /** `readHere`: read the windows on this thread even for a store file (the benchmark's before/after). */
   constructor(
@@ -97,12 +99,13 @@ export class CheckWorker implements ComputeRunner {
     this.worker = w;
     // The thread must not keep the backend process alive by itself.
     w.unref();
-    w.on('message', (m: { id: number; ok: boolean; value?: unknown; message?: string; read?: number }) => {
+    w.on('message', (m: { id: number; ok: boolean; value?: unknown; message?: string; read?: number; tid?: number | null }) => {
       const p = this.pending.get(m.id);
       if (!p) return;
       this.pending.delete(m.id);
       this.answered++;
       this.rowsRead += m.read ?? 0;
+      if (m.tid !== undefined) this.lowPriorityThread = m.tid;
       if (m.ok) p.resolve(m.value);
       else p.reject(new Error(m.message));
     });

@@ -56,7 +56,7 @@ export interface MonitorServiceOptions {
   log: Logger;
   drift: DriftService;
   engine: ServingEngine;
-  flushLog: () => void;
+  flushLog: () => void | Promise<void>;
   alerts: AlertHub;
   random?: () => number;
   /** Where checks' statistics run: the checks worker thread in the backend (default: the calling thread). */
@@ -149,7 +149,7 @@ export class MonitorService {
 
   /** Runs the due checks, one after another; a check that throws is stored as an error result. */
   async tick(): Promise<void> {
-    const live = new Set(this.o.engine.list().map((e) => e.name));
+    const live = new Set(this.o.engine.names());
     for (const name of live) this.ensure(name);
     const now = this.o.clock.now();
     for (const m of this.repo.due(now, PER_TICK)) {
@@ -165,7 +165,7 @@ export class MonitorService {
 
   list(endpoint?: string): MonitorView[] {
     if (endpoint !== undefined) this.ensureServed(endpoint);
-    else for (const e of this.o.engine.list()) this.ensure(e.name);
+    else for (const name of this.o.engine.names()) this.ensure(name);
     return this.repo.list(endpoint).map((m) => this.view(m));
   }
 
@@ -287,7 +287,7 @@ export class MonitorService {
     let out: CheckOutcome;
     try {
       out = await runCheck(
-        { db: core.db, registry: core.registry, drift, flushLog: this.o.flushLog, endpoint: (n) => engine.list().find((e) => e.name === n) ?? null, ...(this.compute ? { compute: this.compute } : {}) },
+        { db: core.db, registry: core.registry, drift, flushLog: this.o.flushLog, endpoint: (n) => engine.find(n), ...(this.compute ? { compute: this.compute } : {}) },
         { endpoint: m.endpoint, kind: m.kind, config: m.config, state: m.state },
       );
     } catch (err) {
@@ -366,7 +366,7 @@ export class MonitorService {
   }
 
   private ensureServed(endpoint: string): void {
-    if (this.o.engine.list().some((e) => e.name === endpoint)) this.ensure(endpoint);
+    if (this.o.engine.names().includes(endpoint)) this.ensure(endpoint);
   }
 
   /** The interval plus up to 10 % (at most 30 s) of jitter, so monitors created together do not run together. */

@@ -3,11 +3,13 @@
  * read-only connection of its own to the store file (workerData.file; none for an in-memory store, whose jobs come
  * with their rows) and runs compute.ts's statistics, one message at a time. A computation that throws answers with
  * its message; anything else that goes wrong ends the thread, and the main thread fails the checks in flight
- * (CheckWorker). `{close: true}` closes the connection and ends the thread.
+ * (CheckWorker). `{close: true}` closes the connection and ends the thread. The thread runs at a lower priority
+ * (util/priority.ts): on a busy machine its statistics wait for the serving thread, not the other way round.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Db } from '../../store/db';
 import { openSqlite } from '../../store/sqlite';
+import { lowerThreadPriority } from '../../util/priority';
 import { COMPUTE, type ComputeOp } from './compute';
 import { LogReader, readsAny } from './reads';
 
@@ -31,6 +33,9 @@ function readerFor(): LogReader {
   return reader;
 }
 
+/** This thread's kernel id once its priority is lowered (null where that is not possible): reported with answers. */
+const tid = lowerThreadPriority();
+
 const port = parentPort;
 if (port) {
   port.on('message', (m: Job | { close: true }) => {
@@ -45,7 +50,7 @@ if (port) {
       const before = reader?.rows ?? 0;
       const job = readsAny(m.job) ? readerFor().resolve(m.job) : m.job;
       const value = run(job);
-      port.postMessage({ id: m.id, ok: true, value, read: (reader?.rows ?? 0) - before });
+      port.postMessage({ id: m.id, ok: true, value, read: (reader?.rows ?? 0) - before, tid });
     } catch (err) {
       port.postMessage({ id: m.id, ok: false, message: (err as Error).message ?? String(err) });
     }

@@ -25,7 +25,7 @@ export interface RetrainServiceOptions {
   experiments: AbExperiments;
   alerts: AlertHub;
   /** Commits the predictions still queued for the log before the data step reads it. */
-  flushLog: () => void;
+  flushLog: () => void | Promise<void>;
 }
 
 /** How often schedules and incidents held back by the cool-down are looked at. */
@@ -177,7 +177,7 @@ export class RetrainService {
     await new Promise((r) => setImmediate(r));
     check();
     this.move(id, 'collecting', `exporting the labelled prediction log of ${p.endpoint}${p.data.base_file ? ` with ${p.data.base_file}` : ''}`);
-    this.o.flushLog();
+    await this.o.flushLog();
     const dir = join(this.o.core.home, 'retrains', String(id));
     // The log is stamped with the wall clock, so its window is measured on it too.
     const data = exportTrainingData(this.o.core.db, p, dir, Date.now());

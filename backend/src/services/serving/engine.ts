@@ -95,6 +95,16 @@ export class ServingEngine {
     }
   }
 
+  /** The endpoints' names (no views built: background work asks this every few seconds). */
+  names(): string[] {
+    return [...this.endpoints.keys()];
+  }
+
+  /** The endpoint as served now, or null when there is none of that name. */
+  find(name: string): EndpointView | null {
+    return this.endpoints.get(name)?.summary() ?? null;
+  }
+
   list(): EndpointView[] {
     return [...this.endpoints.values()].sort((a, b) => a.name.localeCompare(b.name)).map((e) => e.summary());
   }

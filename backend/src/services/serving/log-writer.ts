@@ -6,10 +6,14 @@ import { sqliteBinding } from '../../store/sqlite';
 /** One prediction-log row in column order: request_id, endpoint, variant, model_name, model_version, features (JSON), prediction (JSON), latency_ms, ts. */
 export type LogRow = [string, string, string, string, number, string, string, number, number];
 
-/** Where queued prediction-log rows go; `sync` returns once everything written so far is committed. */
+/**
+ * Where queued prediction-log rows go; `sync` returns once everything written so far is committed, blocking the
+ * calling thread while it waits; `synced` resolves then, without blocking it (background work: monitors' checks).
+ */
 export interface LogWriter {
   write(rows: LogRow[]): void;
   sync(): void;
+  synced(): Promise<void>;
   close(): void;
 }
 
@@ -38,6 +42,8 @@ export class InlineWriter implements LogWriter {
   }
 
   sync(): void {}
+
+  async synced(): Promise<void> {}
 
   close(): void {}
 }
@@ -88,6 +94,9 @@ parentPort.on('message', (m) => {
   }
 });
 `;
+
+/** Atomics.waitAsync (Node 16 and later; its types come with lib ES2024, newer than this project's). */
+const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, timeoutMs: number): { async: boolean; value: Promise<string> | string } }).waitAsync;
 
 /** How long a synchronous caller waits for the writer thread before writing on its own thread instead. */
 const SYNC_TIMEOUT_MS = 10_000;
@@ -149,6 +158,40 @@ export class ThreadWriter implements LogWriter {
       if (Date.now() >= until || Atomics.load(this.state, 1) !== 1) return this.failOver();
       // Short waits, so that a writer that went away is noticed without waiting for the timeout.
       Atomics.wait(this.state, 0, done, Math.min(100, until - Date.now()));
+    }
+    this.prune();
+  }
+
+  /**
+   * Resolves once the batches written so far are committed, as `sync` returns, but waits with Atomics.waitAsync: the
+   * event loop serves requests meanwhile (a check's flush held every request for the writer's commit).
+   */
+  async synced(): Promise<void> {
+    if (this.fallback || Atomics.load(this.state, 0) >= this.seq) return this.prune();
+    // A pending waitAsync does not keep the process alive by itself (the writer thread is unref'd): this timer does.
+    const alive = setTimeout(() => undefined, SYNC_TIMEOUT_MS + 1_000);
+    try {
+      await this.waitCommitted(this.seq);
+    } finally {
+      clearTimeout(alive);
+    }
+  }
+
+  private async waitCommitted(seq: number): Promise<void> {
+    const until = Date.now() + SYNC_TIMEOUT_MS;
+    for (;;) {
+      const ready = Atomics.load(this.state, 1);
+      if (ready === 1) break;
+      if (ready !== 0 || Date.now() >= until) return Atomics.load(this.state, 0) >= seq ? this.prune() : this.failOver();
+      await waitAsync(this.state, 1, ready, until - Date.now()).value;
+      if (this.fallback) return;
+    }
+    for (;;) {
+      const done = Atomics.load(this.state, 0);
+      if (done >= seq) break;
+      if (Date.now() >= until || Atomics.load(this.state, 1) !== 1) return this.failOver();
+      await waitAsync(this.state, 0, done, Math.min(100, until - Date.now())).value;
+      if (this.fallback) return;
     }
     this.prune();
   }

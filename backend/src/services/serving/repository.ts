@@ -110,6 +110,12 @@ export class ServingRepository {
     this.writer.sync();
   }
 
+  /** Resolves once every prediction logged so far is committed, without blocking the event loop while it waits. */
+  flushed(): Promise<void> {
+    this.send();
+    return this.writer.synced();
+  }
+
   /** Attaches ground-truth labels by request id; returns the ids that matched a logged prediction. */
   feedback(endpoint: string, items: readonly { requestId: string; label: unknown }[]): string[] {
     this.flush();

@@ -31,14 +31,17 @@ export class RollingWindow {
   }
 
   summary(now = Date.now()): WindowSummary {
-    const lat: number[] = [];
+    // A typed array sorts numerically without a comparator: several times faster than number[] with one, and this
+    // runs on the serving thread (guardrails every tick, each endpoint view).
+    const all = new Float64Array(this.size);
+    let n = 0;
     let errors = 0;
     for (let i = 0; i < this.size; i++) {
       if (now - this.at[i]! > this.windowMs) continue;
-      lat.push(this.latency[i]!);
+      all[n++] = this.latency[i]!;
       errors += this.failed[i]!;
     }
-    lat.sort((a, b) => a - b);
+    const lat = all.subarray(0, n).sort();
     const q = (p: number): number | null => (lat.length ? lat[Math.min(lat.length - 1, Math.ceil(p * lat.length) - 1)]! : null);
     return { requests: lat.length, errors, errorRate: lat.length ? errors / lat.length : 0, p50Ms: q(0.5), p99Ms: q(0.99) };
   }
