@@ -51,6 +51,8 @@ void test('mlops monitor and mlops incidents drive the running backend', async (
   const shown = await mlops('incidents', 'show', id);
   assert.match(shown.stdout, /acknowledged .* by .*: known slow disk/);
   assert.match(shown.stdout, /resolved .* by .*: SLO relaxed/);
+  // The figures the verdict came from, per failing variant.
+  assert.match(shown.stdout, /\n {2}iris\/1: failed p99_latency · p99 [\d.]+ ms over 60 requests, 60 over 0 ms \(binomial p [\d.e-]+, α 0\.01\) · error rate 0\.0% of 60 requests(\n|$)/);
 
   assert.match((await mlops('monitor', 'pause', 'iris', 'data_drift')).stdout, /iris data_drift: paused/);
   const show = await mlops('monitor', 'show', 'iris', 'performance');

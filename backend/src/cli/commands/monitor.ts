@@ -217,7 +217,34 @@ function showIncident(i: IncidentView): string {
     i.acknowledged_at ? `acknowledged ${fmtTime(i.acknowledged_at)} by ${i.acknowledged_by}: ${i.ack_reason}` : '',
     i.resolved_at ? `resolved ${fmtTime(i.resolved_at)} by ${i.resolved_by}: ${i.resolve_reason}` : '',
     `evidence: results ${i.evidence.opened_result_id ?? '-'} .. ${i.evidence.last_result_id ?? '-'}${i.evidence.features.length ? `, features ${i.evidence.features.join(', ')}` : ''}`,
+    ...figureLines(i.evidence.figures),
   ]
     .filter(Boolean)
     .join('\n');
+}
+
+/** A performance incident's figures, as stored with it (the failing variants of the result that opened it). */
+interface Figure {
+  variant?: string;
+  failed?: string[];
+  error_rate?: number | null;
+  requests?: number;
+  latency?: { p99_ms: number; limit_ms: number; n: number; over: number; p_value: number; alpha: number } | null;
+  accuracy?: number | null;
+  labelled?: number;
+  baseline?: { key: string; value: number } | null;
+}
+
+/** One line per failing variant: what failed, and the numbers the verdict came from. */
+function figureLines(figures: unknown): string[] {
+  if (!Array.isArray(figures)) return [];
+  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+  return (figures as Figure[]).map((f) => {
+    const parts: string[] = [];
+    const l = f.latency;
+    if (l) parts.push(`p99 ${formatNumber(l.p99_ms)} ms over ${l.n} requests, ${l.over} over ${formatNumber(l.limit_ms)} ms (binomial p ${l.p_value < 0.001 ? l.p_value.toExponential(1) : formatNumber(l.p_value)}, α ${l.alpha})`);
+    if (typeof f.error_rate === 'number') parts.push(`error rate ${pct(f.error_rate)} of ${f.requests ?? '?'} requests`);
+    if (typeof f.accuracy === 'number') parts.push(`accuracy ${pct(f.accuracy)} over ${f.labelled ?? '?'} labelled rows${f.baseline ? ` vs ${f.baseline.key} ${pct(f.baseline.value)}` : ''}`);
+    return `  ${f.variant ?? '?'}: failed ${(f.failed ?? []).join(', ') || '?'}${parts.length ? ` · ${parts.join(' · ')}` : ''}`;
+  });
 }
