@@ -4,7 +4,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MAX_WORKING_DIR_BYTES, RayClient, rayAddress, shellQuote } from '../../../backend/src/services/jobs/launchers/ray-api';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { MAX_WORKING_DIR_BYTES, RayClient, RayError, rayAddress, shellQuote } from '../../../backend/src/services/jobs/launchers/ray-api';
 import { rayExit, submissionId } from '../../../backend/src/services/jobs/launchers/ray';
 import { normalizeSpec } from '../../../backend/src/services/jobs/spec';
 import { parsePipeline } from '../../../backend/src/services/pipelines/spec';
@@ -79,4 +81,30 @@ void test('a working folder over 100 MiB is refused before anything is sent', as
   truncateSync(join(dir, 'ckpt.bin'), MAX_WORKING_DIR_BYTES + 1);
   // Port 1 answers nothing: the refusal must come from the size, not from the network.
   await assert.rejects(new RayClient('http://127.0.0.1:1').uploadDir(dir), /holds more than 100 MiB to upload; list what the job does not need in a \.rayignore/);
+});
+
+void test('RayClient over node:http: JSON bodies out, answers in, an unreachable dashboard named', async (t) => {
+  const seen: { method?: string; url?: string; type?: string; body: string }[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      seen.push({ method: req.method, url: req.url, type: req.headers['content-type'], body });
+      if (req.url === '/api/jobs/missing') return void res.writeHead(404).end('not found');
+      if (req.method === 'POST' && req.url === '/api/jobs/') return void res.writeHead(500).end('Traceback (most recent call last):\n  ...\nValueError: bad entrypoint\n');
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'RUNNING', driver_exit_code: null }));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => server.close());
+  const ray = new RayClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  assert.deepEqual(await ray.info('raysubmit_1'), { status: 'RUNNING', driver_exit_code: null });
+  assert.equal(await ray.info('missing'), null);
+  await assert.rejects(ray.submit({ entrypoint: 'x' }), /Ray job submission failed \(HTTP 500\): ValueError: bad entrypoint/);
+  assert.deepEqual(seen[2], { method: 'POST', url: '/api/jobs/', type: 'application/json', body: '{"entrypoint":"x"}' });
+  const closed = createServer();
+  await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+  const port = (closed.address() as AddressInfo).port;
+  await new Promise((r) => closed.close(r));
+  await assert.rejects(new RayClient(`http://127.0.0.1:${port}`).info('x'), (e) => e instanceof RayError && e.status === 0 && e.message.startsWith(`cannot reach the Ray dashboard at http://127.0.0.1:${port} (ECONNREFUSED)`));
 });

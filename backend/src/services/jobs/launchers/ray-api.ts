@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
-import http from 'node:http';
-import https from 'node:https';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createGzip } from 'node:zlib';
 import { pack as tarPack } from 'tar-stream';
 import { invalid } from '../../../util/errors';
+import { boundedRequest } from '../../../util/http-request';
 import { ALWAYS_IGNORED, folderFiles } from '../images';
 
 /** Where `ray start --head` serves its dashboard, and with it the Jobs REST API. */
@@ -63,7 +62,7 @@ export class RayError extends Error {
   }
 }
 
-/** Ray's Jobs REST API (the dashboard's /api/jobs and /api/packages), over fetch. */
+/** Ray's Jobs REST API (the dashboard's /api/jobs and /api/packages). */
 export class RayClient {
   constructor(readonly address: string) {}
 
@@ -71,28 +70,15 @@ export class RayClient {
    * One request with node:http, not fetch: Ray's dashboard refuses PUT/POST from anything that looks like a
    * browser, and fetch sends Sec-Fetch-Mode.
    */
-  private call(method: string, path: string, body?: Buffer | object): Promise<{ status: number; text: string }> {
-    const url = new URL(this.address + path);
+  private async call(method: string, path: string, body?: Buffer | object): Promise<{ status: number; text: string }> {
     const payload = Buffer.isBuffer(body) ? body : body !== undefined ? Buffer.from(JSON.stringify(body)) : undefined;
-    const headers = payload ? { 'content-type': Buffer.isBuffer(body) ? 'application/octet-stream' : 'application/json', 'content-length': payload.length } : {};
-    return new Promise((resolve, reject) => {
-      const req = (url.protocol === 'https:' ? https : http).request(url, { method, headers, timeout: REQUEST_TIMEOUT_MS }, (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (c: Buffer) => {
-          size += c.length;
-          if (size > MAX_ANSWER_BYTES) req.destroy(new Error(`the answer to ${method} ${path} passed ${MAX_ANSWER_BYTES / 2 ** 20} MiB`));
-          else chunks.push(c);
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', (err) => reject(new RayError(err.message, 0)));
-      });
-      req.on('timeout', () => req.destroy(new Error(`no answer in ${REQUEST_TIMEOUT_MS / 1000} s`)));
-      req.on('error', (err: NodeJS.ErrnoException) =>
-        reject(new RayError(`cannot reach the Ray dashboard at ${this.address} (${err.code ?? err.message}); is a Ray head running there (ray start --head), and is --address or MLOPS_RAY_ADDRESS right?`, 0)),
-      );
-      req.end(payload);
-    });
+    const headers: Record<string, string | number> = payload ? { 'content-type': Buffer.isBuffer(body) ? 'application/octet-stream' : 'application/json', 'content-length': payload.length } : {};
+    try {
+      return await boundedRequest(new URL(this.address + path), { method, headers, ...(payload ? { body: payload } : {}), timeoutMs: REQUEST_TIMEOUT_MS, maxBytes: MAX_ANSWER_BYTES });
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      throw new RayError(`cannot reach the Ray dashboard at ${this.address} (${err.code ?? err.message}); is a Ray head running there (ray start --head), and is --address or MLOPS_RAY_ADDRESS right?`, 0);
+    }
   }
 
   private fail(what: string, r: { status: number; text: string }): never {
