@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Creates (once) the small virtual environment the scale-out tests use: tritonclient[http] (a real Open Inference
-# Protocol client) and kubernetes-validate (the official Kubernetes schemas, offline). About 30 s and 290 MB the
-# first time; cached under ~/.cache/mlops-studio, keyed by the requirements file's hash. Prints its path last.
+# Protocol client), kubernetes-validate (the official Kubernetes schemas, offline) and kmock (a mock Kubernetes API
+# server, for --apply). About 20-30 s and 290 MB the first time; cached under ~/.cache/mlops-studio, keyed by the
+# requirements file's hash. Prints its path last.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 req="$here/test/python/scaleout-requirements.txt"

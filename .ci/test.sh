@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 bash .ci/bootstrap.sh
 bash .ci/setup-system.sh
 export MLOPS_TEST_VENV=$(bash .ci/setup-python.sh | tail -1)
-# tritonclient and kubernetes-validate for the scale-out tests (a small venv of their own, cached the same way).
+# tritonclient, kubernetes-validate and kmock for the scale-out tests (a small venv of their own, cached the same way).
 export MLOPS_SCALEOUT_VENV=$(bash .ci/setup-scaleout.sh | tail -1)
 # ray[default] for the Ray launcher's tests (a real Ray head; ~380 MB, its own cached venv). Empty when Ray cannot be
 # installed here: those tests then skip and print why.

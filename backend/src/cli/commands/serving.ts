@@ -142,6 +142,7 @@ export function registerServing(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (model: string, o: K8sExportOptions & { out?: string; maxSize: string; json?: boolean }) => {
       if (o.format && o.format !== 'bundle') return exportK8s(program, model, o);
+      if (o.apply || o.server || o.dryRun) throw new CliError('--apply, --server and --dry-run go with --format kserve or argo-rollouts', 2);
       if (!o.out) throw new CliError("required option '--out <dir>' not specified", 2);
       const out = o.out;
       const max = cliErrorsSync(() => parseSize(o.maxSize));

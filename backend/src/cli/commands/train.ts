@@ -6,9 +6,9 @@ import { buildImage } from '../../services/jobs/images';
 import { newDocker } from '../../services/jobs/execa';
 import type { Job } from '../../services/jobs/types';
 import type { ReproducePlan } from '../../services/jobs/reproduce';
-import { printTrainJob } from './k8s';
+import { addApplyOptions, printTrainJob, type ApplyCliOptions } from './k8s';
 
-interface TrainOptions {
+interface TrainOptions extends ApplyCliOptions {
   image?: string;
   build?: string;
   buildArg: string[];
@@ -29,8 +29,6 @@ interface TrainOptions {
   detach?: boolean;
   json?: boolean;
   k8sManifest?: boolean;
-  namespace?: string;
-  output?: string;
 }
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -86,7 +84,7 @@ export async function attach(c: BackendClient, job: Job): Promise<number> {
 }
 
 export function registerTrain(program: Command): void {
-  program
+  const train = program
     .command('train')
     .description('run a training command as a job (Docker image, image built from a Dockerfile, or local process) with its own MLflow run')
     .argument('[command...]', 'the command, after --')
@@ -111,9 +109,11 @@ export function registerTrain(program: Command): void {
     .option('--json', 'print the job as JSON (with --detach)')
     .option('--k8s-manifest', 'print a Kubernetes batch Job for this training (needs --image) instead of running it')
     .option('--namespace <ns>', 'with --k8s-manifest: metadata.namespace')
-    .option('-o, --output <file>', 'with --k8s-manifest: write the Job here instead of stdout')
+    .option('-o, --output <file>', 'with --k8s-manifest: write the Job here instead of stdout');
+  addApplyOptions(train)
     .action(async (command: string[], o: TrainOptions) => {
       if (o.k8sManifest) return k8sJob(command, o);
+      if (o.apply || o.server || o.dryRun) throw new CliError('--apply, --server and --dry-run go with --k8s-manifest', 2);
       const modes = [o.image, o.build, o.local, o.ray].filter(Boolean).length;
       if (modes > 1) throw new CliError('use only one of --image, --build, --local and --ray', 2);
       if (o.address && !o.ray) throw new CliError('--address is the Ray dashboard: use it with --ray', 2);
@@ -173,10 +173,10 @@ export function registerTrain(program: Command): void {
   registerReproduce(program);
 }
 
-function k8sJob(command: string[], o: TrainOptions): void {
+function k8sJob(command: string[], o: TrainOptions): Promise<void> {
   if (o.build || o.local) throw new CliError('--k8s-manifest runs in the cluster: use --image, not --build or --local', 2);
   const gpus = o.gpus === undefined ? undefined : o.gpus === 'all' ? 'all' : number(o.gpus, '--gpus');
-  printTrainJob({
+  return printTrainJob({
     image: o.image ?? '',
     command,
     env: keyValues(o.env, '--env'),
@@ -189,8 +189,7 @@ function k8sJob(command: string[], o: TrainOptions): void {
     ...(o.timeout ? { timeout: o.timeout } : {}),
     ...(o.retries ? { retries: number(o.retries, '--retries')! } : {}),
     ...(o.namespace ? { namespace: o.namespace } : {}),
-    ...(o.output ? { output: o.output } : {}),
-  });
+  }, o);
 }
 
 /** `mlops runs reproduce RUN`, added to the tracking commands' `runs` group. */

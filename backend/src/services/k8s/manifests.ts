@@ -16,7 +16,8 @@ export interface TrainJobOptions extends ResourceAsk {
   suffix?: string;
 }
 
-const randomSuffix = (): string => randomBytes(4).readUInt32LE(0).toString(36).slice(0, 5);
+/** 5 random lowercase alphanumerics: what the API server adds to a generateName. */
+export const randomSuffix = (): string => randomBytes(4).readUInt32LE(0).toString(36).padStart(5, '0').slice(0, 5);
 
 /** `mlops train --k8s-manifest`: a batch Job running the training command once, with the MLFLOW_* env from a Secret. */
 export function trainJob(o: TrainJobOptions): Manifest {
