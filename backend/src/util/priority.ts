@@ -10,7 +10,7 @@ import { getPriority, setPriority } from 'node:os';
 export const BACKGROUND_NICE = 10;
 
 /** The calling thread's kernel id (Linux), or null elsewhere. */
-export function threadId(): number | null {
+function threadId(): number | null {
   try {
     // "/proc/thread-self" links to "<pid>/task/<tid>".
     const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());

@@ -91,7 +91,8 @@ function liveVariants(view: EndpointView | null): Variant[] {
 export async function runCheck(deps: CheckDeps, input: CheckInput): Promise<CheckOutcome> {
   const view = deps.endpoint(input.endpoint);
   if (!view) return { status: 'insufficient_data', score: null, summary: `endpoint '${input.endpoint}' is not deployed`, rows: 0, windowFrom: null, windowTo: null, details: {}, features: [] };
-  await deps.flushLog();
+  // The predictions still queued for the log are committed first (a data-drift report does that itself).
+  if (input.kind !== 'data_drift') await deps.flushLog();
   const compute = deps.compute ?? computeOn(deps.db);
   const { config, endpoint } = input;
   const variants = liveVariants(view);

@@ -96,7 +96,7 @@ parentPort.on('message', (m) => {
 `;
 
 /** Atomics.waitAsync (Node 16 and later; its types come with lib ES2024, newer than this project's). */
-const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, timeoutMs: number): { async: boolean; value: Promise<string> | string } }).waitAsync;
+const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, index: number, value: number, timeoutMs: number): { async: boolean; value: Promise<string> | string } }).waitAsync;
 
 /** How long a synchronous caller waits for the writer thread before writing on its own thread instead. */
 const SYNC_TIMEOUT_MS = 10_000;
@@ -145,21 +145,7 @@ export class ThreadWriter implements LogWriter {
   sync(): void {
     if (this.fallback) return;
     const until = Date.now() + SYNC_TIMEOUT_MS;
-    for (;;) {
-      const ready = Atomics.load(this.state, 1);
-      if (ready === 1) break;
-      // Closed or failed with batches still unacknowledged: nobody will commit them.
-      if (ready !== 0 || Date.now() >= until) return Atomics.load(this.state, 0) >= this.seq ? this.prune() : this.failOver();
-      Atomics.wait(this.state, 1, ready, until - Date.now());
-    }
-    for (;;) {
-      const done = Atomics.load(this.state, 0);
-      if (done >= this.seq) break;
-      if (Date.now() >= until || Atomics.load(this.state, 1) !== 1) return this.failOver();
-      // Short waits, so that a writer that went away is noticed without waiting for the timeout.
-      Atomics.wait(this.state, 0, done, Math.min(100, until - Date.now()));
-    }
-    this.prune();
+    for (let w = this.nextWait(this.seq, until); w; w = this.nextWait(this.seq, until)) Atomics.wait(this.state, ...w);
   }
 
   /**
@@ -168,32 +154,31 @@ export class ThreadWriter implements LogWriter {
    */
   async synced(): Promise<void> {
     if (this.fallback || Atomics.load(this.state, 0) >= this.seq) return this.prune();
+    const seq = this.seq;
+    const until = Date.now() + SYNC_TIMEOUT_MS;
     // A pending waitAsync does not keep the process alive by itself (the writer thread is unref'd): this timer does.
     const alive = setTimeout(() => undefined, SYNC_TIMEOUT_MS + 1_000);
     try {
-      await this.waitCommitted(this.seq);
+      // A synchronous caller may have failed over meanwhile: then everything is written inline.
+      for (let w = this.nextWait(seq, until); w && !this.fallback; w = this.nextWait(seq, until)) await waitAsync(this.state, ...w).value;
     } finally {
       clearTimeout(alive);
     }
   }
 
-  private async waitCommitted(seq: number): Promise<void> {
-    const until = Date.now() + SYNC_TIMEOUT_MS;
-    for (;;) {
-      const ready = Atomics.load(this.state, 1);
-      if (ready === 1) break;
-      if (ready !== 0 || Date.now() >= until) return Atomics.load(this.state, 0) >= seq ? this.prune() : this.failOver();
-      await waitAsync(this.state, 1, ready, until - Date.now()).value;
-      if (this.fallback) return;
-    }
-    for (;;) {
-      const done = Atomics.load(this.state, 0);
-      if (done >= seq) break;
-      if (Date.now() >= until || Atomics.load(this.state, 1) !== 1) return this.failOver();
-      await waitAsync(this.state, 0, done, Math.min(100, until - Date.now())).value;
-      if (this.fallback) return;
-    }
-    this.prune();
+  /**
+   * What to wait on before batch `seq` is committed: [slot, the value seen there, ms], for Atomics.wait or waitAsync;
+   * null once it is committed (acknowledged batches pruned) or nobody will commit it (the writer closed, failed or
+   * timed out: what it had not committed is written on this thread).
+   */
+  private nextWait(seq: number, until: number): [number, number, number] | null {
+    const ready = Atomics.load(this.state, 1);
+    const done = Atomics.load(this.state, 0);
+    if (ready === 0 && Date.now() < until) return [1, 0, until - Date.now()];
+    if (ready === 1 && done < seq && Date.now() < until) return [0, done, Math.min(100, until - Date.now())]; // short waits: a writer that went away is noticed
+    if (done >= seq) this.prune();
+    else this.failOver();
+    return null;
   }
 
   close(): void {
